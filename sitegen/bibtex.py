@@ -1,0 +1,101 @@
+"""BibTeX entries for papers. Keys come from the model (stable, unique)."""
+
+from __future__ import annotations
+
+import re
+from typing import Iterable
+
+from sitegen.markup import split_math
+from sitegen.model import Paper
+
+MONTHS = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
+_CONFERENCE = re.compile(r"conference|proceedings|workshop|symposium|^[A-Z][A-Za-z-]*\s*'?\d{2,4}$", re.I)
+_SPECIAL = re.compile(r"(?<!\\)([&%#_])")
+_ARXIV_ID = re.compile(r"^(\d{4}\.\d{4,5}|[a-z-]+(?:\.[A-Z]{2})?/\d{7})(v\d+)?$")
+
+
+def escape(text: str) -> str:
+    """A value safe inside `{...}`: specials escaped outside math, braces balanced."""
+    out = []
+    for kind, piece in split_math(text):
+        if kind == "text":
+            out.append(_SPECIAL.sub(r"\\\1", piece))
+        else:
+            delimiter = "$$" if kind == "display" else "$"
+            out.append(f"{delimiter}{piece}{delimiter}")
+    value = "".join(out)
+    if not _balanced(value):
+        value = re.sub(r"(?<!\\)([{}])", r"\\\1", value)
+        if not _balanced(value):
+            value = value.replace("{", "").replace("}", "")
+    return " ".join(value.split())
+
+
+def _balanced(text: str) -> bool:
+    depth = 0
+    i = 0
+    while i < len(text):
+        ch = text[i]
+        if ch == "\\":
+            i += 2
+            continue
+        if ch == "{":
+            depth += 1
+        elif ch == "}":
+            depth -= 1
+            if depth < 0:
+                return False
+        i += 1
+    return depth == 0
+
+
+def _name(name: str) -> str:
+    name = escape(name)
+    if re.search(r"\band\b|,", name) or len(name.split()) == 1:
+        return "{" + name + "}"
+    return name
+
+
+def arxiv_id(paper: Paper) -> str | None:
+    for kind, url in paper.links:
+        if kind == "arxiv":
+            candidate = url.rstrip("/").split("/abs/")[-1]
+            if _ARXIV_ID.match(candidate):
+                return candidate
+    return paper.id if _ARXIV_ID.match(paper.id) else None
+
+
+def entry(paper: Paper, key: str, abstract_text: str = "") -> str:
+    fields: list[tuple[str, str]] = [
+        ("title", "{" + escape(paper.title) + "}"),
+        ("author", " and ".join(_name(c.name) for c in paper.authors)),
+        ("year", str(paper.published.year)),
+        ("month", MONTHS[paper.published.month - 1]),
+    ]
+    kind = "misc"
+    if paper.venue:
+        if _CONFERENCE.search(paper.venue):
+            kind = "inproceedings"
+            fields.append(("booktitle", escape(paper.venue)))
+        else:
+            kind = "article"
+            fields.append(("journal", escape(paper.venue)))
+    eprint = arxiv_id(paper)
+    if eprint:
+        fields += [("eprint", eprint), ("archiveprefix", "arXiv")]
+    links = dict(paper.links)
+    if "doi" in links:
+        fields.append(("doi", escape(links["doi"].split("doi.org/")[-1])))
+    url = links.get("arxiv") or links.get("project") or links.get("pdf")
+    if url:
+        fields.append(("url", escape(url)))
+    if paper.tags:
+        fields.append(("keywords", escape(", ".join(paper.tags))))
+    if abstract_text:
+        fields.append(("abstract", escape(abstract_text)))
+    body = ",\n".join(f"  {name} = {{{value}}}" for name, value in fields)
+    return f"@{kind}{{{key},\n{body}\n}}\n"
+
+
+def bibliography(entries: Iterable[str]) -> bytes:
+    return "\n".join(entries).encode()

@@ -1,0 +1,188 @@
+"""The command line: `sitegen build | check | new | serve`."""
+
+from __future__ import annotations
+
+import sys
+from datetime import date
+from pathlib import Path
+
+import click
+
+from sitegen import __version__
+from sitegen.build import build as run_build
+from sitegen.build import check as run_check
+from sitegen.config import Config, load_config
+from sitegen.output import OutputLocationError
+from sitegen.problems import ContentError, Problem, TemplateProblem
+from sitegen.theme import find_theme
+
+site_option = click.option("--site", "-s", "site_dir", type=click.Path(file_okay=False, path_type=Path),
+                           default=".", show_default=True, help="The site folder (holding sitegen.yaml).")
+
+
+def _config(site_dir: Path, **overrides) -> Config:
+    config, problems = load_config(site_dir, **overrides)
+    errors = [p for p in problems if p.is_error]
+    _print_problems([p for p in problems if not p.is_error])
+    if errors:
+        raise ContentError(errors)
+    return config
+
+
+def _print_problems(problems: list[Problem], fmt: str = "text") -> None:
+    for problem in problems:
+        if fmt == "github":
+            kind = "error" if problem.is_error else "warning"
+            line = f",line={problem.line}" if problem.line else ""
+            title = f",title={problem.field}" if problem.field else ""
+            message = str(problem).replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+            click.echo(f"::{kind} file={problem.path}{line}{title}::{message}")
+        else:
+            click.echo(str(problem), err=True)
+
+
+def _fail(error: Exception) -> None:
+    if isinstance(error, ContentError):
+        click.echo(error.report(), err=True)
+    else:
+        click.echo(f"Error: {error}", err=True)
+    sys.exit(1)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="sitegen")
+def main() -> None:
+    """sitegen turns paper entries (YAML or Markdown) into a static site:
+    a page per paper, author, listing day and topic, with RSS feeds, BibTeX
+    and a sitemap.
+
+    Run the commands in your site's folder (the one holding content/ and
+    sitegen.yaml), or point at it with --site.
+    """
+
+
+@main.command()
+@site_option
+@click.option("--content", type=click.Path(path_type=Path), help="Folder of paper entries. [default: content]")
+@click.option("--output", type=click.Path(path_type=Path), help="Folder to build into. [default: output]")
+@click.option("--theme", help="Theme name (under themes/) or folder. [default: default]")
+@click.option("--base-url", help="Where the site is published, e.g. https://user.github.io/repo/")
+@click.option("--drafts", is_flag=True, default=None, help="Include entries marked draft: true.")
+@click.option("--jobs", "-j", type=click.IntRange(min=1), help="Worker processes. [default: number of cores]")
+@click.option("--explain", is_flag=True, help="Say why each page was re-rendered.")
+@click.option("--quiet", "-q", is_flag=True, help="Print only problems.")
+def build(site_dir, content, output, theme, base_url, drafts, jobs, explain, quiet) -> None:
+    """Build the site from content/ into output/.
+
+    Only pages whose content, template or settings changed are rendered again.
+    On any error nothing is written and the previous output/ stays as it was.
+    """
+    try:
+        config = _config(site_dir, content=_str(content), output=_str(output), theme=theme,
+                         base_url=base_url, drafts=drafts)
+        report = run_build(config, jobs=jobs, explain=explain)
+    except (ContentError, TemplateProblem, OutputLocationError) as error:
+        _fail(error)
+        return
+    _print_problems(report.warnings)
+    for name, reason in report.reasons:
+        click.echo(f"{name}: {reason}")
+    if not quiet:
+        click.echo(f"Built {report.output_dir}: {report.summary()}")
+
+
+@main.command()
+@site_option
+@click.option("--content", type=click.Path(path_type=Path), help="Folder of paper entries. [default: content]")
+@click.option("--theme", help="Theme name or folder. [default: default]")
+@click.option("--drafts", is_flag=True, default=None, help="Also check entries marked draft: true.")
+@click.option("--format", "fmt", type=click.Choice(["text", "github"]), default="text", show_default=True,
+              help="'github' prints GitHub Actions annotations.")
+def check(site_dir, content, theme, drafts, fmt) -> None:
+    """Validate every entry, authors.yaml, settings and templates; write nothing.
+
+    Every problem is listed with its file, line and field. Exits 1 if any is an error.
+    """
+    try:
+        config = _config(site_dir, content=_str(content), theme=theme, drafts=True if drafts is None else drafts)
+    except ContentError as error:
+        _print_problems(error.problems, fmt)
+        sys.exit(1)
+    problems = run_check(config)
+    _print_problems(problems, fmt)
+    errors = sum(p.is_error for p in problems)
+    if errors:
+        click.echo(f"{errors} error(s).", err=True)
+        sys.exit(1)
+    click.echo("No problems found." if not problems else f"No errors ({len(problems)} warning(s)).", err=True)
+
+
+@main.command()
+@site_option
+@click.option("--title", required=True, help="The paper's title.")
+@click.option("--author", "authors", multiple=True, required=True, help="An author; repeat in order.")
+@click.option("--id", "paper_id", help="Unique id, e.g. an arXiv id. [default: from the title]")
+@click.option("--published", type=click.DateTime(["%Y-%m-%d"]), help="Date of publication. [default: today]")
+@click.option("--day", type=click.DateTime(["%Y-%m-%d"]), help="Listing day. [default: the publication date]")
+@click.option("--tags", help="Comma-separated topics, e.g. 'state space models, efficiency'.")
+@click.option("--abstract", default="", help="The abstract (Markdown). You can also edit the file afterwards.")
+@click.option("--format", "fmt", type=click.Choice(["md", "yaml"]), default="md", show_default=True)
+def new(site_dir, title, authors, paper_id, published, day, tags, abstract, fmt) -> None:
+    """Write a new paper entry into content/ (never overwriting a file)."""
+    from sitegen.entry import EntryError, write_entry
+
+    try:
+        config = _config(site_dir)
+        path = write_entry(config, title=title, authors=list(authors), paper_id=paper_id,
+                           published=published.date() if published else date.today(),
+                           day=day.date() if day else None,
+                           tags=[t.strip() for t in (tags or "").split(",") if t.strip()],
+                           abstract=abstract, fmt=fmt)
+    except (ContentError, EntryError) as error:
+        _fail(error)
+        return
+    click.echo(f"Wrote {path}")
+
+
+@main.command()
+@site_option
+@click.option("--host", default="127.0.0.1", show_default=True,
+              help="Address to bind. Other machines can reach the server only if you bind beyond localhost.")
+@click.option("--port", "-p", default=8000, show_default=True, type=click.IntRange(0, 65535))
+@click.option("--drafts", is_flag=True, default=None, help="Include entries marked draft: true.")
+@click.option("--base-url", help="Override base_url (its path is where the site is served).")
+def serve(site_dir, host, port, drafts, base_url) -> None:
+    """Build, serve on http://127.0.0.1:8000 and rebuild on every change.
+
+    Watches content/, the theme, templates/, static/ and sitegen.yaml. Open
+    browser tabs reload after each build; a failed build shows its errors in
+    the browser until the file is fixed.
+    """
+    from sitegen.serve import serve as run_server
+
+    try:
+        config = _config(site_dir, drafts=drafts, base_url=base_url)
+    except ContentError as error:
+        _fail(error)
+        return
+    theme_dir, _ = find_theme(config)
+
+    def rebuild() -> str | None:
+        try:
+            report = run_build(config)
+        except ContentError as error:
+            click.echo(error.report(), err=True)
+            return error.report()
+        except (TemplateProblem, OutputLocationError) as error:
+            click.echo(f"Error: {error}", err=True)
+            return str(error)
+        _print_problems(report.warnings)
+        click.echo(f"Rebuilt: {report.summary()}")
+        return None
+
+    click.echo(f"Serving {config.output_dir} at http://{host}:{port}{config.base_path} (Ctrl+C to stop)")
+    run_server(config, rebuild, host=host, port=port, theme_dir=theme_dir)
+
+
+def _str(path: Path | None) -> str | None:
+    return str(path) if path is not None else None

@@ -1,0 +1,147 @@
+"""`sitegen.yaml` → a frozen Config. Every key is optional; unknown keys are warnings."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from sitegen.problems import WARNING, Problem, did_you_mean
+from sitegen.sources import LinedDict, parse_yaml, read_text, type_name
+
+CONFIG_FILE = "sitegen.yaml"
+DEFAULT_ARXIV_API = "https://export.arxiv.org/api/query"
+
+
+@dataclass(frozen=True)
+class Config:
+    root: Path
+    title: str = "Papers"
+    description: str = ""
+    base_url: str = "/"
+    theme: str = "default"
+    content: str = "content"
+    output: str = "output"
+    language: str = "en"
+    per_page: int = 50
+    feed_items: int = 50
+    index_days: int = 3
+    arxiv_api: str = DEFAULT_ARXIV_API
+    cname: str | None = None
+    drafts: bool = False
+    jobs: int | None = None
+    overrides: tuple = field(default=(), compare=False)
+
+    @property
+    def content_dir(self) -> Path:
+        return (self.root / self.content).resolve()
+
+    @property
+    def output_dir(self) -> Path:
+        return (self.root / self.output).resolve()
+
+    @property
+    def base_path(self) -> str:
+        """The path part of base_url, always starting and ending with '/'."""
+        path = urlsplit(self.base_url).path or "/"
+        return path if path.endswith("/") else path + "/"
+
+    @property
+    def site_url(self) -> str | None:
+        """Absolute base URL for feeds and the sitemap, or None if base_url has no host."""
+        parts = urlsplit(self.base_url)
+        if parts.scheme in ("http", "https") and parts.netloc:
+            return f"{parts.scheme}://{parts.netloc}{self.base_path}"
+        return None
+
+    def absolute(self, path: str) -> str:
+        """A site path such as 'papers/x/' as a full URL (root-relative without a host)."""
+        return (self.site_url or self.base_path) + path
+
+    def link(self, path: str) -> str:
+        """A site path as a link inside the site: root-relative, under the base path."""
+        return self.base_path + path
+
+    def public_settings(self) -> dict:
+        """The settings pages may show; their digest is an input of every page."""
+        return {
+            "title": self.title,
+            "description": self.description,
+            "base_url": self.base_url,
+            "language": self.language,
+            "per_page": self.per_page,
+            "feed_items": self.feed_items,
+            "index_days": self.index_days,
+        }
+
+
+_STRINGS = ("title", "description", "base_url", "theme", "content", "output", "language",
+            "arxiv_api", "cname")
+_POSITIVE_INTS = ("per_page", "feed_items", "index_days")
+KNOWN_KEYS = _STRINGS + _POSITIVE_INTS
+
+
+def load_config(root: Path, **overrides) -> tuple[Config, list[Problem]]:
+    """Read `root/sitegen.yaml` if present; command-line overrides win over the file."""
+    root = root.resolve()
+    problems: list[Problem] = []
+    values: dict = {}
+    path = root / CONFIG_FILE
+    if path.is_file():
+        values, problems = _read_file(path)
+    env_api = os.environ.get("SITEGEN_ARXIV_API")
+    if env_api:
+        values["arxiv_api"] = env_api
+    given = {k: v for k, v in overrides.items() if v is not None}
+    values.update(given)
+    if "base_url" in values:
+        values["base_url"] = _normalise_base_url(values["base_url"])
+        problems += _check_base_url(values["base_url"])
+    config = Config(root=root, **values)
+    return replace(config, overrides=tuple(sorted(given))), problems
+
+
+def _read_file(path: Path) -> tuple[dict, list[Problem]]:
+    shown = CONFIG_FILE
+    text, problems = read_text(path, shown)
+    if text is None:
+        return {}, problems
+    data, problems = parse_yaml(text, shown)
+    if data is None:
+        return {}, problems
+    if not isinstance(data, LinedDict):
+        return {}, problems + [Problem(shown, 1, None, f"expected a mapping of settings, got {type_name(data)}")]
+    values = {}
+    for key, value in data.items():
+        line = data.lines.get(key)
+        if key not in KNOWN_KEYS:
+            problems.append(Problem(shown, line, key, "unknown setting, ignored",
+                                    did_you_mean(key, KNOWN_KEYS), severity=WARNING))
+        elif key in _POSITIVE_INTS:
+            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                problems.append(Problem(shown, line, key, f"expected a whole number of at least 1, got {value!r}"))
+            else:
+                values[key] = value
+        elif value is None:
+            continue
+        elif isinstance(value, (dict, list)):
+            problems.append(Problem(shown, line, key, f"expected text, got {type_name(value)}"))
+        else:
+            values[key] = data.raw.get(key) if not isinstance(value, str) else value
+    return values, problems
+
+
+def _normalise_base_url(url: str) -> str:
+    url = url.strip() or "/"
+    return url if url.endswith("/") else url + "/"
+
+
+def _check_base_url(url: str) -> list[Problem]:
+    parts = urlsplit(url)
+    if parts.scheme and parts.scheme not in ("http", "https"):
+        return [Problem(CONFIG_FILE, None, "base_url", f"must be an http(s) URL or a path, got {url!r}")]
+    if not parts.scheme and not url.startswith("/"):
+        return [Problem(CONFIG_FILE, None, "base_url", f"a path must start with '/', got {url!r}",
+                        "write e.g. /repo/ or https://user.github.io/repo/")]
+    return []

@@ -1,0 +1,84 @@
+"""The content stage: files under content/ → validated papers → the Site model.
+
+Every file is read and every entry validated before anything stops, so one run
+reports every problem.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from sitegen.config import Config
+from sitegen.model import Paper, Profile, Site, build_site
+from sitegen.problems import WARNING, Problem, display_path
+from sitegen.sources import AUTHORS_FILE, find_content_files, parse_yaml, read_source, read_text
+from sitegen.validate import check_duplicate_ids, validate_entry, validate_profiles
+
+
+@dataclass
+class Content:
+    site: Site | None
+    problems: list[Problem] = field(default_factory=list)
+    files: int = 0
+
+    @property
+    def errors(self) -> list[Problem]:
+        return [p for p in self.problems if p.is_error]
+
+
+def load_papers(config: Config) -> tuple[list[Paper], list[Problem], int]:
+    content_dir = config.content_dir
+    problems: list[Problem] = []
+    if not content_dir.is_dir():
+        shown = display_path(content_dir, config.root)
+        return [], [Problem(shown, None, None, "content folder not found",
+                            "create it, or pass --content DIR")], 0
+    files = find_content_files(content_dir)
+    papers: list[Paper] = []
+    for path in files:
+        source = read_source(path, config.root)
+        problems += source.problems
+        for raw in source.entries:
+            paper, entry_problems = validate_entry(raw)
+            problems += entry_problems
+            if paper is not None:
+                papers.append(paper)
+    problems += check_duplicate_ids(papers)
+    if not files:
+        problems.append(Problem(display_path(content_dir, config.root), None, None,
+                                "no entries found (*.yaml, *.yml or *.md)", severity=WARNING))
+    return papers, problems, len(files)
+
+
+def load_profiles(config: Config) -> tuple[list[Profile], list[Problem]]:
+    path = config.content_dir / AUTHORS_FILE
+    if not path.is_file():
+        return [], []
+    shown = display_path(path, config.root)
+    text, problems = read_text(path, shown)
+    if text is None:
+        return [], problems
+    data, problems = parse_yaml(text, shown)
+    profiles, more = validate_profiles(data, shown)
+    return profiles, problems + more
+
+
+def load_content(config: Config) -> Content:
+    papers, problems, files = load_papers(config)
+    profiles, profile_problems = load_profiles(config)
+    problems += profile_problems
+    if not config.drafts:
+        papers = [p for p in papers if not p.draft]
+    if any(p.is_error for p in problems):
+        return Content(None, problems, files)
+    site = build_site(papers, profiles)
+    return Content(site, problems + unknown_profile_problems(config, profiles, site), files)
+
+
+def unknown_profile_problems(config: Config, profiles: list[Profile], site: Site) -> list[Problem]:
+    """A profile no paper credits is probably a typo in a name."""
+    credited = {a.name for a in site.authors.values()}
+    return [Problem(f"{config.content}/{AUTHORS_FILE}", None, "name",
+                    f"profile '{p.name}' matches no author of any paper", severity=WARNING)
+            for p in profiles if p.name not in credited]
+

@@ -1,0 +1,265 @@
+"""Titles and abstracts → safe HTML (Markdown, MathML math) and readable plain text.
+
+Math is cut out before Markdown sees it (so `a_1 * b_2` is not emphasis), converted
+to MathML at build time, sanitised, and put back. All HTML that reaches a page goes
+through nh3, so nothing a content file says can run script in a reader's browser.
+"""
+
+from __future__ import annotations
+
+import html
+import logging
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+
+import markdown
+import nh3
+from latex2mathml.converter import convert as latex_to_mathml
+from markupsafe import Markup
+from pylatexenc.latex2text import LatexNodes2Text
+
+MATHML_TAGS = frozenset({
+    "math", "semantics", "annotation", "mrow", "mi", "mo", "mn", "ms", "mtext", "mspace",
+    "mfrac", "msqrt", "mroot", "msup", "msub", "msubsup", "mover", "munder", "munderover",
+    "mtable", "mtr", "mtd", "mstyle", "mpadded", "mphantom", "menclose", "merror",
+    "mmultiscripts", "mprescripts", "none",
+})
+MATHML_ATTRIBUTES = {
+    "math": {"display"},
+    "mo": {"stretchy", "fence", "separator", "lspace", "rspace", "form", "largeop", "movablelimits",
+           "accent", "minsize", "maxsize", "symmetric"},
+    "mover": {"accent"},
+    "munder": {"accentunder"},
+    "mfrac": {"linethickness"},
+    "mspace": {"width", "height", "depth"},
+    "mpadded": {"width", "height", "depth", "lspace", "voffset"},
+    "mstyle": {"displaystyle", "scriptlevel", "mathvariant"},
+    "mtable": {"columnalign", "rowspacing", "columnspacing"},
+    "mtd": {"columnalign", "columnspan", "rowspan"},
+    "menclose": {"notation"},
+    "mi": {"mathvariant"},
+    "mn": {"mathvariant"},
+    "mtext": {"mathvariant"},
+}
+# Abstracts may use Markdown's formatting, lists, links, code and images; not h1/h2,
+# since each page has one h1 and abstracts sit below h2s.
+ABSTRACT_TAGS = (frozenset(nh3.ALLOWED_TAGS) - {"h1", "h2", "center", "map", "area"})
+ABSTRACT_ATTRIBUTES = {
+    "a": {"href", "title"},
+    "img": {"src", "alt", "title", "width", "height"},
+    "abbr": {"title"},
+    "td": {"colspan", "rowspan"},
+    "th": {"colspan", "rowspan"},
+    "ol": {"start"},
+}
+URL_SCHEMES = {"http", "https"}
+
+_SENTINEL = re.compile("[\ue000\ue001]")
+_PLACEHOLDER = re.compile("\ue000(\\d+)\ue001")
+_TEXT_ESCAPE = re.compile(
+    r"""\\(?:["'`^~=.uvHckrdbt]\s*(?:\{\\?[A-Za-z]?\}|\\[ij](?![A-Za-z])|[A-Za-z])"""
+    r"""|(?:ss|o|O|ae|AE|oe|OE|aa|AA|l|L|i|j)(?![A-Za-z])(?:\{\})?"""
+    r"""|[&%$#_{}])"""
+)
+_DASHES = (("---", "\u2014"), ("--", "\u2013"))
+_CODE_SPAN = re.compile(r"(`+)(.+?)\1", re.S)
+_latex_text = LatexNodes2Text()
+logging.getLogger("pylatexenc").setLevel(logging.ERROR)  # bad TeX is reported as a build warning
+
+
+@dataclass(frozen=True)
+class Rendered:
+    """What pages and feeds show of a title or an abstract."""
+
+    html: Markup
+    text: str
+    warnings: tuple[str, ...] = ()
+
+
+def split_math(source: str) -> list[tuple[str, str]]:
+    """Split text into ('text'|'inline'|'display', piece) parts.
+
+    `$$...$$` is display math. `$...$` is inline math when the opening `$` is not
+    followed by a space and the closing one is not preceded by a space nor followed
+    by a digit, so prices such as "$5 and $10" stay text. `\\$` is a dollar sign.
+    """
+    parts: list[tuple[str, str]] = []
+    text: list[str] = []
+    i, n = 0, len(source)
+    while i < n:
+        ch = source[i]
+        if ch == "\\" and i + 1 < n:
+            text.append(source[i:i + 2])
+            i += 2
+            continue
+        if ch == "$":
+            if source.startswith("$$", i):
+                end = _find_closing(source, i + 2, "$$")
+                if end != -1 and source[i + 2:end].strip():
+                    _flush(parts, text)
+                    parts.append(("display", source[i + 2:end].strip()))
+                    i = end + 2
+                    continue
+            else:
+                end = _find_inline_end(source, i + 1)
+                if end != -1:
+                    _flush(parts, text)
+                    parts.append(("inline", source[i + 1:end]))
+                    i = end + 1
+                    continue
+        text.append(ch)
+        i += 1
+    _flush(parts, text)
+    return parts
+
+
+def _flush(parts, text):
+    if text:
+        parts.append(("text", "".join(text)))
+        text.clear()
+
+
+def _find_closing(source: str, start: int, token: str) -> int:
+    i = start
+    while True:
+        j = source.find(token, i)
+        if j == -1:
+            return -1
+        if source[j - 1] != "\\":
+            return j
+        i = j + 1
+
+
+def _find_inline_end(source: str, start: int) -> int:
+    if start >= len(source) or source[start].isspace() or source[start] == "$":
+        return -1
+    i = start
+    while i < len(source):
+        ch = source[i]
+        if ch == "\\":
+            i += 2
+            continue
+        if ch == "\n" and source.startswith("\n", i + 1):
+            return -1  # math does not span paragraphs
+        if ch == "$":
+            if source[i - 1].isspace() or (i + 1 < len(source) and source[i + 1].isdigit()):
+                return -1
+            return i
+        i += 1
+    return -1
+
+
+def latex_text(source: str, dashes: bool = True) -> str:
+    """LaTeX text escapes (`H\\"older`, `\\'e`, `\\ss`, `--`) as the characters they mean.
+
+    Only escape sequences are converted; everything else (`%`, `~`, braces) stays as
+    written, since abstracts are Markdown, not LaTeX.
+    """
+    def convert(piece: str) -> str:
+        piece = _TEXT_ESCAPE.sub(lambda m: _latex_text.latex_to_text(m.group(0)), piece)
+        if dashes:
+            for token, char in _DASHES:
+                piece = piece.replace(token, char)
+        return piece
+
+    out, last = [], 0
+    for match in _CODE_SPAN.finditer(source):
+        out.append(convert(source[last:match.start()]))
+        out.append(match.group(0))
+        last = match.end()
+    out.append(convert(source[last:]))
+    return "".join(out)
+
+
+@lru_cache(maxsize=4096)
+def math_to_mathml(tex: str, display: bool) -> str | None:
+    try:
+        mathml = latex_to_mathml(tex, display="block" if display else "inline")
+    except Exception:  # latex2mathml raises many kinds of error on bad input
+        return None
+    return nh3.clean(mathml, tags=set(MATHML_TAGS), attributes=MATHML_ATTRIBUTES,
+                     url_schemes=URL_SCHEMES, strip_comments=True)
+
+
+def math_to_text(tex: str) -> str:
+    try:
+        text = _latex_text.latex_to_text(tex)
+    except Exception:
+        return tex
+    return " ".join(text.split())
+
+
+def _math_html(kind: str, tex: str, warnings: list[str]) -> str:
+    mathml = math_to_mathml(tex, kind == "display")
+    if mathml is None:
+        warnings.append(f"could not convert math ${tex}$; shown as written")
+        delimiter = "$$" if kind == "display" else "$"
+        return f'<code class="math-source">{html.escape(delimiter + tex + delimiter)}</code>'
+    return mathml
+
+
+def render_title(source: str) -> Rendered:
+    """A title: plain text with inline math and LaTeX escapes; no Markdown."""
+    warnings: list[str] = []
+    pieces, text = [], []
+    for kind, piece in split_math(_SENTINEL.sub("", source)):
+        if kind == "text":
+            converted = latex_text(piece)
+            pieces.append(html.escape(converted, quote=False))
+            text.append(converted)
+        else:
+            converted = _math_html("inline", piece, warnings)
+            pieces.append(converted)
+            text.append(math_to_text(piece) if "math-source" not in converted else f"${piece}$")
+    return Rendered(Markup("".join(pieces)), " ".join("".join(text).split()), tuple(warnings))
+
+
+class _Converter:
+    def __init__(self):
+        self.md = markdown.Markdown(extensions=["smarty", "sane_lists"], output_format="html")
+
+    def convert(self, text: str) -> str:
+        self.md.reset()
+        return self.md.convert(text)
+
+
+_converter = _Converter()
+
+
+def render_abstract(source: str) -> Rendered:
+    """An abstract: Markdown with math, sanitised; and its plain text for feeds."""
+    warnings: list[str] = []
+    maths: list[str] = []
+    plain_maths: list[str] = []
+    md_source = []
+    for kind, piece in split_math(_SENTINEL.sub("", source)):
+        if kind == "text":
+            md_source.append(latex_text(piece, dashes=False))
+        else:
+            converted = _math_html(kind, piece, warnings)
+            maths.append(converted)
+            plain_maths.append(math_to_text(piece) if "math-source" not in converted else piece)
+            token = f"\ue000{len(maths) - 1}\ue001"
+            md_source.append(f"\n\n{token}\n\n" if kind == "display" else token)
+    body = _converter.convert("".join(md_source))
+    clean = nh3.clean(body, tags=set(ABSTRACT_TAGS), attributes=ABSTRACT_ATTRIBUTES,
+                      url_schemes=URL_SCHEMES, link_rel="noopener noreferrer nofollow",
+                      strip_comments=True)
+    # A display formula alone in a paragraph becomes a block of its own.
+    clean = re.sub("<p>(\ue000\\d+\ue001)</p>", r"\1", clean)
+    rendered = _PLACEHOLDER.sub(lambda m: maths[int(m.group(1))], clean)
+    plain = _PLACEHOLDER.sub(lambda m: plain_maths[int(m.group(1))], clean)
+    return Rendered(Markup(rendered), html_to_text(plain), tuple(warnings))
+
+
+def html_to_text(fragment: str) -> str:
+    stripped = nh3.clean(re.sub(r"</(p|li|h\d|blockquote|pre)>", r"</\1>\n\n", fragment), tags=set())
+    text = html.unescape(stripped)
+    paragraphs = [" ".join(p.split()) for p in re.split(r"\n\s*\n", text)]
+    return "\n\n".join(p for p in paragraphs if p)
+
+
+def plain_text(source: str) -> str:
+    """Readable text of a LaTeX-flavoured string (names, venues) for feeds and titles."""
+    return render_title(source).text

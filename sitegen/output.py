@@ -1,0 +1,186 @@
+"""The write stage: staged files, an atomic commit into output/, and the manifest.
+
+Rendered files go to a staging folder first. Only when every page has rendered
+does the commit move them into output/, one `os.replace` each, so a failed build
+leaves output/ byte-for-byte as it was and a reader never sees a half-written file.
+The manifest (kept outside output/) records, per output file, the digest of its
+inputs and of its bytes: the next build renders only pages whose inputs changed and
+writes only files whose bytes changed.
+"""
+
+from __future__ import annotations
+
+import errno
+import fcntl
+import hashlib
+import json
+import os
+import shutil
+import tempfile
+from contextlib import suppress
+from dataclasses import dataclass
+from pathlib import Path
+
+from sitegen import __version__
+from sitegen.urls import safe_output_path
+
+MANIFEST_VERSION = 1
+
+
+class OutputLocationError(Exception):
+    pass
+
+
+def check_output_location(output_dir: Path, root: Path, protected: dict[str, Path]) -> None:
+    """Refuse an output folder whose replacement would destroy something of the site's."""
+    output_dir = output_dir.resolve()
+    root = root.resolve()
+    if output_dir == root or root.is_relative_to(output_dir):
+        raise OutputLocationError(f"the output folder {output_dir} is the site folder or contains it; "
+                                  "choose a folder of its own such as output/")
+    for name, path in protected.items():
+        path = path.resolve()
+        if output_dir == path or path.is_relative_to(output_dir) or output_dir.is_relative_to(path):
+            raise OutputLocationError(f"the output folder {output_dir} overlaps the {name} folder {path}")
+
+
+def content_digest(data: bytes) -> str:
+    return hashlib.blake2b(data, digest_size=16).hexdigest()
+
+
+@dataclass
+class Record:
+    inputs: str
+    digest: str
+    size: int
+    mtime_ns: int
+
+
+class Manifest:
+    """Output file → what produced it; stored as JSON in the site's cache folder."""
+
+    def __init__(self, path: Path, output_dir: Path, records: dict[str, Record] | None = None):
+        self.path = path
+        self.output_dir = output_dir
+        self.records: dict[str, Record] = records or {}
+
+    @classmethod
+    def load(cls, cache_dir: Path, output_dir: Path) -> "Manifest":
+        path = cache_dir / f"manifest-{hashlib.sha1(str(output_dir).encode()).hexdigest()[:12]}.json"
+        try:
+            data = json.loads(path.read_text())
+        except (OSError, ValueError):
+            return cls(path, output_dir)
+        if data.get("version") != MANIFEST_VERSION or data.get("sitegen") != __version__ \
+                or data.get("output") != str(output_dir):
+            return cls(path, output_dir)
+        records = {name: Record(*fields) for name, fields in data.get("files", {}).items()}
+        return cls(path, output_dir, records)
+
+    def is_intact(self, name: str) -> bool:
+        """The file on disk is still the one the manifest describes (size and mtime)."""
+        record = self.records.get(name)
+        if record is None:
+            return False
+        try:
+            stat = os.stat(self.output_dir / name)
+        except OSError:
+            return False
+        return stat.st_size == record.size and stat.st_mtime_ns == record.mtime_ns
+
+    def save(self) -> None:
+        data = {
+            "version": MANIFEST_VERSION,
+            "sitegen": __version__,
+            "output": str(self.output_dir),
+            "files": {name: [r.inputs, r.digest, r.size, r.mtime_ns] for name, r in sorted(self.records.items())},
+        }
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        atomic_write(self.path, json.dumps(data, separators=(",", ":")).encode())
+
+
+def atomic_write(target: Path, data: bytes) -> None:
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+        os.replace(tmp, target)
+    except BaseException:
+        with suppress(OSError):
+            os.unlink(tmp)
+        raise
+
+
+class Staging:
+    """A folder of rendered files waiting to be committed into output/."""
+
+    def __init__(self, cache_dir: Path):
+        cache_dir.mkdir(parents=True, exist_ok=True)
+        self.dir = Path(tempfile.mkdtemp(dir=cache_dir, prefix="staging-"))
+
+    def write(self, name: str, data: bytes) -> None:
+        target = safe_output_path(self.dir, name)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        with open(target, "wb") as handle:
+            handle.write(data)
+
+    def discard(self) -> None:
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+
+def commit(staging: Staging, written: list[str], removed: list[str], manifest: Manifest,
+           records: dict[str, Record]) -> None:
+    """Move staged files into output/ atomically, one by one, then drop stale files."""
+    output_dir = manifest.output_dir
+    output_dir.mkdir(parents=True, exist_ok=True)
+    for name in written:
+        target = safe_output_path(output_dir, name)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        _replace(staging.dir / name, target)
+        stat = target.stat()
+        records[name].size = stat.st_size
+        records[name].mtime_ns = stat.st_mtime_ns
+    for name in removed:
+        target = safe_output_path(output_dir, name)
+        with suppress(OSError):
+            target.unlink()
+        _prune_empty_parents(target.parent, output_dir)
+    manifest.records = records
+    manifest.save()
+    staging.discard()
+
+
+def _replace(source: Path, target: Path) -> None:
+    try:
+        os.replace(source, target)
+    except OSError as exc:
+        if exc.errno != errno.EXDEV:
+            raise
+        atomic_write(target, source.read_bytes())  # staging on another file system
+
+
+def _prune_empty_parents(folder: Path, top: Path) -> None:
+    while folder != top and folder.is_relative_to(top):
+        try:
+            folder.rmdir()
+        except OSError:
+            return
+        folder = folder.parent
+
+
+class BuildLock:
+    """One build at a time per site: `sitegen serve` and a manual build must not interleave."""
+
+    def __init__(self, cache_dir: Path):
+        cache_dir.mkdir(parents=True, exist_ok=True)
+        self.path = cache_dir / "build.lock"
+
+    def __enter__(self):
+        self.handle = open(self.path, "w")
+        fcntl.flock(self.handle, fcntl.LOCK_EX)
+        return self
+
+    def __exit__(self, *exc):
+        fcntl.flock(self.handle, fcntl.LOCK_UN)
+        self.handle.close()

@@ -1,0 +1,87 @@
+"""Problems are values: every stage returns them instead of raising, so one run
+reports everything that is wrong, each with its file, line and field."""
+
+from __future__ import annotations
+
+import difflib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterable
+
+ERROR = "error"
+WARNING = "warning"
+
+
+@dataclass(frozen=True, order=True)
+class Problem:
+    path: str
+    line: int | None
+    field: str | None
+    message: str
+    hint: str | None = None
+    severity: str = ERROR
+
+    @property
+    def is_error(self) -> bool:
+        return self.severity == ERROR
+
+    def __str__(self) -> str:
+        where = self.path if self.line is None else f"{self.path}:{self.line}"
+        parts = [where]
+        if self.severity == WARNING:
+            parts.append("warning")
+        if self.field:
+            parts.append(self.field)
+        text = ": ".join(parts) + ": " + self.message
+        if self.hint:
+            text += f" ({self.hint})"
+        return text
+
+
+class ContentError(Exception):
+    """Raised by the build when content has errors; carries every problem found."""
+
+    def __init__(self, problems: Iterable[Problem]):
+        self.problems = sorted(problems, key=_reading_order)
+        errors = [p for p in self.problems if p.is_error]
+        super().__init__(f"{len(errors)} problem(s) in content")
+
+    def report(self) -> str:
+        lines = [str(p) for p in self.problems]
+        errors = sum(p.is_error for p in self.problems)
+        lines.append(f"{errors} error(s); nothing was written.")
+        return "\n".join(lines)
+
+
+class TemplateProblem(Exception):
+    """A theme template failed while rendering one output file."""
+
+    def __init__(self, output_path: str, template: str | None, line: int | None, message: str):
+        self.output_path = output_path
+        self.template = template
+        self.line = line
+        self.message = message
+        where = template or "template"
+        if line:
+            where += f":{line}"
+        super().__init__(f"Error building page '{output_path}': {where}: {message}")
+
+    def __reduce__(self):  # raised in worker processes, so it must pickle
+        return (TemplateProblem, (self.output_path, self.template, self.line, self.message))
+
+
+def _reading_order(p: Problem):
+    return (p.path, p.line or 0, p.field or "", p.message)
+
+
+def did_you_mean(word: str, choices: Iterable[str]) -> str | None:
+    matches = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
+    return f"did you mean '{matches[0]}'?" if matches else None
+
+
+def display_path(path: Path, root: Path) -> str:
+    """Paths in messages are relative to the site folder, as users typed them."""
+    try:
+        return path.relative_to(root).as_posix()
+    except ValueError:
+        return str(path)

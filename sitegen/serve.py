@@ -1,0 +1,131 @@
+"""`sitegen serve`: build, serve output/ under the site's base path, rebuild on
+change and reload every open browser tab (livereload).
+
+The server answers only with files inside the output folder. While the last build
+failed, every page is replaced by an overlay listing the problems; the next good
+build reloads the browser back to the site.
+"""
+
+from __future__ import annotations
+
+import html
+import logging
+import mimetypes
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+from urllib.parse import unquote
+
+from sitegen.config import Config
+
+logger = logging.getLogger("sitegen.serve")
+
+
+@dataclass
+class ServerState:
+    """The outcome of the last build, shared between the watcher and the web app."""
+
+    error: str | None = None
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+
+def resolve_request(output_dir: Path, base_path: str, request_path: str) -> tuple[str, Path | str | None]:
+    """Map a URL path to ('file', path) | ('redirect', location) | ('missing', None)."""
+    path = unquote(request_path)
+    if "\x00" in path or "\\" in path:
+        return "missing", None
+    if not path.startswith(base_path):
+        if (path + "/") == base_path or path == "/":
+            return "redirect", base_path
+        return "missing", None
+    relative = path[len(base_path):]
+    parts = [p for p in relative.split("/") if p]
+    if any(p in (".", "..") for p in parts):
+        return "missing", None
+    target = output_dir.joinpath(*parts)
+    try:
+        resolved = target.resolve()
+    except (OSError, RuntimeError):
+        return "missing", None
+    if not resolved.is_relative_to(output_dir.resolve()):
+        return "missing", None
+    if resolved.is_dir():
+        if not path.endswith("/"):
+            return "redirect", path + "/"
+        resolved = resolved / "index.html"
+    if resolved.is_file():
+        return "file", resolved
+    return "missing", None
+
+
+def error_page(message: str) -> bytes:
+    return (
+        "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\">"
+        "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
+        "<title>Build failed · sitegen</title><style>"
+        "body{font:15px/1.5 system-ui,sans-serif;margin:0;background:#1d1f23;color:#f4f4f5}"
+        "main{max-width:60rem;margin:2rem auto;padding:1.5rem;border:2px solid #f87171;border-radius:12px;background:#2a1215}"
+        "h1{color:#fca5a5;font-size:1.4rem;margin-top:0}pre{white-space:pre-wrap;font:14px/1.5 ui-monospace,monospace}"
+        "</style></head><body><main role=\"alert\" id=\"sitegen-error\"><h1>Build failed</h1>"
+        f"<pre>{html.escape(message)}</pre>"
+        "<p>Fix the file and save: this page reloads by itself.</p></main></body></html>"
+    ).encode()
+
+
+def make_app(output_dir: Path, base_path: str, state: ServerState) -> Callable:
+    """A WSGI app serving output_dir under base_path, or the error overlay."""
+
+    def app(environ, start_response):
+        method = environ.get("REQUEST_METHOD", "GET")
+        if method not in ("GET", "HEAD"):
+            start_response("405 Method Not Allowed", [("Allow", "GET, HEAD"), ("Content-Type", "text/plain")])
+            return [b"method not allowed\n"]
+        kind, target = resolve_request(output_dir, base_path, environ.get("PATH_INFO", "/"))
+        error = state.error
+        if error is not None and (kind != "file" or str(target).endswith(".html")):
+            start_response("500 Build Failed", [("Content-Type", "text/html; charset=utf-8"),
+                                                  ("Cache-Control", "no-store")])
+            return [error_page(error)]
+        if kind == "redirect":
+            start_response("301 Moved Permanently", [("Location", str(target)), ("Content-Type", "text/plain")])
+            return [b""]
+        if kind == "missing":
+            not_found = output_dir / "404.html"
+            body = not_found.read_bytes() if not_found.is_file() else b"<!DOCTYPE html><title>Not found</title>"
+            start_response("404 Not Found", [("Content-Type", "text/html; charset=utf-8")])
+            return [body]
+        body = target.read_bytes()
+        content_type = mimetypes.guess_type(target.name)[0] or "application/octet-stream"
+        if content_type.startswith("text/") or content_type in ("application/xml", "application/rss+xml"):
+            content_type += "; charset=utf-8"
+        start_response("200 OK", [("Content-Type", content_type), ("Cache-Control", "no-cache")])
+        return [body] if method == "GET" else [b""]
+
+    return app
+
+
+def watched_paths(config: Config, theme_dir: Path | None) -> list[Path]:
+    paths = [config.content_dir, config.root / "sitegen.yaml", config.root / "templates", config.root / "static"]
+    if theme_dir is not None:
+        paths.append(theme_dir)
+    return [p for p in paths if p.exists()]
+
+
+def serve(config: Config, rebuild: Callable[[], str | None], *, host: str, port: int,
+          theme_dir: Path | None) -> None:
+    """Serve until interrupted. `rebuild()` builds and returns an error text or None."""
+    from livereload import Server
+
+    state = ServerState(error=rebuild())
+    lock = threading.Lock()
+
+    def on_change():
+        with lock:
+            state.error = rebuild()
+
+    server = Server(app=make_app(config.output_dir, config.base_path, state))
+    for path in watched_paths(config, theme_dir):
+        server.watch(str(path), on_change, delay=0)
+    logging.getLogger("livereload").setLevel(logging.WARNING)
+    server.serve(port=port, host=host, debug=False, restart_delay=0)

@@ -1,0 +1,334 @@
+"""The plan: one Task per output file, with the digest of exactly what it shows.
+
+`plan()` is the only place that knows which pages exist. A task's `inputs` name the
+records a page displays (papers by the digest of what a card shows, authors, tags),
+its template closure and the settings it reads; a page whose inputs did not change
+since the last build is not rendered again.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from datetime import date
+from functools import lru_cache
+from itertools import groupby
+from typing import Callable
+
+from sitegen import __version__, bibtex, feeds, urls
+from sitegen.config import Config
+from sitegen.model import Site
+from sitegen.theme import Theme
+from sitegen.views import Pagination, Views, format_day, page_count, page_slice
+
+PAGE_TEMPLATES = {
+    "index": "index.html",
+    "paper": "paper.html",
+    "authors": "authors.html",
+    "author": "author.html",
+    "days": "days.html",
+    "day": "day.html",
+    "tags": "tags.html",
+    "tag": "tag.html",
+    "404": "404.html",
+}
+
+
+@dataclass(frozen=True)
+class Task:
+    path: str  # site path: 'papers/x/' (a page) or 'feed.xml' (a file)
+    kind: str
+    key: tuple = ()
+    inputs: str = ""  # digest of everything the output shows
+    source: str | None = None  # a static file copied as is
+
+    @property
+    def file(self) -> str:
+        return urls.output_file(self.path)
+
+
+def _digest(*parts) -> str:
+    return hashlib.blake2b(repr(parts).encode(), digest_size=16).hexdigest()
+
+
+class _Digests:
+    """Digests of the records pages show, each computed once per build."""
+
+    def __init__(self, site: Site, config: Config, theme: Theme):
+        self.site = site
+        self.settings = _digest(sorted(config.public_settings().items()), __version__)
+        self._theme = theme
+
+    @lru_cache(maxsize=None)
+    def template(self, kind: str) -> str:
+        return self._theme.closure_digest(PAGE_TEMPLATES[kind]) if kind in PAGE_TEMPLATES else ""
+
+    @lru_cache(maxsize=None)
+    def paper(self, paper_id: str) -> str:
+        site = self.site
+        return _digest(
+            site.papers[paper_id],
+            [(s, site.authors[s].name) for s in site.paper_authors[paper_id]],
+            [(s, site.tags[s].name) for s in site.paper_tags[paper_id]],
+            site.cite_keys[paper_id],
+        )
+
+    def papers(self, ids) -> str:
+        return _digest([self.paper(i) for i in ids])
+
+    def page(self, kind: str, *data) -> str:
+        return _digest(kind, self.template(kind), self.settings, data)
+
+
+def plan(site: Site, config: Config, theme: Theme) -> list[Task]:
+    """Every output file of the site, in a stable order."""
+    d = _Digests(site, config, theme)
+    tasks: list[Task] = []
+    add = tasks.append
+    per_page = config.per_page
+
+    newest_days = site.days[: config.index_days]
+    index_ids = [i for day in newest_days for i in day.papers]
+    add(Task(urls.INDEX, "index", (), d.page("index", [day.date for day in newest_days], d.papers(index_ids),
+                                              len(site.days))))
+
+    for paper_id in site.newest:
+        add(Task(urls.paper(paper_id), "paper", (paper_id,), d.page("paper", d.paper(paper_id))))
+        add(Task(urls.paper_bibtex(paper_id), "paper_bib", (paper_id,), d.page("bib", d.paper(paper_id))))
+
+    add(Task(urls.AUTHORS, "authors", (), d.page("authors", [(s, site.authors[s].name, len(site.authors[s].papers))
+                                                            for s in site.author_order])))
+    for slug in site.author_order:
+        author = site.authors[slug]
+        people = _digest(author, [(s, site.authors[s].name) for s, _ in author.coauthors])
+        for number in range(1, page_count(len(author.papers), per_page) + 1):
+            shown = page_slice(author.papers, number, per_page)
+            add(Task(urls.page(urls.author(slug), number), "author", (slug, number),
+                     d.page("author", people, number, d.papers(shown))))
+        add(Task(urls.author_feed(slug), "author_feed", (slug,),
+                 d.page("feed", people, d.papers(_by_day(site, author.papers)[: config.feed_items]))))
+        add(Task(f"authors/{slug}/works.bib", "author_bib", (slug,), d.page("bib", d.papers(author.papers))))
+
+    add(Task(urls.DAYS, "days", (), d.page("days", [(day.date, len(day.papers)) for day in site.days])))
+    for position, day in enumerate(site.days):
+        neighbours = [n.date for n in _neighbours(site.days, position) if n]
+        for number in range(1, page_count(len(day.papers), per_page) + 1):
+            add(Task(urls.page(urls.day(day.date), number), "day", (position, number),
+                     d.page("day", neighbours, number, d.papers(page_slice(day.papers, number, per_page)))))
+
+    add(Task(urls.TAGS, "tags", (), d.page("tags", [(s, site.tags[s].name, len(site.tags[s].papers))
+                                                      for s in site.tag_order])))
+    for slug in site.tag_order:
+        tag = site.tags[slug]
+        for number in range(1, page_count(len(tag.papers), per_page) + 1):
+            add(Task(urls.page(urls.tag(slug), number), "tag", (slug, number),
+                     d.page("tag", tag.name, number, d.papers(page_slice(tag.papers, number, per_page)))))
+        add(Task(urls.tag_feed(slug), "tag_feed", (slug,),
+                 d.page("feed", tag.name, d.papers(tag.papers[: config.feed_items]))))
+
+    add(Task(urls.FEED, "feed", (), d.page("feed", d.papers(site.newest[: config.feed_items]))))
+    add(Task(urls.NOT_FOUND, "404", (), d.page("404")))
+    add(Task(urls.ROBOTS, "robots", (), d.page("robots")))
+    tasks += _sitemap_tasks(page_paths(tasks), d)
+    for path, source in theme.static_files().items():
+        stat = source.stat()
+        add(Task(path, "static", (), _digest(str(source), stat.st_size, stat.st_mtime_ns), source=str(source)))
+    return tasks
+
+
+def page_paths(tasks: list[Task]) -> list[str]:
+    """The HTML pages a sitemap lists: every pretty URL (404.html is not one)."""
+    return [t.path for t in tasks if t.path == "" or t.path.endswith("/")]
+
+
+def _sitemap_tasks(paths: list[str], d: _Digests) -> list[Task]:
+    chunks = [paths[i:i + feeds.SITEMAP_LIMIT] for i in range(0, len(paths), feeds.SITEMAP_LIMIT)] or [[]]
+    if len(chunks) == 1:
+        return [Task(urls.SITEMAP, "sitemap", (0, len(paths)), d.page("sitemap", paths))]
+    tasks = [Task(urls.SITEMAP, "sitemap_index", (len(chunks),), d.page("sitemap", len(chunks)))]
+    for number, chunk in enumerate(chunks, 1):
+        start = (number - 1) * feeds.SITEMAP_LIMIT
+        tasks.append(Task(f"sitemaps/sitemap-{number}.xml", "sitemap", (start, start + len(chunk)),
+                          d.page("sitemap", chunk)))
+    return tasks
+
+
+def _neighbours(days, position):
+    newer = days[position - 1] if position > 0 else None
+    older = days[position + 1] if position + 1 < len(days) else None
+    return older, newer
+
+
+def _by_day(site: Site, ids) -> list[str]:
+    return sorted(ids, key=lambda i: (-site.papers[i].day.toordinal(), -site.papers[i].upvotes, i))
+
+
+# --- rendering -------------------------------------------------------------------
+
+
+class Renderer:
+    """Renders tasks to bytes. One per process; holds the model, views and templates."""
+
+    def __init__(self, site: Site, config: Config, theme: Theme, views: Views, all_pages: list[str]):
+        self.site = site
+        self.config = config
+        self.theme = theme
+        self.views = views
+        self.env = theme.environment
+        self.all_pages = all_pages
+        self._handlers: dict[str, Callable[[Task], bytes]] = {
+            "index": self._index, "paper": self._paper, "paper_bib": self._paper_bib,
+            "authors": self._authors, "author": self._author, "author_feed": self._author_feed,
+            "author_bib": self._author_bib, "days": self._days, "day": self._day, "tags": self._tags,
+            "tag": self._tag, "tag_feed": self._tag_feed, "feed": self._feed, "404": self._not_found,
+            "robots": lambda task: feeds.robots(self.config), "sitemap": self._sitemap,
+            "sitemap_index": self._sitemap_index, "static": self._static,
+        }
+
+    def render(self, task: Task) -> bytes:
+        return self._handlers[task.kind](task)
+
+    def _page(self, task: Task, title: str | None, **context) -> bytes:
+        template = self.env.get_template(PAGE_TEMPLATES[task.kind])
+        page = {
+            "title": title,
+            "path": task.path,
+            "url": self.config.link(task.path),
+            "canonical": self.config.absolute(task.path),
+            "kind": task.kind,
+        }
+        page.update(context.pop("page", {}))
+        html = template.render(site=self._site_context(), page=page, **context)
+        return html.encode()
+
+    @lru_cache(maxsize=1)
+    def _site_context(self) -> dict:
+        link = self.config.link
+        return {
+            "title": self.config.title,
+            "description": self.config.description,
+            "language": self.config.language,
+            "base_path": self.config.base_path,
+            "home_url": link(""),
+            "days_url": link(urls.DAYS),
+            "authors_url": link(urls.AUTHORS),
+            "tags_url": link(urls.TAGS),
+            "feed_url": link(urls.FEED),
+            "static_url": link(""),
+            "paper_count": len(self.site.papers),
+            "generator": f"sitegen {__version__}",
+        }
+
+    def _index(self, task: Task) -> bytes:
+        days = [(self.views.day_link(day), day, self.views.papers(day.papers))
+                for day in self.site.days[: self.config.index_days]]
+        return self._page(task, None, days=days, day_count=len(self.site.days))
+
+    def _paper(self, task: Task) -> bytes:
+        paper = self.views.paper(task.key[0])
+        return self._page(task, paper.title_text, paper=paper,
+                          page={"description": paper.abstract_text[:300], "type": "article"})
+
+    def _paper_bib(self, task: Task) -> bytes:
+        paper_id = task.key[0]
+        view = self.views.paper(paper_id)
+        return bibtex.entry(self.site.papers[paper_id], self.site.cite_keys[paper_id], view.abstract_text).encode()
+
+    def _authors(self, task: Task) -> bytes:
+        authors = [self.site.authors[s] for s in self.site.author_order]
+        groups = [(letter, [(self.views.author_link(a.slug), len(a.papers)) for a in members])
+                  for letter, members in groupby(authors, key=lambda a: _initial(a.slug))]
+        return self._page(task, "Authors", groups=groups, count=len(authors))
+
+    def _author(self, task: Task) -> bytes:
+        slug, number = task.key
+        author = self.views.author(slug)
+        ids = author.record.papers
+        pagination = Pagination(number, page_count(len(ids), self.config.per_page), urls.author(slug),
+                                self.config.link)
+        papers = self.views.papers(page_slice(ids, number, self.config.per_page))
+        years = [(year, list(group)) for year, group in groupby(papers, key=lambda p: p.published.year)]
+        title = author.name if number == 1 else f"{author.name} (page {number})"
+        return self._page(task, title, author=author, years=years, pagination=pagination,
+                          page={"feed_url": author.feed_url})
+
+    def _feed_of(self, task: Task, title: str, page_path: str, ids) -> bytes:
+        return feeds.rss(self.config, title=title, description=self.config.description or title,
+                         page_path=page_path, feed_path=task.path, papers=self.views.papers(ids))
+
+    def _author_feed(self, task: Task) -> bytes:
+        author = self.site.authors[task.key[0]]
+        ids = _by_day(self.site, author.papers)[: self.config.feed_items]
+        return self._feed_of(task, f"{author.name} — {self.config.title}", urls.author(author.slug), ids)
+
+    def _author_bib(self, task: Task) -> bytes:
+        author = self.site.authors[task.key[0]]
+        return bibtex.bibliography(
+            bibtex.entry(self.site.papers[i], self.site.cite_keys[i], self.views.paper(i).abstract_text)
+            for i in author.papers)
+
+    def _days(self, task: Task) -> bytes:
+        months = []
+        for month, days in groupby(self.site.days, key=lambda d: (d.date.year, d.date.month)):
+            days = list(days)
+            months.append((date(month[0], month[1], 1), [(self.views.day_link(d), len(d.papers)) for d in days],
+                           sum(len(d.papers) for d in days)))
+        return self._page(task, "Archive", months=months, day_count=len(self.site.days))
+
+    def _day(self, task: Task) -> bytes:
+        position, number = task.key
+        day = self.site.days[position]
+        older, newer = _neighbours(self.site.days, position)
+        pagination = Pagination(number, page_count(len(day.papers), self.config.per_page), urls.day(day.date),
+                                self.config.link)
+        papers = self.views.papers(page_slice(day.papers, number, self.config.per_page))
+        return self._page(task, f"Papers of {format_day(day.date)}", day=self.views.day_link(day), date=day.date,
+                          papers=papers, count=len(day.papers), pagination=pagination,
+                          older=self.views.day_link(older), newer=self.views.day_link(newer))
+
+    def _tags(self, task: Task) -> bytes:
+        tags = [(self.views.tag_link(s), len(self.site.tags[s].papers)) for s in self.site.tag_order]
+        return self._page(task, "Topics", tags=tags)
+
+    def _tag(self, task: Task) -> bytes:
+        slug, number = task.key
+        tag = self.site.tags[slug]
+        pagination = Pagination(number, page_count(len(tag.papers), self.config.per_page), urls.tag(slug),
+                                self.config.link)
+        papers = self.views.papers(page_slice(tag.papers, number, self.config.per_page))
+        return self._page(task, f"Topic: {tag.name}", tag=self.views.tag_link(slug), papers=papers,
+                          count=len(tag.papers), pagination=pagination,
+                          page={"feed_url": self.config.link(urls.tag_feed(slug))})
+
+    def _tag_feed(self, task: Task) -> bytes:
+        tag = self.site.tags[task.key[0]]
+        return self._feed_of(task, f"{tag.name} — {self.config.title}", urls.tag(tag.slug),
+                             tag.papers[: self.config.feed_items])
+
+    def _feed(self, task: Task) -> bytes:
+        return self._feed_of(task, self.config.title, "", self.site.newest[: self.config.feed_items])
+
+    def _not_found(self, task: Task) -> bytes:
+        return self._page(task, "Page not found", page={"noindex": True})
+
+    def _sitemap(self, task: Task) -> bytes:
+        start, end = task.key
+        return feeds.sitemap(self.config, ((p, self._lastmod(p)) for p in self.all_pages[start:end]))
+
+    def _lastmod(self, path: str):
+        if path.startswith("papers/"):
+            paper = self.site.papers.get(path[len("papers/"):-1])
+            return paper.day if paper else None
+        return None
+
+    def _sitemap_index(self, task: Task) -> bytes:
+        return feeds.sitemap_index(self.config, [f"sitemaps/sitemap-{n}.xml" for n in range(1, task.key[0] + 1)])
+
+    def _static(self, task: Task) -> bytes:
+        with open(task.source, "rb") as handle:
+            return handle.read()
+
+
+def _initial(slug: str) -> str:
+    first = slug[:1].upper()
+    return first if first.isalpha() else "#"

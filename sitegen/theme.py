@@ -1,0 +1,117 @@
+"""The Jinja environment of a site: its own templates/ over the theme's, autoescaped.
+
+Each template's closure (itself and everything it extends, includes or imports) is
+hashed, so a page's digest changes exactly when a template it uses changes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from functools import cached_property
+from pathlib import Path
+
+import jinja2
+from jinja2 import meta
+
+from sitegen.config import Config
+from sitegen.problems import Problem
+
+PACKAGE_DIR = Path(__file__).resolve().parent
+# Installed wheels carry the theme inside the package; a source checkout has it at the top.
+BUILTIN_THEMES = (PACKAGE_DIR / "themes", PACKAGE_DIR.parent / "themes")
+
+
+def find_theme(config: Config) -> tuple[Path | None, list[Problem]]:
+    name = config.theme
+    candidates = [config.root / name, config.root / "themes" / name]
+    if "/" not in name and "\\" not in name:
+        candidates += [base / name for base in BUILTIN_THEMES]
+    for candidate in candidates:
+        if (candidate / "templates").is_dir():
+            return candidate.resolve(), []
+    return None, [Problem("sitegen.yaml", None, "theme", f"theme '{name}' not found",
+                          "use 'default', a folder under themes/, or a path to a theme folder")]
+
+
+@dataclass(frozen=True)
+class Theme:
+    """Template folders in lookup order, and static folders copied as is."""
+
+    template_dirs: tuple[Path, ...]
+    static_dirs: tuple[Path, ...]
+
+    @classmethod
+    def for_site(cls, config: Config, theme_dir: Path) -> "Theme":
+        site_templates = config.root / "templates"
+        templates = ((site_templates,) if site_templates.is_dir() else ()) + (theme_dir / "templates",)
+        statics = tuple(d for d in (theme_dir / "static", config.root / "static") if d.is_dir())
+        return cls(templates, statics)
+
+    @cached_property
+    def environment(self) -> jinja2.Environment:
+        env = jinja2.Environment(
+            loader=jinja2.FileSystemLoader([str(d) for d in self.template_dirs]),
+            autoescape=True,
+            undefined=jinja2.StrictUndefined,
+            trim_blocks=True,
+            lstrip_blocks=True,
+            keep_trailing_newline=True,
+        )
+        env.filters["date"] = lambda d: f"{d:%b} {d.day}, {d.year}"
+        env.filters["longdate"] = lambda d: f"{d:%B} {d.day}, {d.year}"
+        return env
+
+    def source(self, name: str) -> str:
+        return self.environment.loader.get_source(self.environment, name)[0]
+
+    def closure_digest(self, name: str) -> str:
+        """A digest of `name` and every template it pulls in, transitively."""
+        seen: dict[str, str] = {}
+        pending = [name]
+        while pending:
+            current = pending.pop()
+            if current in seen:
+                continue
+            source = self.source(current)
+            seen[current] = source
+            try:
+                refs = meta.find_referenced_templates(self.environment.parse(source))
+            except jinja2.TemplateSyntaxError:
+                refs = []
+            pending.extend(r for r in refs if r)
+        digest = hashlib.sha256()
+        for key in sorted(seen):
+            digest.update(key.encode() + b"\0" + seen[key].encode() + b"\0")
+        return digest.hexdigest()
+
+    def check(self) -> list[Problem]:
+        """Syntax errors in any template, reported with the template's file and line."""
+        problems = []
+        for name in self.environment.list_templates():
+            if name.startswith(".") or not name.endswith((".html", ".xml", ".txt", ".j2")):
+                continue
+            try:
+                self.environment.parse(self.source(name))
+            except jinja2.TemplateSyntaxError as exc:
+                problems.append(Problem(self._shown(name), exc.lineno, None, f"template error: {exc.message}"))
+        return problems
+
+    def _shown(self, name: str) -> str:
+        for directory in self.template_dirs:
+            if (directory / name).is_file():
+                return str(directory / name)
+        return name
+
+    def static_files(self) -> dict[str, Path]:
+        """Site path → file; the site's static/ wins over the theme's."""
+        files: dict[str, Path] = {}
+        for directory in self.static_dirs:
+            top = directory.resolve()
+            for path in sorted(directory.rglob("*")):
+                if not path.is_file() or any(part.startswith(".") for part in path.relative_to(directory).parts):
+                    continue
+                if not path.resolve().is_relative_to(top):
+                    continue  # a symlink out of the static folder
+                files[path.relative_to(directory).as_posix()] = path
+        return files

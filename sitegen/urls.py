@@ -1,0 +1,74 @@
+"""One table of page kinds → site paths, and the guard that keeps writes in output/.
+
+A site path is relative to the site root and '/'-separated: 'papers/2203.00555/'
+for a page (written as its index.html) or 'feed.xml' for a file. Templates turn
+site paths into links with `Config.link` (base path) or `Config.absolute`.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path, PurePosixPath
+
+INDEX = ""
+PAPERS = "papers/"
+AUTHORS = "authors/"
+DAYS = "days/"
+TAGS = "tags/"
+FEED = "feed.xml"
+SITEMAP = "sitemap.xml"
+ROBOTS = "robots.txt"
+NOT_FOUND = "404.html"
+
+
+def paper(paper_id: str) -> str:
+    return f"papers/{paper_id}/"
+
+
+def paper_bibtex(paper_id: str) -> str:
+    return f"papers/{paper_id}/cite.bib"
+
+
+def author(slug: str) -> str:
+    return f"authors/{slug}/"
+
+
+def author_feed(slug: str) -> str:
+    return f"authors/{slug}/feed.xml"
+
+
+def day(when: date) -> str:
+    return f"days/{when.isoformat()}/"
+
+
+def tag(slug: str) -> str:
+    return f"tags/{slug}/"
+
+
+def tag_feed(slug: str) -> str:
+    return f"tags/{slug}/feed.xml"
+
+
+def page(first: str, number: int) -> str:
+    """Page N of a paginated listing: the first page keeps the listing's own URL."""
+    return first if number == 1 else f"{first}page/{number}/"
+
+
+def output_file(site_path: str) -> str:
+    """The file a site path is written to: pretty URLs are folders with index.html."""
+    return site_path + "index.html" if site_path == "" or site_path.endswith("/") else site_path
+
+
+class UnsafePath(ValueError):
+    pass
+
+
+def safe_output_path(output_dir: Path, file_path: str) -> Path:
+    """`output_dir / file_path`, refusing anything that would land outside output_dir."""
+    pure = PurePosixPath(file_path)
+    if pure.is_absolute() or ".." in pure.parts or "\\" in file_path or "\x00" in file_path:
+        raise UnsafePath(f"refusing to write outside the output folder: {file_path!r}")
+    target = output_dir.joinpath(*pure.parts)
+    if not target.resolve().is_relative_to(output_dir.resolve()):
+        raise UnsafePath(f"refusing to write outside the output folder: {file_path!r}")
+    return target

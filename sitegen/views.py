@@ -1,0 +1,197 @@
+"""What templates see: read-only views of the model with URLs and rendered text.
+
+Templates never get model records directly; they get these views, whose every
+attribute is something a page shows. Views are cheap and made per process.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from functools import cached_property
+from typing import Mapping, Sequence
+
+from markupsafe import Markup
+
+from sitegen import urls
+from sitegen.config import Config
+from sitegen.markup import Rendered, render_abstract, render_title
+from sitegen.model import Author, Day, Paper, Site, Tag
+from sitegen.problems import WARNING, Problem
+
+LINK_LABELS = {"arxiv": "arXiv", "pdf": "PDF", "code": "Code", "project": "Project page", "doi": "DOI"}
+
+
+@dataclass(frozen=True)
+class PaperText:
+    title: Rendered
+    abstract: Rendered
+
+
+def render_paper_text(paper: Paper) -> PaperText:
+    return PaperText(render_title(paper.title), render_abstract(paper.abstract))
+
+
+def text_problems(paper: Paper, text: PaperText) -> list[Problem]:
+    return [
+        Problem(paper.source, paper.line, field, message, severity=WARNING)
+        for field, rendered in (("title", text.title), ("abstract", text.abstract))
+        for message in rendered.warnings
+    ]
+
+
+@dataclass(frozen=True)
+class Link:
+    label: str
+    url: str
+    kind: str
+
+
+@dataclass(frozen=True)
+class NamedLink:
+    name: str
+    url: str
+
+
+class Views:
+    """Builds and caches views for one render process."""
+
+    def __init__(self, site: Site, config: Config, texts: Mapping[str, PaperText]):
+        self.site = site
+        self.config = config
+        self.texts = texts
+        self._papers: dict[str, PaperView] = {}
+
+    def link(self, site_path: str) -> str:
+        return self.config.link(site_path)
+
+    def paper(self, paper_id: str) -> "PaperView":
+        view = self._papers.get(paper_id)
+        if view is None:
+            paper = self.site.papers[paper_id]
+            text = self.texts.get(paper_id) or render_paper_text(paper)
+            view = self._papers[paper_id] = PaperView(self, paper, text)
+        return view
+
+    def papers(self, ids: Sequence[str]) -> list["PaperView"]:
+        return [self.paper(i) for i in ids]
+
+    def author_link(self, slug: str) -> NamedLink:
+        return NamedLink(self.site.authors[slug].name, self.link(urls.author(slug)))
+
+    def tag_link(self, slug: str) -> NamedLink:
+        return NamedLink(self.site.tags[slug].name, self.link(urls.tag(slug)))
+
+    def author(self, slug: str) -> "AuthorView":
+        return AuthorView(self, self.site.authors[slug])
+
+    def day_link(self, day: Day | None) -> NamedLink | None:
+        if day is None:
+            return None
+        return NamedLink(format_day(day.date), self.link(urls.day(day.date)))
+
+
+class PaperView:
+    def __init__(self, views: Views, paper: Paper, text: PaperText):
+        self._views = views
+        self.record = paper
+        self.id = paper.id
+        self.title = text.title.html
+        self.title_text = text.title.text
+        self.abstract = text.abstract.html
+        self.abstract_text = text.abstract.text
+        self.published = paper.published
+        self.day = paper.day
+        self.venue = paper.venue
+        self.upvotes = paper.upvotes
+        self.thumbnail = paper.thumbnail
+        self.url = views.link(urls.paper(paper.id))
+        self.bibtex_url = views.link(urls.paper_bibtex(paper.id))
+        self.day_url = views.link(urls.day(paper.day))
+        self.cite_key = views.site.cite_keys[paper.id]
+
+    @cached_property
+    def authors(self) -> list[NamedLink]:
+        return [self._views.author_link(s) for s in self._views.site.paper_authors[self.id]]
+
+    @cached_property
+    def tags(self) -> list[NamedLink]:
+        return [self._views.tag_link(s) for s in self._views.site.paper_tags[self.id]]
+
+    @cached_property
+    def links(self) -> list[Link]:
+        out = []
+        for kind, url in self.record.links:
+            label = LINK_LABELS.get(kind, kind.replace("_", " ").capitalize())
+            out.append(Link(label, url, kind))
+        return out
+
+    @cached_property
+    def affiliations(self) -> list[tuple[str, str]]:
+        return [(c.name, c.affiliation) for c in self.record.authors if c.affiliation]
+
+
+class AuthorView:
+    def __init__(self, views: Views, author: Author):
+        self._views = views
+        self.record = author
+        self.slug = author.slug
+        self.name = author.name
+        self.affiliation = author.affiliation
+        self.homepage = author.url
+        self.orcid = author.orcid
+        self.bio = author.bio
+        self.url = views.link(urls.author(author.slug))
+        self.feed_url = views.link(urls.author_feed(author.slug))
+        self.count = len(author.papers)
+
+    @cached_property
+    def coauthors(self) -> list[tuple[NamedLink, int]]:
+        return [(self._views.author_link(slug), n) for slug, n in self.record.coauthors]
+
+
+@dataclass(frozen=True)
+class Pagination:
+    number: int
+    total: int
+    first_path: str
+    link_of: object  # callable site path → link
+
+    @property
+    def paginated(self) -> bool:
+        return self.total > 1
+
+    def url(self, number: int) -> str:
+        return self.link_of(urls.page(self.first_path, number))
+
+    @property
+    def prev_url(self) -> str | None:
+        return self.url(self.number - 1) if self.number > 1 else None
+
+    @property
+    def next_url(self) -> str | None:
+        return self.url(self.number + 1) if self.number < self.total else None
+
+    @property
+    def pages(self) -> list[tuple[int, str]]:
+        return [(n, self.url(n)) for n in range(1, self.total + 1)]
+
+
+def page_count(items: int, per_page: int) -> int:
+    return max(1, math.ceil(items / per_page))
+
+
+def page_slice(items: Sequence, number: int, per_page: int) -> Sequence:
+    return items[(number - 1) * per_page: number * per_page]
+
+
+def format_day(when) -> str:
+    return f"{when:%a} {when.day} {when:%B %Y}"
+
+
+def tag_view(views: Views, tag: Tag) -> NamedLink:
+    return views.tag_link(tag.slug)
+
+
+def markup_join(parts: Sequence[str], sep: str = ", ") -> Markup:
+    return Markup(sep).join(parts)
