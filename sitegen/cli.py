@@ -35,7 +35,7 @@ def _print_problems(problems: list[Problem], fmt: str = "text") -> None:
             kind = "error" if problem.is_error else "warning"
             line = f",line={problem.line}" if problem.line else ""
             title = f",title={problem.field}" if problem.field else ""
-            message = str(problem).replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+            message = problem.description.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
             click.echo(f"::{kind} file={problem.path}{line}{title}::{message}")
         else:
             click.echo(str(problem), err=True)

@@ -3,6 +3,7 @@ byte is well-formed XML whatever the content says."""
 
 from __future__ import annotations
 
+import re
 import xml.etree.ElementTree as ET
 from datetime import date, datetime, timezone
 from email.utils import format_datetime
@@ -58,8 +59,16 @@ def rss(config: Config, *, title: str, description: str, page_path: str, feed_pa
         for tag in paper.tags:
             _sub(item, "category", tag.name)
         _sub(item, "description", paper.abstract_text)
-        _sub(item, f"{{{CONTENT}}}encoded", str(paper.abstract))
+        _sub(item, f"{{{CONTENT}}}encoded", _absolute_urls(str(paper.abstract), config))
     return _serialise(root)
+
+
+def _absolute_urls(fragment: str, config: Config) -> str:
+    """Feed readers show items out of the site, so links in them must be absolute."""
+    if not config.site_url:
+        return fragment
+    origin = config.site_url[: -len(config.base_path)] if config.base_path != "/" else config.site_url[:-1]
+    return re.sub(r'(\s(?:href|src)=")/(?!/)', lambda m: f"{m.group(1)}{origin}/", fragment)
 
 
 def _serialise(root: ET.Element) -> bytes:

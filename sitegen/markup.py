@@ -58,8 +58,9 @@ URL_SCHEMES = {"http", "https"}
 _SENTINEL = re.compile("[\ue000\ue001]")
 _PLACEHOLDER = re.compile("\ue000(\\d+)\ue001")
 _TEXT_ESCAPE = re.compile(
-    r"""\\(?:["'`^~=.uvHckrdbt]\s*(?:\{\\?[A-Za-z]?\}|\\[ij](?![A-Za-z])|[A-Za-z])"""
-    r"""|(?:ss|o|O|ae|AE|oe|OE|aa|AA|l|L|i|j)(?![A-Za-z])(?:\{\})?"""
+    r"""\\(?:["'`^~=.](?:\{\\?[A-Za-z]?\}|\\[ij](?![A-Za-z])|[A-Za-z])"""
+    r"""|[uvHckrdbt](?:\{\\?[A-Za-z]?\}|\s+[A-Za-z](?![A-Za-z]))"""
+    r"""|(?:ss|o|O|ae|AE|oe|OE|aa|AA|l|L|i|j)(?![A-Za-z])(?:\{\}|[ \t](?=[A-Za-z]))?"""
     r"""|[&%$#_{}])"""
 )
 _DASHES = (("---", "\u2014"), ("--", "\u2013"))
@@ -172,8 +173,21 @@ def latex_text(source: str, dashes: bool = True) -> str:
     return "".join(out)
 
 
+def _balanced(tex: str) -> bool:
+    depth = 0
+    for index, ch in enumerate(tex):
+        if ch in "{}" and index and tex[index - 1] == "\\":
+            continue
+        depth += {"{": 1, "}": -1}.get(ch, 0)
+        if depth < 0:
+            return False
+    return depth == 0
+
+
 @lru_cache(maxsize=4096)
 def math_to_mathml(tex: str, display: bool) -> str | None:
+    if not _balanced(tex):
+        return None
     try:
         mathml = latex_to_mathml(tex, display="block" if display else "inline")
     except Exception:  # latex2mathml raises many kinds of error on bad input
@@ -251,6 +265,27 @@ def render_abstract(source: str) -> Rendered:
     rendered = _PLACEHOLDER.sub(lambda m: maths[int(m.group(1))], clean)
     plain = _PLACEHOLDER.sub(lambda m: plain_maths[int(m.group(1))], clean)
     return Rendered(Markup(rendered), html_to_text(plain), tuple(warnings))
+
+
+_URL_ATTRIBUTE = re.compile(r'(\s(?:href|src)=")([^"]*)"')
+
+
+def rebase_urls(fragment: str, base_path: str) -> str:
+    """Relative URLs in content point into the site (e.g. static/ files), so that
+    one abstract works on every page that shows it: 'fig.png' → '/repo/fig.png'."""
+    def rebase(match: re.Match) -> str:
+        url = match.group(2)
+        if not url or url.startswith(("#", "/")) or re.match(r"[a-zA-Z][a-zA-Z0-9+.-]*:", url):
+            return match.group(0)
+        return f'{match.group(1)}{base_path}{url.removeprefix("./")}"'
+    return _URL_ATTRIBUTE.sub(rebase, fragment)
+
+
+def site_url(url: str, base_path: str) -> str:
+    """A content URL (link or thumbnail): absolute and root-relative ones as is, others under base_path."""
+    if url.startswith(("/", "#")) or re.match(r"[a-zA-Z][a-zA-Z0-9+.-]*:", url):
+        return url
+    return base_path + url.removeprefix("./")
 
 
 def html_to_text(fragment: str) -> str:

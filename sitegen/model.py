@@ -179,13 +179,8 @@ def assign_cite_keys(papers: Iterable[Paper]) -> dict[str, str]:
 
 
 def _letters(index: int) -> str:
-    """1 → 'b', 2 → 'c', … 25 → 'z', 26 → 'ba': suffixes that never clash with a base key's digits."""
-    out = ""
-    index += 1
-    while index:
-        index, rem = divmod(index, 26)
-        out = chr(ord("a") + rem) + out
-    return out
+    """1 → 'b', 2 → 'c', … 25 → 'z', 26 → 'zb': the second paper of a key is 'b', as in 2022b."""
+    return "z" * ((index - 1) // 25) + chr(ord("a") + 1 + (index - 1) % 25)
 
 
 def build_site(papers: Iterable[Paper], profiles: Iterable[Profile] = ()) -> Site:

@@ -25,17 +25,17 @@ class Problem:
     def is_error(self) -> bool:
         return self.severity == ERROR
 
+    @property
+    def description(self) -> str:
+        """What is wrong, without where: 'autors: unknown field (did you mean ...)'."""
+        text = f"{self.field}: {self.message}" if self.field else self.message
+        return f"{text} ({self.hint})" if self.hint else text
+
     def __str__(self) -> str:
         where = self.path if self.line is None else f"{self.path}:{self.line}"
-        parts = [where]
         if self.severity == WARNING:
-            parts.append("warning")
-        if self.field:
-            parts.append(self.field)
-        text = ": ".join(parts) + ": " + self.message
-        if self.hint:
-            text += f" ({self.hint})"
-        return text
+            where += ": warning"
+        return f"{where}: {self.description}"
 
 
 class ContentError(Exception):

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Callable
 from datetime import date
 from typing import Any
 from urllib.parse import urlsplit
@@ -68,7 +67,8 @@ class _Fields:
             return None
         value = clean_text(value, single_line=single_line)
         if required and not value:
-            self.report(key, "must not be empty")
+            if self.data[key] != "":  # an empty string is already reported as missing
+                self.report(key, "must not be empty")
             return None
         return value
 
@@ -325,11 +325,13 @@ def validate_profiles(data: Any, path: str) -> tuple[list[Profile], list[Problem
                           url=url, orcid=_validate_orcid(f), bio=f.text("bio"))
         if not name:
             continue
-        for spelling in (name, *aliases):
-            if spelling in claimed:
-                f.report("aliases" if spelling != name else "name",
-                         f"'{spelling}' is already claimed by the profile at line {claimed[spelling]}")
-            claimed[spelling] = item.line
+        clashes = [s for s in (name, *aliases) if s in claimed]
+        for spelling in clashes:
+            f.report("aliases" if spelling != name else "name",
+                     f"'{spelling}' is already claimed by the profile at line {claimed[spelling]}")
+        if clashes:
+            continue
+        claimed.update({spelling: item.line for spelling in (name, *aliases)})
         profiles.append(profile)
     return profiles, problems
 
@@ -369,5 +371,3 @@ def check_duplicate_ids(papers: list[Paper]) -> list[Problem]:
                                 "give each paper its own id"))
     return problems
 
-
-Validator = Callable[[RawEntry], tuple[Paper | None, list[Problem]]]

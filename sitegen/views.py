@@ -15,7 +15,7 @@ from markupsafe import Markup
 
 from sitegen import urls
 from sitegen.config import Config
-from sitegen.markup import Rendered, render_abstract, render_title
+from sitegen.markup import Rendered, rebase_urls, render_abstract, render_title, site_url
 from sitegen.model import Author, Day, Paper, Site, Tag
 from sitegen.problems import WARNING, Problem
 
@@ -98,13 +98,14 @@ class PaperView:
         self.id = paper.id
         self.title = text.title.html
         self.title_text = text.title.text
-        self.abstract = text.abstract.html
+        base = views.config.base_path
+        self.abstract = Markup(rebase_urls(text.abstract.html, base))
         self.abstract_text = text.abstract.text
         self.published = paper.published
         self.day = paper.day
         self.venue = paper.venue
         self.upvotes = paper.upvotes
-        self.thumbnail = paper.thumbnail
+        self.thumbnail = site_url(paper.thumbnail, base) if paper.thumbnail else None
         self.url = views.link(urls.paper(paper.id))
         self.bibtex_url = views.link(urls.paper_bibtex(paper.id))
         self.day_url = views.link(urls.day(paper.day))
@@ -123,7 +124,7 @@ class PaperView:
         out = []
         for kind, url in self.record.links:
             label = LINK_LABELS.get(kind, kind.replace("_", " ").capitalize())
-            out.append(Link(label, url, kind))
+            out.append(Link(label, site_url(url, self._views.config.base_path), kind))
         return out
 
     @cached_property

@@ -1,0 +1,95 @@
+"""Checks every built site must pass: SPEC URLs, internal links, feeds, BibTeX, no script."""
+
+from __future__ import annotations
+
+from html.parser import HTMLParser
+from pathlib import Path
+from urllib.parse import unquote, urljoin, urlsplit
+
+import bibtexparser
+import feedparser
+
+
+class _Links(HTMLParser):
+    def __init__(self):
+        super().__init__(convert_charrefs=True)
+        self.links: list[str] = []
+        self.scripts: list[dict] = []
+        self.handlers: list[tuple[str, str]] = []
+        self.h1 = 0
+        self.ids: list[str] = []
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        if tag == "script":
+            self.scripts.append(attrs)
+        if tag == "h1":
+            self.h1 += 1
+        for name, value in attrs.items():
+            if name.startswith("on"):
+                self.handlers.append((tag, name))
+            if name in ("href", "src") and value:
+                self.links.append(value)
+            if name == "id" and value:
+                self.ids.append(value)
+
+
+def parse_html(path: Path) -> _Links:
+    parser = _Links()
+    parser.feed(path.read_text(encoding="utf-8"))
+    return parser
+
+
+def site_path(output: Path, base_path: str, url: str) -> Path | None:
+    """The file a root-relative link points to, or None for an external link."""
+    parts = urlsplit(url)
+    if parts.scheme or parts.netloc:
+        return None
+    path = unquote(parts.path)
+    assert path.startswith(base_path), f"link {url!r} ignores the base path {base_path!r}"
+    target = output / path[len(base_path):]
+    if path.endswith("/"):
+        target = target / "index.html"
+    return target
+
+
+def check_site(output: Path, base_path: str = "/", site_url: str | None = None, content_links=()) -> dict:
+    """Run every invariant; returns counts for the caller's own assertions."""
+    pages = sorted(output.rglob("*.html"))
+    assert pages, "no pages built"
+    broken = []
+    for page in pages:
+        doc = parse_html(page)
+        assert doc.scripts == [], f"{page}: has <script>"
+        assert doc.handlers == [], f"{page}: has event handlers {doc.handlers}"
+        assert doc.h1 == 1, f"{page}: has {doc.h1} h1 elements"
+        assert len(doc.ids) == len(set(doc.ids)), f"{page}: duplicate ids"
+        page_url = base_path + page.relative_to(output).as_posix().removesuffix("index.html")
+        for link in doc.links:
+            assert not link.lower().startswith(("javascript:", "data:", "vbscript:")), f"{page}: {link}"
+            if link.startswith("#"):
+                continue
+            target = site_path(output, base_path, urljoin(page_url, link))
+            if target is not None and not target.is_file() and link not in content_links:
+                broken.append((page.relative_to(output).as_posix(), link))
+    assert broken == [], f"broken internal links: {broken[:10]}"
+
+    feeds = sorted(output.rglob("feed.xml"))
+    for feed in feeds:
+        parsed = feedparser.parse(feed.read_bytes())
+        assert parsed.bozo == 0, f"{feed}: {parsed.get('bozo_exception')}"
+        assert parsed.version == "rss20"
+        links = [link for link in parsed.feed.get("links", []) if link.get("rel") == "self"]
+        assert links, f"{feed}: no atom:link rel=self"
+        for entry in parsed.entries:
+            assert entry.id == entry.link
+            if site_url:
+                assert entry.link.startswith(site_url), entry.link
+            assert entry.published_parsed is not None
+
+    bibs = sorted(output.rglob("*.bib"))
+    for bib in bibs:
+        library = bibtexparser.parse_string(bib.read_text(encoding="utf-8"))
+        assert library.failed_blocks == [], f"{bib}: {library.failed_blocks}"
+        assert library.entries, f"{bib}: no entries"
+    return {"pages": len(pages), "feeds": len(feeds), "bibs": len(bibs)}

@@ -1,0 +1,106 @@
+"""SPEC's bad-input promises: every problem named with file, line and field, a
+non-zero exit, and the previous output/ byte-for-byte untouched."""
+
+import pytest
+
+from conftest import PAPER, output_tree, write_files
+from sitegen.cli import main
+
+GOOD_MD = "---\nid: ok-md\ntitle: Fine\nauthors: [A B]\npublished: 2024-01-01\n---\nBody.\n"
+
+CASES = {
+    "yaml syntax error": ({"content/bad.yaml": "id: x\ntitle: [unclosed\nauthors: []\n"},
+                          ["content/bad.yaml:3: YAML syntax error"]),
+    "missing title": ({"content/bad.yaml": "id: x\nauthors: [A]\nabstract: x\npublished: 2024-01-01\n"},
+                      ["content/bad.yaml:1: title: missing required field"]),
+    "bad date": ({"content/bad.yaml": "id: x\ntitle: T\nauthors: [A]\nabstract: x\npublished: 2024-02-30\n"},
+                 ["content/bad.yaml:5: published: not a valid date: '2024-02-30' (write YYYY-MM-DD"]),
+    "date in another format": ({"content/bad.yaml": "id: x\ntitle: T\nauthors: [A]\nabstract: x\npublished: 13/03/2024\n"},
+                               ["content/bad.yaml:5: published: not a valid date"]),
+    "duplicate id": ({"content/a.yaml": "id: same\ntitle: T\nauthors: [A]\nabstract: x\npublished: 2024-01-01\n",
+                      "content/b/c.md": "---\nid: same\ntitle: U\nauthors: [B]\npublished: 2024-01-01\n---\nx\n"},
+                     ["content/b/c.md:2: id: duplicate id 'same': content/a.yaml:1 has the same id"]),
+    "path traversal id": ({"content/bad.yaml": "id: ../../etc/passwd\ntitle: T\nauthors: [A]\nabstract: x\npublished: 2024-01-01\n"},
+                          ["content/bad.yaml:1: id: '../../etc/passwd' may hold only letters"]),
+    "authors not a list": ({"content/bad.yaml": "id: x\ntitle: T\nauthors: Tri Dao\nabstract: x\npublished: 2024-01-01\n"},
+                           ["content/bad.yaml:3: authors: expected a list of names, got text"]),
+    "misspelt field": ({"content/bad.md": "---\nid: x\ntitle: T\nautors: [A]\npublished: 2024-01-01\n---\nx\n"},
+                       ["content/bad.md:4: autors: unknown field (did you mean 'authors'?)",
+                        "content/bad.md:2: authors: missing required field"]),
+    "empty file": ({"content/empty.yaml": ""}, ["content/empty.yaml: file is empty"]),
+    "empty markdown file": ({"content/empty.md": ""}, ["content/empty.md:1: a Markdown entry must start with YAML front matter"]),
+    "non-utf8 bytes": ({"content/bad.yaml": b"id: x\ntitle: caf\xe9\n"}, ["content/bad.yaml:2: not valid UTF-8"]),
+    "unterminated front matter": ({"content/bad.md": "---\nid: x\ntitle: T\n\nBody\n"},
+                                  ["content/bad.md:1: front matter is not closed"]),
+    "wrong types": ({"content/bad.yaml": "id: x\ntitle: [a, b]\nauthors: [A]\nabstract: {a: 1}\npublished: 2024-01-01\n"
+                                         "upvotes: many\ntags: {a: b}\nlinks: [x]\nvenue: [v]\ndraft: 3\n"},
+                    ["content/bad.yaml:2: title: expected text, got a list",
+                     "content/bad.yaml:4: abstract: expected text, got a mapping",
+                     "content/bad.yaml:6: upvotes: expected a whole number", "content/bad.yaml:7: tags: expected a list",
+                     "content/bad.yaml:8: links: expected a mapping", "content/bad.yaml:9: venue: expected text",
+                     "content/bad.yaml:10: draft: expected true or false"]),
+    "javascript link": ({"content/bad.yaml": "id: x\ntitle: T\nauthors: [A]\nabstract: x\npublished: 2024-01-01\n"
+                                             "links:\n  code: javascript:alert(1)\n"},
+                        ["content/bad.yaml:7: links.code: only http and https links are allowed"]),
+    "a list of non-papers": ({"content/bad.yaml": "- 1\n- two\n"},
+                             ["content/bad.yaml:1: expected a paper (a mapping of fields), got a number",
+                              "content/bad.yaml:2: expected a paper (a mapping of fields), got text"]),
+    "authors.yaml not a list": ({"content/authors.yaml": "name: X\n"},
+                                ["content/authors.yaml:1: expected a list of author profiles"]),
+}
+
+
+@pytest.mark.parametrize("case", sorted(CASES))
+def test_broken_site_fails_with_position_and_keeps_output(case, make_site, runner):
+    files, expected = CASES[case]
+    site = make_site({"content/good.yaml": PAPER, "content/ok.md": GOOD_MD})
+    result = runner.invoke(main, ["build", "--site", str(site), "--jobs", "1"])
+    assert result.exit_code == 0, result.output
+    before = output_tree(site / "output")
+
+    write_files(site, files)
+    result = runner.invoke(main, ["build", "--site", str(site), "--jobs", "1"])
+    assert result.exit_code == 1
+    for line in expected:
+        assert line in result.stderr, f"{line!r} not in:\n{result.stderr}"
+    assert "Traceback" not in result.output
+    assert "nothing was written" in result.stderr
+    assert output_tree(site / "output") == before
+
+
+def test_every_problem_of_every_file_in_one_run(make_site, runner):
+    files = {}
+    for case, (case_files, _) in CASES.items():
+        if case in ("duplicate id", "authors.yaml not a list"):
+            continue
+        for name, text in case_files.items():
+            files[name.replace("content/", f"content/{case.replace(' ', '-')}/")] = text
+    site = make_site(files)
+    result = runner.invoke(main, ["build", "--site", str(site)])
+    assert result.exit_code == 1
+    reported_files = {line.split(":")[0] for line in result.stderr.splitlines() if line.startswith("content/")}
+    assert len(reported_files) == len(files)
+
+
+def test_unknown_setting_is_a_warning_with_line(make_site, runner):
+    site = make_site({"content/a.yaml": PAPER, "sitegen.yaml": "title: T\ntitel: X\n"})
+    result = runner.invoke(main, ["build", "--site", str(site)])
+    assert result.exit_code == 0
+    assert "sitegen.yaml:2: warning: titel: unknown setting, ignored (did you mean 'title'?)" in result.stderr
+
+
+def test_bad_setting_is_an_error(make_site, runner):
+    site = make_site({"content/a.yaml": PAPER, "sitegen.yaml": "per_page: lots\n"})
+    result = runner.invoke(main, ["build", "--site", str(site)])
+    assert result.exit_code == 1
+    assert "sitegen.yaml:1: per_page: expected a whole number of at least 1" in result.stderr
+
+
+def test_symlink_out_of_content_is_not_followed(make_site, tmp_path, runner):
+    secret = tmp_path / "secret.yaml"
+    secret.write_text("id: secret\ntitle: Secret\nauthors: [X]\nabstract: s\npublished: 2024-01-01\n")
+    site = make_site({"content/a.yaml": PAPER})
+    (site / "content/link.yaml").symlink_to(secret)
+    result = runner.invoke(main, ["build", "--site", str(site)])
+    assert result.exit_code == 0
+    assert not (site / "output/papers/secret").exists()

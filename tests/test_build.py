@@ -1,0 +1,242 @@
+"""End to end: small sites built in temp folders and checked as a reader sees them."""
+
+import re
+import xml.etree.ElementTree as ET
+
+import bibtexparser
+import feedparser
+import pytest
+
+from conftest import PAPER, build_dir, output_tree
+from invariants import check_site
+from sitegen.config import load_config
+from sitegen.problems import ContentError, TemplateProblem
+from sitegen.build import build
+
+SPEC_URLS = [
+    "index.html", "papers/2203.00555/index.html", "papers/2203.00555/cite.bib", "authors/index.html",
+    "authors/michael-poli/index.html", "days/index.html", "days/2024-03-13/index.html", "tags/index.html",
+    "tags/efficient-training/index.html", "feed.xml", "authors/michael-poli/feed.xml",
+    "tags/efficient-training/feed.xml", "sitemap.xml", "robots.txt", "404.html",
+]
+
+
+@pytest.fixture
+def site(make_site):
+    return make_site({"content/papers.yaml": PAPER,
+                      "sitegen.yaml": "title: Test Papers\nbase_url: https://user.github.io/repo/\n"})
+
+
+def test_every_spec_url_exists_under_a_sub_path(site):
+    report = build_dir(site)
+    output = site / "output"
+    for name in SPEC_URLS:
+        assert (output / name).is_file(), name
+    counts = check_site(output, "/repo/", "https://user.github.io/repo/")
+    assert counts["feeds"] == 1 + 5 + 3  # site, each author, each tag
+    assert report.rendered == report.pages == report.written
+    index = (output / "index.html").read_text()
+    assert 'href="/repo/papers/2203.00555/"' in index
+    assert '<link rel="canonical" href="https://user.github.io/repo/">' in index
+
+
+def test_feed_items_are_absolute_and_dated_by_listing_day(site):
+    build_dir(site)
+    feed = feedparser.parse((site / "output/feed.xml").read_bytes())
+    assert feed.bozo == 0
+    assert feed.feed.title == "Test Papers"
+    first = feed.entries[0]
+    assert first.link == first.id == "https://user.github.io/repo/papers/2002.08071/"
+    assert first.published == "Thu, 14 Mar 2024 00:00:00 +0000"
+    assert [l.href for l in feed.feed.links if l.rel == "self"] == ["https://user.github.io/repo/feed.xml"]
+
+
+def test_sitemap_and_robots(site):
+    build_dir(site)
+    root = ET.parse(site / "output/sitemap.xml").getroot()
+    locs = [e.text for e in root.iter("{http://www.sitemaps.org/schemas/sitemap/0.9}loc")]
+    assert "https://user.github.io/repo/" in locs
+    assert "https://user.github.io/repo/papers/2203.00555/" in locs
+    assert all(loc.startswith("https://user.github.io/repo/") for loc in locs)
+    assert "Sitemap: https://user.github.io/repo/sitemap.xml" in (site / "output/robots.txt").read_text()
+
+
+def test_bibtex_parses_with_the_fields(site):
+    build_dir(site)
+    library = bibtexparser.parse_string((site / "output/papers/2203.00555/cite.bib").read_text())
+    (entry,) = library.entries
+    assert entry.key == "dao2022monarch"
+    assert entry["author"] == "Tri Dao and Michael Poli and Christopher Ré"
+    assert entry["eprint"] == "2203.00555"
+    works = bibtexparser.parse_string((site / "output/authors/michael-poli/works.bib").read_text())
+    assert [e.key for e in works.entries] == ["dao2022monarch", "massaroli2020dissecting"]
+
+
+def test_author_page_lists_works_newest_first_and_coauthors(site):
+    build_dir(site)
+    html = (site / "output/authors/michael-poli/index.html").read_text()
+    assert html.index("Monarch") < html.index("Dissecting Neural ODEs")
+    assert "/repo/authors/stefano-massaroli/" in html and "/repo/authors/christopher-re/" in html
+
+
+def test_day_page_orders_by_upvotes(site):
+    build_dir(site)
+    html = (site / "output/days/2024-03-13/index.html").read_text()
+    assert html.index("Monarch") < html.index("HiPPO")
+
+
+HOSTILE = """\
+id: evil
+title: "<script>alert(1)</script> <img src=x onerror=alert(2)>"
+authors: ["<b onmouseover=alert(3)>Mallory</b>", "javascript:alert(4)"]
+abstract: |
+  <script>alert(5)</script><img src=x onerror=alert(6)> <a href="javascript:alert(7)">x</a>
+  <iframe src="https://evil.example"></iframe> <svg onload=alert(8)></svg> [y](data:text/html,boo)
+  <style>body{display:none}</style> <form action=https://evil.example><input></form>
+published: 2024-01-01
+tags: ["<script>t</script>"]
+venue: "</title><script>alert(9)</script>"
+"""
+
+
+def test_hostile_content_never_becomes_markup(make_site):
+    site = make_site({"content/evil.yaml": HOSTILE})
+    build_dir(site)
+    check_site(site / "output", content_links={"/x"})  # parses every page: no handlers, no script
+
+    for path in (site / "output").rglob("*"):
+        if path.suffix in (".html", ".xml"):
+            text = path.read_text()
+            assert not re.search(r"<(script|iframe|form|style|object|embed)\b", text, re.I), path
+            assert not re.search(r"(href|src|action)=\"\s*(javascript|data|vbscript):", text, re.I), path
+
+
+def test_a_failed_build_leaves_output_untouched(site):
+    build_dir(site)
+    before = output_tree(site / "output")
+    (site / "content/bad.yaml").write_text("id: x\ntitle: [unclosed\n")
+    (site / "content/papers.yaml").write_text(PAPER.replace("Dissecting", "Changed"))
+    with pytest.raises(ContentError) as error:
+        build_dir(site)
+    assert "content/bad.yaml:3" in error.value.report() or "content/bad.yaml:2" in error.value.report()
+    assert output_tree(site / "output") == before
+    assert not list((site / ".sitegen").glob("staging-*"))
+
+
+def test_a_template_error_leaves_output_untouched(site):
+    build_dir(site)
+    before = output_tree(site / "output")
+    (site / "templates").mkdir()
+    (site / "templates/paper.html").write_text('{% extends "base.html" %}\n{% block main %}\n{{ paper.nope }}\n{% endblock %}\n')
+    with pytest.raises(TemplateProblem) as error:
+        build_dir(site)
+    assert "paper.html" in str(error.value) and ":3:" in str(error.value)
+    assert output_tree(site / "output") == before
+
+
+def test_second_build_renders_and_writes_nothing(site):
+    build_dir(site)
+    report = build_dir(site)
+    assert (report.rendered, report.written, report.deleted) == (0, 0, 0)
+
+
+def test_editing_one_abstract_renders_only_what_shows_it(site):
+    build_dir(site)
+    (site / "content/papers.yaml").write_text(PAPER.replace("Continuous deep learning", "Edited deep learning"))
+    config, _ = load_config(site)
+    report = build(config, jobs=1, explain=True)
+    rendered = sorted(name for name, _ in report.reasons)
+    assert rendered == sorted([
+        "papers/2002.08071/index.html", "papers/2002.08071/cite.bib",
+        "index.html", "days/2024-03-14/index.html", "feed.xml",
+        "authors/michael-poli/index.html", "authors/michael-poli/feed.xml", "authors/michael-poli/works.bib",
+        "authors/stefano-massaroli/index.html", "authors/stefano-massaroli/feed.xml",
+        "authors/stefano-massaroli/works.bib",
+        "tags/efficient-training/index.html", "tags/efficient-training/feed.xml",
+        "tags/neural-odes/index.html", "tags/neural-odes/feed.xml",
+    ])
+    assert report.written == len(rendered)
+
+
+def test_removed_papers_lose_their_pages(site):
+    build_dir(site)
+    (site / "content/papers.yaml").write_text(PAPER.split('- id: "2002.08071"')[0])
+    report = build_dir(site)
+    assert not (site / "output/papers/2002.08071").exists()
+    assert not (site / "output/authors/stefano-massaroli").exists()
+    assert report.deleted >= 5
+
+
+def test_incremental_output_equals_a_clean_build(site, make_site):
+    build_dir(site)
+    (site / "content/papers.yaml").write_text(PAPER.replace("Tri Dao", "Tri Dao Jr").replace("upvotes: 12", "upvotes: 99"))
+    build_dir(site)
+    clean = make_site({"content/papers.yaml": (site / "content/papers.yaml").read_text(),
+                       "sitegen.yaml": (site / "sitegen.yaml").read_text()})
+    build_dir(clean)
+    assert output_tree(site / "output") == output_tree(clean / "output")
+
+
+def test_jobs_do_not_change_output(site, make_site):
+    other = make_site({"content/papers.yaml": PAPER, "sitegen.yaml": (site / "sitegen.yaml").read_text()})
+    config, _ = load_config(site)
+    build(config, jobs=1)
+    config, _ = load_config(other)
+    build(config, jobs=3)
+    assert output_tree(site / "output") == output_tree(other / "output")
+
+
+def test_a_hand_edited_output_file_is_restored(site):
+    build_dir(site)
+    page = site / "output/papers/2203.00555/index.html"
+    original = page.read_bytes()
+    page.write_text("tampered")
+    report = build_dir(site)
+    assert report.written == 1 and page.read_bytes() == original
+
+
+def test_drafts_are_left_out_unless_asked(make_site):
+    site = make_site({"content/a.yaml": PAPER.replace("upvotes: 40", "upvotes: 40\n  draft: true")})
+    build_dir(site)
+    assert not (site / "output/papers/2203.00555").exists()
+    build_dir(site, drafts=True)
+    assert (site / "output/papers/2203.00555/index.html").exists()
+
+
+def test_markdown_entries(make_site):
+    site = make_site({"content/notes/monarch.md": """\
+        ---
+        id: monarch
+        title: Monarch with $O(n \\log n)$
+        authors: [Tri Dao]
+        published: 2022-03-01
+        ---
+        The **abstract** with H\\"older.
+        """})
+    build_dir(site)
+    html = (site / "output/papers/monarch/index.html").read_text()
+    assert "<strong>abstract</strong> with Hölder" in html and "<math" in html
+    assert "<title>Monarch with O(n" in html
+
+
+def test_output_folder_may_not_hold_the_site(make_site):
+    from sitegen.output import OutputLocationError
+    site = make_site({"content/a.yaml": PAPER})
+    for output in (".", "content", ".."):
+        config, _ = load_config(site, output=output)
+        with pytest.raises(OutputLocationError):
+            build(config, jobs=1)
+
+
+def test_paginated_listings_have_stable_urls(make_site):
+    papers = "".join(f"- id: p{i}\n  title: Paper {i}\n  authors: [Ann Lee]\n  abstract: x\n"
+                     f"  published: 2024-01-01\n  tags: [big]\n" for i in range(7))
+    site = make_site({"content/a.yaml": papers, "sitegen.yaml": "per_page: 3\n"})
+    build_dir(site)
+    out = site / "output"
+    for base in ("tags/big/", "authors/ann-lee/", "days/2024-01-01/"):
+        assert (out / base / "index.html").is_file() and (out / base / "page/3/index.html").is_file()
+        assert not (out / base / "page/4").exists()
+    page2 = (out / "tags/big/page/2/index.html").read_text()
+    assert '<link rel="prev" href="/tags/big/">' in page2 and '<link rel="next" href="/tags/big/page/3/">' in page2
+    check_site(out)

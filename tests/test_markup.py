@@ -1,0 +1,46 @@
+from sitegen.markup import latex_text, render_abstract, render_title, split_math
+
+
+def test_split_math():
+    assert split_math(r"a $x$ b $$y$$ c") == [("text", "a "), ("inline", "x"), ("text", " b "),
+                                             ("display", "y"), ("text", " c")]
+    assert split_math("costs $5 and $10") == [("text", "costs $5 and $10")]
+    assert split_math(r"a \$x\$ b") == [("text", r"a \$x\$ b")]
+
+
+def test_latex_text_escapes():
+    assert latex_text(r'H\"older and Schr\"{o}dinger, caf\'e, Stra\ss e') == "Hölder and Schrödinger, café, Straße"
+    assert latex_text("pages 1--2 --- done, 85\\% and `--flag`") == "pages 1–2 — done, 85% and `--flag`"
+
+
+def test_title_math_is_mathml_and_text_is_readable():
+    title = render_title(r"Fast $O(n \log n)$ Hölder <b>bold</b>")
+    assert "<math" in title.html and "<mi>O</mi>" in title.html
+    assert "&lt;b&gt;" in title.html
+    assert title.text.startswith("Fast O(n") and "$" not in title.text
+
+
+def test_abstract_markdown_math_and_sanitising():
+    out = render_abstract("We use $a_1 * b_2$ and **bold**.\n\n$$\\int_0^1 f$$\n\n"
+                          "<script>alert(1)</script><img src=x onerror=alert(1)>"
+                          "[x](javascript:alert(1)) <a href='https://ok.org' onclick='e()'>ok</a>")
+    html = str(out.html)
+    assert "<math" in html and 'display="block"' in html and "<strong>bold</strong>" in html
+    assert "<script" not in html and "onerror" not in html and "javascript:" not in html and "onclick" not in html
+    assert 'href="https://ok.org"' in html
+    assert "alert" not in out.text and "$" not in out.text
+
+
+def test_bad_math_is_shown_as_source_with_a_warning():
+    out = render_abstract(r"Broken $\frac{a$ formula")
+    assert "math-source" in out.html and r"$\frac{a$" in str(out.html)
+    assert out.warnings and "could not convert math" in out.warnings[0]
+
+
+def test_mathml_text_cannot_smuggle_markup():
+    out = render_abstract(r"$\text{<img src=x onerror=alert(1)>}$")
+    assert "onerror" not in out.html and "<img" not in out.html
+
+
+def test_headings_in_abstracts_do_not_add_h1():
+    assert "<h1" not in render_abstract("# Big\n\ntext").html

@@ -1,0 +1,62 @@
+from datetime import date
+
+from sitegen.model import Credit, Paper, Profile, assign_slugs, build_site, make_slug
+
+
+def paper(pid, authors, day="2024-03-13", published="2022-01-01", tags=(), upvotes=0, title=None):
+    return Paper(id=pid, title=title or f"Paper {pid}", authors=tuple(Credit(a) for a in authors), abstract="x",
+                 published=date.fromisoformat(published), day=date.fromisoformat(day), tags=tuple(tags),
+                 upvotes=upvotes, source=f"content/{pid}.yaml", line=1)
+
+
+def test_slugs_are_ascii_words():
+    assert make_slug("Jürgen Schmidhuber", "author") == "jurgen-schmidhuber"
+    assert make_slug("Christopher Ré", "author") == "christopher-re"
+    assert make_slug("🙂", "author") == "author"
+    assert len(make_slug("word " * 100, "author")) <= 80
+
+
+def test_names_that_slug_alike_get_distinct_stable_slugs():
+    first_seen = {"José García": 1, "Jose Garcia": 2, "JOSE GARCIA": 3, "Jose Garcia 2": 4}
+    slugs = assign_slugs(first_seen, "author", first_seen)
+    assert slugs["José García"] == "jose-garcia"
+    assert slugs["Jose Garcia 2"] == "jose-garcia-2"  # its own natural slug is never taken
+    assert {slugs["Jose Garcia"], slugs["JOSE GARCIA"]} == {"jose-garcia-3", "jose-garcia-4"}
+    assert len(set(slugs.values())) == 4
+
+
+def test_site_indexes_authors_days_tags_and_coauthors():
+    site = build_site([
+        paper("a", ["Tri Dao", "Michael Poli", "Christopher Ré"], tags=["ML"], upvotes=5),
+        paper("b", ["Albert Gu", "Christopher Ré"], tags=["ml", "SSM"], upvotes=9),
+        paper("c", ["M. Poli", "Stefano Massaroli"], day="2024-03-14", published="2020-02-01"),
+    ], [Profile("Michael Poli", aliases=("M. Poli",), affiliation="Stanford")])
+    assert site.newest == ("c", "b", "a")
+    assert [d.date.isoformat() for d in site.days] == ["2024-03-14", "2024-03-13"]
+    assert site.days[1].papers == ("b", "a")  # by upvotes
+    poli = site.authors["michael-poli"]
+    assert poli.papers == ("a", "c") and poli.affiliation == "Stanford" and poli.has_profile
+    assert site.paper_authors["c"] == ("michael-poli", "stefano-massaroli")
+    re_ = site.authors["christopher-re"]
+    assert dict(re_.coauthors) == {"tri-dao": 1, "michael-poli": 1, "albert-gu": 1}
+    assert list(site.tags) == ["ml", "ssm"] or set(site.tags) == {"ml", "ssm"}
+    assert site.tags["ml"].papers == ("b", "a")  # 'ML' and 'ml' are one topic
+    assert site.author_order[0] == "albert-gu"
+
+
+def test_same_name_on_one_paper_twice_counts_once():
+    site = build_site([paper("a", ["X Y", "X Y"])])
+    assert site.paper_authors["a"] == ("x-y",)
+
+
+def test_cite_keys_are_stable_and_unique():
+    site = build_site([paper("a", ["Michael Poli"], title="Monarch matrices", published="2022-03-01"),
+                       paper("b", ["Michael Poli"], title="The Monarch", published="2022-05-01")])
+    assert site.cite_keys == {"a": "poli2022monarch", "b": "poli2022monarchb"}
+
+
+def test_huge_author_lists_do_not_blow_up_coauthors():
+    names = [f"Author {i}" for i in range(2000)]
+    site = build_site([paper("big", names)])
+    assert len(site.authors) == 2000
+    assert site.authors["author-1"].coauthors == ()
