@@ -21,7 +21,7 @@ from sitegen.content import load_content
 from sitegen.model import Site
 from sitegen.output import (BuildLock, Manifest, Record, Staging, check_output_location, commit,
                             content_digest)
-from sitegen.problems import ContentError, Problem, TemplateProblem
+from sitegen.problems import WARNING, ContentError, Problem, TemplateProblem
 from sitegen.tasks import Renderer, Task, page_paths, plan
 from sitegen.theme import Theme, find_theme
 from sitegen.views import PaperText, Views, render_paper_text, text_problems
@@ -84,6 +84,10 @@ def build(config: Config, *, jobs: int | None = None, explain: bool = False) -> 
         **{f"static ({d})": d for d in theme.static_dirs}, "cache": cache_dir,
     })
     texts, text_warnings = render_texts(site)
+    if config.site_url is None:
+        warnings.append(Problem("sitegen.yaml", None, "base_url",
+                                f"'{config.base_url}' has no host, so feeds and the sitemap carry paths, not full URLs",
+                                "set base_url: https://you.github.io/repo/", severity=WARNING))
     tasks = plan(site, config, theme)
     report = BuildReport(pages=len(tasks), warnings=warnings + text_warnings, output_dir=output_dir)
 
