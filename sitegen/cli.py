@@ -166,6 +166,7 @@ def serve(site_dir, host, port, drafts, base_url) -> None:
         _fail(error)
         return
     theme_dir, _ = find_theme(config)
+    shown: set[str] = set()
 
     def rebuild() -> str | None:
         try:
@@ -176,7 +177,8 @@ def serve(site_dir, host, port, drafts, base_url) -> None:
         except (TemplateProblem, OutputLocationError) as error:
             click.echo(f"Error: {error}", err=True)
             return str(error)
-        _print_problems(report.warnings)
+        _print_problems([w for w in report.warnings if str(w) not in shown])  # each warning once
+        shown.update(str(w) for w in report.warnings)
         click.echo(f"Rebuilt: {report.summary()}")
         return None
 

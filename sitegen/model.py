@@ -244,7 +244,7 @@ def build_site(papers: Iterable[Paper], profiles: Iterable[Profile] = ()) -> Sit
             slug=slug,
             name=name,
             papers=tuple(p.id for p in sorted(works, key=_works_order)),
-            coauthors=_coauthors(slug, works, paper_authors, author_slugs, by_id),
+            coauthors=_coauthors(slug, works, paper_authors),
             affiliation=(profile and profile.affiliation) or credit.affiliation,
             url=(profile and profile.url) or credit.url,
             orcid=(profile and profile.orcid) or credit.orcid,
@@ -274,7 +274,7 @@ def build_site(papers: Iterable[Paper], profiles: Iterable[Profile] = ()) -> Sit
     )
 
 
-def _coauthors(slug, works, paper_authors, author_slugs, by_id) -> tuple[tuple[str, int], ...]:
+def _coauthors(slug: str, works: list[Paper], paper_authors) -> tuple[tuple[str, int], ...]:
     counts: Counter = Counter()
     for paper in works:
         slugs = paper_authors[paper.id]

@@ -188,11 +188,3 @@ def page_slice(items: Sequence, number: int, per_page: int) -> Sequence:
 
 def format_day(when) -> str:
     return f"{when:%a} {when.day} {when:%B %Y}"
-
-
-def tag_view(views: Views, tag: Tag) -> NamedLink:
-    return views.tag_link(tag.slug)
-
-
-def markup_join(parts: Sequence[str], sep: str = ", ") -> Markup:
-    return Markup(sep).join(parts)
