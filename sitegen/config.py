@@ -26,7 +26,7 @@ class Config:
     language: str = "en"
     per_page: int = 50
     feed_items: int = 50
-    index_days: int = 3
+    index_days: int = 1
     arxiv_api: str = DEFAULT_ARXIV_API
     cname: str | None = None
     drafts: bool = False

@@ -197,8 +197,10 @@ def math_to_mathml(tex: str, display: bool) -> str | None:
 
 
 def math_to_text(tex: str) -> str:
+    """Readable text of a formula: `O(n \\log n)` → 'O(n log n)', `\\alpha` → 'α'."""
     try:
-        text = _latex_text.latex_to_text(tex)
+        # A macro swallows the space after it; an empty group keeps that space.
+        text = _latex_text.latex_to_text(re.sub(r"(\\[A-Za-z]+)(\s+)", r"\1{}\2", tex))
     except Exception:
         return tex
     return " ".join(text.split())

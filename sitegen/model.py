@@ -83,6 +83,16 @@ class Day:
 
 
 @dataclass(frozen=True)
+class Period:
+    """A week ('2024-W11') or a month ('2024-03') of listing days."""
+
+    key: str
+    start: date
+    end: date
+    papers: tuple[str, ...]  # ids by upvotes, then title
+
+
+@dataclass(frozen=True)
 class Tag:
     slug: str
     name: str
@@ -97,6 +107,8 @@ class Site:
     author_order: tuple[str, ...]  # slugs, A–Z
     paper_authors: Mapping[str, tuple[str, ...]]  # id → author slugs in credit order
     days: tuple[Day, ...]  # newest first
+    weeks: tuple[Period, ...]  # newest first
+    months: tuple[Period, ...]  # newest first
     tags: Mapping[str, Tag]
     tag_order: tuple[str, ...]  # slugs, A–Z
     paper_tags: Mapping[str, tuple[str, ...]]  # id → tag slugs
@@ -261,6 +273,8 @@ def build_site(papers: Iterable[Paper], profiles: Iterable[Profile] = ()) -> Sit
         for day, works in sorted(day_papers.items(), reverse=True)
     )
     return Site(
+        weeks=_periods(day_papers, week_key),
+        months=_periods(day_papers, month_key),
         papers=MappingProxyType(by_id),
         newest=tuple(by_id),
         authors=MappingProxyType(authors),
@@ -272,6 +286,26 @@ def build_site(papers: Iterable[Paper], profiles: Iterable[Profile] = ()) -> Sit
         paper_tags=MappingProxyType({pid: tuple(tag_slugs[k] for k in keys) for pid, keys in paper_tag_keys.items()}),
         cite_keys=MappingProxyType(assign_cite_keys(ordered)),
     )
+
+
+def week_key(day: date) -> str:
+    year, week, _ = day.isocalendar()
+    return f"{year}-W{week:02d}"
+
+
+def month_key(day: date) -> str:
+    return f"{day.year}-{day.month:02d}"
+
+
+def _periods(day_papers: dict[date, list[Paper]], key_of) -> tuple[Period, ...]:
+    grouped: dict[str, list[date]] = defaultdict(list)
+    for day in day_papers:
+        grouped[key_of(day)].append(day)
+    periods = []
+    for key, days in grouped.items():
+        works = [p for day in days for p in day_papers[day]]
+        periods.append(Period(key, min(days), max(days), tuple(p.id for p in sorted(works, key=_day_order))))
+    return tuple(sorted(periods, key=lambda p: p.start, reverse=True))
 
 
 def _coauthors(slug: str, works: list[Paper], paper_authors) -> tuple[tuple[str, int], ...]:

@@ -8,16 +8,16 @@ since the last build is not rendered again.
 
 from __future__ import annotations
 
+import calendar
 import hashlib
 from dataclasses import dataclass
-from datetime import date
 from functools import lru_cache
 from itertools import groupby
 from typing import Callable
 
-from sitegen import __version__, bibtex, feeds, urls
+from sitegen import __version__, bibtex, feeds, metadata, urls
 from sitegen.config import Config
-from sitegen.model import Site
+from sitegen.model import Site, month_key, week_key
 from sitegen.theme import Theme
 from sitegen.views import Pagination, Views, format_day, page_count, page_slice
 
@@ -30,6 +30,8 @@ PAGE_TEMPLATES = {
     "day": "day.html",
     "tags": "tags.html",
     "tag": "tag.html",
+    "week": "period.html",
+    "month": "period.html",
     "404": "404.html",
 }
 
@@ -112,9 +114,18 @@ def plan(site: Site, config: Config, theme: Theme) -> list[Task]:
     add(Task(urls.DAYS, "days", (), d.page("days", [(day.date, len(day.papers)) for day in site.days])))
     for position, day in enumerate(site.days):
         neighbours = [n.date for n in _neighbours(site.days, position) if n]
+        neighbours += [week_key(day.date), month_key(day.date)]
         for number in range(1, page_count(len(day.papers), per_page) + 1):
             add(Task(urls.page(urls.day(day.date), number), "day", (position, number),
                      d.page("day", neighbours, number, d.papers(page_slice(day.papers, number, per_page)))))
+
+    for kind, periods, first_of in (("week", site.weeks, urls.week), ("month", site.months, urls.month)):
+        for position, period in enumerate(periods):
+            neighbours = [n.key for n in _neighbours(periods, position) if n]
+            for number in range(1, page_count(len(period.papers), per_page) + 1):
+                add(Task(urls.page(first_of(period.key), number), kind, (position, number),
+                         d.page(kind, period.key, neighbours, number,
+                                d.papers(page_slice(period.papers, number, per_page)))))
 
     add(Task(urls.TAGS, "tags", (), d.page("tags", [(s, site.tags[s].name, len(site.tags[s].papers))
                                                       for s in site.tag_order])))
@@ -180,7 +191,7 @@ class Renderer:
             "index": self._index, "paper": self._paper, "paper_bib": self._paper_bib,
             "authors": self._authors, "author": self._author, "author_feed": self._author_feed,
             "author_bib": self._author_bib, "days": self._days, "day": self._day, "tags": self._tags,
-            "tag": self._tag, "tag_feed": self._tag_feed, "feed": self._feed, "404": self._not_found,
+            "tag": self._tag, "tag_feed": self._tag_feed, "week": self._period, "month": self._period, "feed": self._feed, "404": self._not_found,
             "robots": lambda task: feeds.robots(self.config), "sitemap": self._sitemap,
             "sitemap_index": self._sitemap_index, "static": self._static,
         }
@@ -226,8 +237,10 @@ class Renderer:
 
     def _paper(self, task: Task) -> bytes:
         paper = self.views.paper(task.key[0])
-        return self._page(task, paper.title_text, paper=paper,
-                          page={"description": paper.abstract_text[:300], "type": "article"})
+        scholarly = {"highwire": metadata.highwire(paper, self.config), "json_ld": metadata.json_ld(paper, self.config),
+                     "social": metadata.social(paper, self.config)}
+        return self._page(task, paper.title_text, paper=paper, scholarly=scholarly,
+                          bibtex=self._paper_bib(task).decode(), page={"description": paper.abstract_text[:300]})
 
     def _paper_bib(self, task: Task) -> bytes:
         paper_id = task.key[0]
@@ -268,11 +281,18 @@ class Renderer:
             for i in author.papers)
 
     def _days(self, task: Task) -> bytes:
+        """The archive: a calendar per month, each listing day linked with its count."""
+        by_date = {d.date: d for d in self.site.days}
         months = []
-        for month, days in groupby(self.site.days, key=lambda d: (d.date.year, d.date.month)):
-            days = list(days)
-            months.append((date(month[0], month[1], 1), [(self.views.day_link(d), len(d.papers)) for d in days],
-                           sum(len(d.papers) for d in days)))
+        for month in self.site.months:
+            rows = []
+            for week in calendar.Calendar().monthdatescalendar(month.start.year, month.start.month):
+                cells = [(d.day, self.views.day_link(by_date[d]), len(by_date[d].papers))
+                         if d in by_date and d.month == month.start.month else
+                         ((d.day, None, 0) if d.month == month.start.month else None) for d in week]
+                rows.append((self.views.period_link("week", week_key(week[0])) if any(
+                    c and c[1] for c in cells) else None, cells))
+            months.append((self.views.period_link("month", month.key), rows, len(month.papers)))
         return self._page(task, "Archive", months=months, day_count=len(self.site.days))
 
     def _day(self, task: Task) -> bytes:
@@ -284,7 +304,25 @@ class Renderer:
         papers = self.views.papers(page_slice(day.papers, number, self.config.per_page))
         return self._page(task, f"Papers of {format_day(day.date)}", day=self.views.day_link(day), date=day.date,
                           papers=papers, count=len(day.papers), pagination=pagination,
-                          older=self.views.day_link(older), newer=self.views.day_link(newer))
+                          older=self.views.day_link(older), newer=self.views.day_link(newer),
+                          week=self.views.period_link("week", week_key(day.date)),
+                          month=self.views.period_link("month", month_key(day.date)))
+
+    def _period(self, task: Task) -> bytes:
+        position, number = task.key
+        periods = self.site.weeks if task.kind == "week" else self.site.months
+        period = periods[position]
+        older, newer = _neighbours(periods, position)
+        first = urls.week(period.key) if task.kind == "week" else urls.month(period.key)
+        pagination = Pagination(number, page_count(len(period.papers), self.config.per_page), first,
+                                self.config.link)
+        start = (number - 1) * self.config.per_page
+        papers = self.views.papers(page_slice(period.papers, number, self.config.per_page))
+        link = self.views.period_link(task.kind, period.key)
+        return self._page(task, f"Top papers of {link.name}", period=period, period_link=link, papers=papers,
+                          rank_start=start, count=len(period.papers), pagination=pagination,
+                          older=older and self.views.period_link(task.kind, older.key),
+                          newer=newer and self.views.period_link(task.kind, newer.key))
 
     def _tags(self, task: Task) -> bytes:
         tags = [(self.views.tag_link(s), len(self.site.tags[s].papers)) for s in self.site.tag_order]

@@ -41,6 +41,14 @@ def day(when: date) -> str:
     return f"days/{when.isoformat()}/"
 
 
+def week(key: str) -> str:
+    return f"weeks/{key}/"
+
+
+def month(key: str) -> str:
+    return f"months/{key}/"
+
+
 def tag(slug: str) -> str:
     return f"tags/{slug}/"
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from datetime import date
 from functools import cached_property
 from typing import Mapping, Sequence
 
@@ -84,6 +85,15 @@ class Views:
 
     def author(self, slug: str) -> "AuthorView":
         return AuthorView(self, self.site.authors[slug])
+
+    def period_link(self, kind: str, key: str) -> NamedLink:
+        if kind == "week":
+            year, week = key.split("-W")
+            monday = date.fromisocalendar(int(year), int(week), 1)
+            name = f"week {int(week)} of {year} (from {monday:%b} {monday.day})"
+            return NamedLink(name, self.link(urls.week(key)))
+        year, month = key.split("-")
+        return NamedLink(f"{date(int(year), int(month), 1):%B %Y}", self.link(urls.month(key)))
 
     def day_link(self, day: Day | None) -> NamedLink | None:
         if day is None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from html.parser import HTMLParser
 from pathlib import Path
 from urllib.parse import unquote, urljoin, urlsplit
@@ -15,6 +16,8 @@ class _Links(HTMLParser):
         super().__init__(convert_charrefs=True)
         self.links: list[str] = []
         self.scripts: list[dict] = []
+        self.script_texts: list[str] = []
+        self._in_script = False
         self.handlers: list[tuple[str, str]] = []
         self.h1 = 0
         self.ids: list[str] = []
@@ -23,6 +26,7 @@ class _Links(HTMLParser):
         attrs = dict(attrs)
         if tag == "script":
             self.scripts.append(attrs)
+            self._in_script = True
         if tag == "h1":
             self.h1 += 1
         for name, value in attrs.items():
@@ -32,6 +36,26 @@ class _Links(HTMLParser):
                 self.links.append(value)
             if name == "id" and value:
                 self.ids.append(value)
+
+
+    def handle_endtag(self, tag):
+        if tag == "script":
+            self._in_script = False
+
+    def handle_data(self, data):
+        if self._in_script:
+            self.script_texts.append(data)
+
+
+def check_scripts(doc: _Links, base_path: str, where) -> None:
+    """Only the theme's own script files and JSON-LD data blocks; never inline code."""
+    for attrs in doc.scripts:
+        if attrs.get("type") == "application/ld+json":
+            continue
+        src = attrs.get("src") or ""
+        assert src.startswith(base_path) and src.endswith(".js"), f"{where}: script {attrs}"
+    for text in doc.script_texts:
+        json.loads(text)  # JSON-LD only: inline code would not parse
 
 
 def parse_html(path: Path) -> _Links:
@@ -60,7 +84,7 @@ def check_site(output: Path, base_path: str = "/", site_url: str | None = None, 
     broken = []
     for page in pages:
         doc = parse_html(page)
-        assert doc.scripts == [], f"{page}: has <script>"
+        check_scripts(doc, base_path, page)
         assert doc.handlers == [], f"{page}: has event handlers {doc.handlers}"
         assert doc.h1 == 1, f"{page}: has {doc.h1} h1 elements"
         assert len(doc.ids) == len(set(doc.ids)), f"{page}: duplicate ids"

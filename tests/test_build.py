@@ -36,7 +36,7 @@ def test_every_spec_url_exists_under_a_sub_path(site):
     assert counts["feeds"] == 1 + 5 + 3  # site, each author, each tag
     assert report.rendered == report.pages == report.written
     index = (output / "index.html").read_text()
-    assert 'href="/repo/papers/2203.00555/"' in index
+    assert 'href="/repo/papers/2002.08071/"' in index  # the newest day
     assert '<link rel="canonical" href="https://user.github.io/repo/">' in index
 
 
@@ -107,6 +107,7 @@ def test_hostile_content_never_becomes_markup(make_site):
     for path in (site / "output").rglob("*"):
         if path.suffix in (".html", ".xml"):
             text = path.read_text()
+            text = re.sub(r'<script type="application/ld\+json">[^<]*</script>|<script src="/copy.js" defer>', "", text)
             assert not re.search(r"<(script|iframe|form|style|object|embed)\b", text, re.I), path
             assert not re.search(r"(href|src|action)=\"\s*(javascript|data|vbscript):", text, re.I), path
 
@@ -148,7 +149,8 @@ def test_editing_one_abstract_renders_only_what_shows_it(site):
     rendered = sorted(name for name, _ in report.reasons)
     assert rendered == sorted([
         "papers/2002.08071/index.html", "papers/2002.08071/cite.bib",
-        "index.html", "days/2024-03-14/index.html", "feed.xml",
+        "index.html", "days/2024-03-14/index.html", "weeks/2024-W11/index.html", "months/2024-03/index.html",
+        "feed.xml",
         "authors/michael-poli/index.html", "authors/michael-poli/feed.xml", "authors/michael-poli/works.bib",
         "authors/stefano-massaroli/index.html", "authors/stefano-massaroli/feed.xml",
         "authors/stefano-massaroli/works.bib",

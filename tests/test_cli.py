@@ -20,7 +20,7 @@ def test_build_flags_override_settings(make_site, runner):
                                   "--base-url", "https://x.org/sub", "--jobs", "2"])
     assert result.exit_code == 0, result.output
     index = (site / "public/index.html").read_text()
-    assert 'href="/sub/papers/2203.00555/"' in index and "From file" in index
+    assert 'href="/sub/papers/2002.08071/"' in index and "From file" in index
     assert "15 rendered" not in result.output and "rendered" in result.output
 
 

@@ -1,0 +1,94 @@
+"""Scholarly metadata for a paper page, read by Google Scholar, Zotero and social sites:
+Highwire Press `citation_*` tags, schema.org ScholarlyArticle JSON-LD, OpenGraph and
+Twitter cards."""
+
+from __future__ import annotations
+
+import json
+
+from markupsafe import Markup
+
+from sitegen.bibtex import arxiv_id
+from sitegen.config import Config
+from sitegen.views import PaperView
+
+
+def _absolute(config: Config, url: str) -> str:
+    if url.startswith("/") and config.site_url:
+        origin = config.site_url[: len(config.site_url) - len(config.base_path)]
+        return origin + url
+    return url
+
+
+def highwire(paper: PaperView, config: Config) -> list[tuple[str, str]]:
+    """`citation_*` meta tags, one `citation_author` per author in credit order."""
+    record = paper.record
+    tags = [("citation_title", paper.title_text)]
+    tags += [("citation_author", author.name) for author in paper.authors]
+    tags.append(("citation_publication_date", record.published.strftime("%Y/%m/%d")))
+    tags.append(("citation_online_date", record.day.strftime("%Y/%m/%d")))
+    links = dict(record.links)
+    eprint = arxiv_id(record)
+    pdf = links.get("pdf") or (f"https://arxiv.org/pdf/{eprint}" if eprint else None)
+    if pdf:
+        tags.append(("citation_pdf_url", _absolute(config, pdf)))
+    if eprint:
+        tags.append(("citation_arxiv_id", eprint))
+        tags.append(("citation_technical_report_institution", "arXiv"))
+    if "doi" in links:
+        tags.append(("citation_doi", links["doi"].split("doi.org/")[-1]))
+    if record.venue:
+        tags.append(("citation_conference_title", record.venue))
+    tags.append(("citation_abstract_html_url", config.absolute(paper.url[len(config.base_path):])))
+    if record.tags:
+        tags.append(("citation_keywords", "; ".join(record.tags)))
+    tags.append(("citation_language", config.language))
+    return tags
+
+
+def json_ld(paper: PaperView, config: Config) -> Markup:
+    """ScholarlyArticle JSON, safe inside <script>: '<', '>' and '&' are \\u-escaped."""
+    record = paper.record
+    data = {
+        "@context": "https://schema.org",
+        "@type": "ScholarlyArticle",
+        "headline": paper.title_text[:110],
+        "name": paper.title_text,
+        "author": [{"@type": "Person", "name": a.name, "url": _absolute(config, a.url)} for a in paper.authors],
+        "datePublished": record.published.isoformat(),
+        "abstract": paper.abstract_text,
+        "url": config.absolute(paper.url[len(config.base_path):]),
+        "identifier": record.id,
+    }
+    if record.tags:
+        data["keywords"] = list(record.tags)
+    if record.venue:
+        data["isPartOf"] = {"@type": "PublicationEvent", "name": record.venue}
+    same_as = [url for kind, url in record.links if kind in ("arxiv", "doi", "project")]
+    if same_as:
+        data["sameAs"] = same_as
+    if paper.thumbnail:
+        data["image"] = _absolute(config, paper.thumbnail)
+    text = json.dumps(data, ensure_ascii=False, separators=(",", ":"))
+    return Markup(text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026"))
+
+
+def social(paper: PaperView, config: Config) -> list[tuple[str, str, str]]:
+    """(attribute, name, content) for OpenGraph (property=) and Twitter (name=) tags."""
+    description = paper.abstract_text[:300]
+    tags = [
+        ("property", "og:type", "article"),
+        ("property", "og:site_name", config.title),
+        ("property", "og:title", paper.title_text),
+        ("property", "og:description", description),
+        ("property", "og:url", config.absolute(paper.url[len(config.base_path):])),
+        ("property", "article:published_time", paper.record.published.isoformat()),
+    ]
+    tags += [("property", "article:tag", tag) for tag in paper.record.tags]
+    card = "summary"
+    if paper.thumbnail:
+        tags.append(("property", "og:image", _absolute(config, paper.thumbnail)))
+        card = "summary_large_image"
+    tags += [("name", "twitter:card", card), ("name", "twitter:title", paper.title_text),
+             ("name", "twitter:description", description)]
+    return tags
