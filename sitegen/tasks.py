@@ -15,7 +15,7 @@ from functools import lru_cache
 from itertools import groupby
 from typing import Callable
 
-from sitegen import __version__, bibtex, feeds, metadata, urls
+from sitegen import __version__, api, bibtex, feeds, metadata, urls
 from sitegen.config import Config
 from sitegen.model import Site, month_key, week_key
 from sitegen.theme import Theme
@@ -137,6 +137,11 @@ def plan(site: Site, config: Config, theme: Theme) -> list[Task]:
         add(Task(urls.tag_feed(slug), "tag_feed", (slug,),
                  d.page("feed", tag.name, d.papers(tag.papers[: config.feed_items]))))
 
+    for number in range(1, api.page_count(site) + 1):
+        shown = site.newest[(number - 1) * api.PAGE_SIZE: number * api.PAGE_SIZE]
+        add(Task(api.papers_path(number), "api_papers", (number,), d.page("api", number, len(site.papers),
+                                                                           d.papers(shown))))
+    add(Task(api.AUTHORS, "api_authors", (), d.page("api", [(s, site.authors[s]) for s in site.author_order])))
     add(Task(urls.FEED, "feed", (), d.page("feed", d.papers(site.newest[: config.feed_items]))))
     add(Task(urls.NOT_FOUND, "404", (), d.page("404")))
     add(Task(urls.ROBOTS, "robots", (), d.page("robots")))
@@ -194,6 +199,8 @@ class Renderer:
             "tag": self._tag, "tag_feed": self._tag_feed, "week": self._period, "month": self._period, "feed": self._feed, "404": self._not_found,
             "robots": lambda task: feeds.robots(self.config), "sitemap": self._sitemap,
             "sitemap_index": self._sitemap_index, "static": self._static,
+            "api_papers": lambda task: api.papers_page(self.site, self.views, self.config, task.key[0]),
+            "api_authors": lambda task: api.authors_file(self.site, self.config),
         }
 
     def render(self, task: Task) -> bytes:

@@ -150,7 +150,7 @@ def test_editing_one_abstract_renders_only_what_shows_it(site):
     assert rendered == sorted([
         "papers/2002.08071/index.html", "papers/2002.08071/cite.bib",
         "index.html", "days/2024-03-14/index.html", "weeks/2024-W11/index.html", "months/2024-03/index.html",
-        "feed.xml",
+        "feed.xml", "api/papers.json",
         "authors/michael-poli/index.html", "authors/michael-poli/feed.xml", "authors/michael-poli/works.bib",
         "authors/stefano-massaroli/index.html", "authors/stefano-massaroli/feed.xml",
         "authors/stefano-massaroli/works.bib",
@@ -242,3 +242,32 @@ def test_paginated_listings_have_stable_urls(make_site):
     page2 = (out / "tags/big/page/2/index.html").read_text()
     assert '<link rel="prev" href="/tags/big/">' in page2 and '<link rel="next" href="/tags/big/page/3/">' in page2
     check_site(out)
+
+
+def test_api_exports_papers_and_authors(site):
+    import json
+
+    build_dir(site)
+    papers = json.loads((site / "output/api/papers.json").read_text())
+    assert papers["count"] == 3 and papers["pages"] == 1 and papers["next"] is None
+    assert [p["id"] for p in papers["papers"]] == ["2002.08071", "2203.00555", "2206.12037"]
+    first = papers["papers"][1]
+    assert first["url"] == "https://user.github.io/repo/papers/2203.00555/"
+    assert [a["name"] for a in first["authors"]] == ["Tri Dao", "Michael Poli", "Christopher Ré"]
+    assert first["links"] == {"arxiv": "https://arxiv.org/abs/2203.00555"}
+    authors = json.loads((site / "output/api/authors.json").read_text())
+    poli = next(a for a in authors["authors"] if a["slug"] == "michael-poli")
+    assert poli["papers"] == ["2203.00555", "2002.08071"]
+
+
+def test_large_api_export_is_paginated(make_site, monkeypatch):
+    import json
+
+    from sitegen import api
+    monkeypatch.setattr(api, "PAGE_SIZE", 2)
+    site = make_site({"content/papers.yaml": PAPER})
+    build_dir(site)
+    first = json.loads((site / "output/api/papers.json").read_text())
+    assert first["pages"] == 2 and first["next"].endswith("/api/papers/page/2.json")
+    second = json.loads((site / "output/api/papers/page/2.json").read_text())
+    assert second["next"] is None and len(first["papers"]) + len(second["papers"]) == 3
