@@ -32,6 +32,8 @@ def escape(text: str) -> str:
 
 
 def _balanced(text: str) -> bool:
+    if "{" not in text and "}" not in text:
+        return True
     depth = 0
     i = 0
     while i < len(text):

@@ -156,13 +156,12 @@ _worker: dict = {}
 def _init_worker(site, config, theme, texts, pages, staging_dir) -> None:
     """Each process gets the model once; tasks then travel as small records."""
     _worker["renderer"] = Renderer(site, config, theme, Views(site, config, texts), pages)
-    _worker["staging"] = Path(staging_dir)
+    _worker["staging"] = Staging.attach(Path(staging_dir))
 
 
 def _render_chunk(chunk: list[Task], previous: dict[str, str]) -> list[tuple[str, str, str, bool]]:
     renderer: Renderer = _worker["renderer"]
-    staging = Staging.__new__(Staging)
-    staging.dir = _worker["staging"]
+    staging = _worker["staging"]
     out = []
     for task in chunk:
         try:

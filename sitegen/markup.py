@@ -85,6 +85,8 @@ def split_math(source: str) -> list[tuple[str, str]]:
     followed by a space and the closing one is not preceded by a space nor followed
     by a digit, so prices such as "$5 and $10" stay text. `\\$` is a dollar sign.
     """
+    if "$" not in source:
+        return [("text", source)] if source else []
     parts: list[tuple[str, str]] = []
     text: list[str] = []
     i, n = 0, len(source)

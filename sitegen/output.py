@@ -118,10 +118,19 @@ class Staging:
     def __init__(self, cache_dir: Path):
         cache_dir.mkdir(parents=True, exist_ok=True)
         self.dir = Path(tempfile.mkdtemp(dir=cache_dir, prefix="staging-"))
+        self._folders = _Folders()
+
+    @classmethod
+    def attach(cls, folder: Path) -> "Staging":
+        """The same staging folder, seen from a worker process."""
+        staging = cls.__new__(cls)
+        staging.dir = folder
+        staging._folders = _Folders()
+        return staging
 
     def write(self, name: str, data: bytes) -> None:
         target = safe_output_path(self.dir, name)
-        target.parent.mkdir(parents=True, exist_ok=True)
+        self._folders.ensure(target.parent)
         with open(target, "wb") as handle:
             handle.write(data)
 
@@ -129,26 +138,71 @@ class Staging:
         shutil.rmtree(self.dir, ignore_errors=True)
 
 
+class _Folders:
+    """mkdir -p, remembering what exists: thousands of pages share a few folders."""
+
+    def __init__(self):
+        self.known: set[Path] = set()
+
+    def ensure(self, folder: Path) -> None:
+        if folder not in self.known:
+            folder.mkdir(parents=True, exist_ok=True)
+            self.known.add(folder)
+
+
+def _is_empty(folder: Path) -> bool:
+    try:
+        return not any(os.scandir(folder))
+    except FileNotFoundError:
+        return True
+
+
 def commit(staging: Staging, written: list[str], removed: list[str], manifest: Manifest,
            records: dict[str, Record]) -> None:
-    """Move staged files into output/ atomically, one by one, then drop stale files."""
+    """Move staged files into output/ atomically, then drop stale files.
+
+    A first build moves the whole staged tree into place with one rename; later
+    builds move each changed file with its own `os.replace`.
+    """
     output_dir = manifest.output_dir
-    output_dir.mkdir(parents=True, exist_ok=True)
+    if not (_is_empty(output_dir) and not removed and _move_tree(staging, output_dir)):
+        _move_files(staging, written, output_dir)
     for name in written:
-        target = safe_output_path(output_dir, name)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        _replace(staging.dir / name, target)
-        stat = target.stat()
+        stat = os.stat(output_dir / name)
         records[name].size = stat.st_size
         records[name].mtime_ns = stat.st_mtime_ns
+    _remove_files(removed, output_dir)
+    manifest.records = records
+    manifest.save()
+    staging.discard()
+
+
+def _move_tree(staging: Staging, output_dir: Path) -> bool:
+    try:
+        output_dir.parent.mkdir(parents=True, exist_ok=True)
+        with suppress(FileNotFoundError):
+            output_dir.rmdir()
+        os.rename(staging.dir, output_dir)
+    except OSError:  # another file system, a mount point, a symlink: move file by file
+        return False
+    staging.dir.mkdir()  # discard() expects it
+    return True
+
+
+def _move_files(staging: Staging, written: list[str], output_dir: Path) -> None:
+    folders = _Folders()
+    for name in written:
+        target = safe_output_path(output_dir, name)
+        folders.ensure(target.parent)
+        _replace(staging.dir / name, target)
+
+
+def _remove_files(removed: list[str], output_dir: Path) -> None:
     for name in removed:
         target = safe_output_path(output_dir, name)
         with suppress(OSError):
             target.unlink()
         _prune_empty_parents(target.parent, output_dir)
-    manifest.records = records
-    manifest.save()
-    staging.discard()
 
 
 def _replace(source: Path, target: Path) -> None:

@@ -250,9 +250,13 @@ class Renderer:
                           bibtex=self._paper_bib(task).decode(), page={"description": paper.abstract_text[:300]})
 
     def _paper_bib(self, task: Task) -> bytes:
-        paper_id = task.key[0]
-        view = self.views.paper(paper_id)
-        return bibtex.entry(self.site.papers[paper_id], self.site.cite_keys[paper_id], view.abstract_text).encode()
+        return self._bib_entry(task.key[0]).encode()
+
+    @lru_cache(maxsize=4096)
+    def _bib_entry(self, paper_id: str) -> str:
+        """One paper's entry; cached, since it also goes into each author's works.bib."""
+        return bibtex.entry(self.site.papers[paper_id], self.site.cite_keys[paper_id],
+                            self.views.paper(paper_id).abstract_text)
 
     def _authors(self, task: Task) -> bytes:
         authors = [self.site.authors[s] for s in self.site.author_order]
@@ -283,9 +287,7 @@ class Renderer:
 
     def _author_bib(self, task: Task) -> bytes:
         author = self.site.authors[task.key[0]]
-        return bibtex.bibliography(
-            bibtex.entry(self.site.papers[i], self.site.cite_keys[i], self.views.paper(i).abstract_text)
-            for i in author.papers)
+        return bibtex.bibliography(self._bib_entry(i) for i in author.papers)
 
     def _days(self, task: Task) -> bytes:
         """The archive: a calendar per month, each listing day linked with its count."""
