@@ -1,7 +1,9 @@
 """The build, top to bottom: content → model → plan → render what changed → commit.
 
 Nothing is written to output/ until every page has rendered; a content or template
-error stops the build with output/ exactly as it was.
+error stops the build with output/ exactly as it was. Between builds `.sitegen/`
+keeps parsed entries, rendered texts and the manifest, so a rebuild parses,
+renders and writes only what an edit affects.
 """
 
 from __future__ import annotations
@@ -10,7 +12,7 @@ import multiprocessing
 import os
 import time
 import traceback
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import Executor, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -21,13 +23,16 @@ from sitegen.content import load_content
 from sitegen.model import Site
 from sitegen.output import (BuildLock, Manifest, Record, Staging, check_output_location, commit,
                             content_digest)
+from sitegen.parsecache import ParseCache
 from sitegen.problems import WARNING, ContentError, Problem, TemplateProblem
 from sitegen.tasks import Renderer, Task, page_paths, plan
+from sitegen.textstore import StoredTexts, TextStore, render_text, text_key
 from sitegen.theme import Theme, find_theme
-from sitegen.views import PaperText, Views, render_paper_text, text_problems
+from sitegen.views import Views
 
 CACHE_DIR = ".sitegen"
 CHUNK = 64  # tasks per message to a worker
+TEXT_CHUNK = 32  # papers per message when rendering texts
 
 
 @dataclass
@@ -36,9 +41,12 @@ class BuildReport:
     rendered: int = 0
     written: int = 0
     deleted: int = 0
+    parsed: int = 0  # content files read again (not from the cache)
+    texts: int = 0  # titles and abstracts rendered again
     seconds: float = 0.0
     warnings: list[Problem] = field(default_factory=list)
     reasons: list[tuple[str, str]] = field(default_factory=list)  # (file, why it was rendered)
+    rendered_files: list[str] = field(default_factory=list)
     output_dir: Path | None = None
 
     def summary(self) -> str:
@@ -50,63 +58,74 @@ def default_jobs() -> int:
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
 
 
-def prepare(config: Config) -> tuple[Site, Theme, list[Problem]]:
-    """Load and check everything a build needs; raise ContentError listing every problem."""
-    content = load_content(config)
+def prepare(config: Config, cache: ParseCache | None = None, *, check_templates: bool = False,
+            ) -> tuple[Site, Theme, list[Problem]]:
+    """Load and check everything a build needs; raise ContentError listing every problem.
+
+    A build finds template errors when it renders with them (with file and line);
+    `check` parses every template up front.
+    """
+    content = load_content(config, cache)
     problems = list(content.problems)
     theme_dir, theme_problems = find_theme(config)
     problems += theme_problems
     theme = None
     if theme_dir is not None:
         theme = Theme.for_site(config, theme_dir)
-        problems += theme.check()
+        if check_templates:
+            problems += theme.check()
     if any(p.is_error for p in problems):
         raise ContentError(problems)
     return content.site, theme, problems
 
 
-def render_texts(site: Site) -> tuple[dict[str, PaperText], list[Problem]]:
-    texts: dict[str, PaperText] = {}
-    problems: list[Problem] = []
-    for paper_id, paper in site.papers.items():
-        text = texts[paper_id] = render_paper_text(paper)
-        problems += text_problems(paper, text)
-    return texts, problems
-
-
 def build(config: Config, *, jobs: int | None = None, explain: bool = False) -> BuildReport:
     started = time.perf_counter()
-    site, theme, warnings = prepare(config)
-    output_dir = config.output_dir
     cache_dir = config.root / CACHE_DIR
+    parse_cache = ParseCache(cache_dir / "content.pickle")
+    site, theme, warnings = prepare(config, parse_cache)
+    output_dir = config.output_dir
     check_output_location(output_dir, config.root, {
         "content": config.content_dir, "theme": theme.template_dirs[-1].parent,
         **{f"static ({d})": d for d in theme.static_dirs}, "cache": cache_dir,
     })
-    texts, text_warnings = render_texts(site)
     if config.site_url is None:
         warnings.append(Problem("sitegen.yaml", None, "base_url",
                                 f"'{config.base_url}' has no host, so feeds and the sitemap carry paths, not full URLs",
                                 "set base_url: https://you.github.io/repo/", severity=WARNING))
     tasks = plan(site, config, theme)
-    report = BuildReport(pages=len(tasks), warnings=warnings + text_warnings, output_dir=output_dir)
+    report = BuildReport(pages=len(tasks), output_dir=output_dir)
 
     with BuildLock(cache_dir):
+        parse_cache.save()
+        report.parsed = parse_cache.misses
         manifest = Manifest.load(cache_dir, output_dir)
         stale = [t for t in tasks if _why(t, manifest)]
-        if explain:
-            report.reasons = [(t.file, _why(t, manifest)) for t in stale]
+        report.reasons = [(t.file, _why(t, manifest)) for t in stale] if explain else []
+        store = TextStore(cache_dir / "texts.sqlite")
         staging = Staging(cache_dir)
+        pages = page_paths(tasks)
+        texts = StoredTexts(site.papers, store.path)
         try:
-            records = {t.file: manifest.records.get(t.file) for t in tasks}
-            written = _render(site, config, theme, texts, tasks, stale, manifest, staging, records, jobs)
+            with _workers(jobs, len(stale), (site, config, theme, texts, pages, str(staging.dir))) as pool:
+                missing = store.missing(site.papers.values())
+                store.add(_render_texts(pool, missing))
+                report.texts = len(missing)
+                records = {t.file: manifest.records.get(t.file) for t in tasks}
+                written = _render(pool, stale, manifest, records)
             planned = {t.file for t in tasks}
             removed = sorted(name for name in manifest.records if name not in planned)
             commit(staging, written, removed, manifest, records)
         except BaseException:
             staging.discard()
             raise
+        finally:
+            warnings += _text_warnings(site, store)
+            store.prune(site.papers.values())
+            store.close()
+    report.warnings = warnings
     report.rendered = len(stale)
+    report.rendered_files = [t.file for t in stale]
     report.written = len(written)
     report.deleted = len(removed)
     report.seconds = time.perf_counter() - started
@@ -124,24 +143,47 @@ def _why(task: Task, manifest: Manifest) -> str | None:
     return None
 
 
-def _render(site, config, theme, texts, tasks, stale, manifest, staging, records, jobs) -> list[str]:
-    """Render stale tasks (in worker processes when jobs > 1); stage files whose bytes changed."""
-    pages = page_paths(tasks)
-    previous = {t.file: manifest.records[t.file].digest for t in stale if t.file in manifest.records
-                and manifest.is_intact(t.file)}
+class _InProcess(Executor):
+    """jobs=1: the same code path as the pool, without processes."""
+
+    def map(self, fn, *iterables, **_):
+        return map(fn, *iterables)
+
+
+def _workers(jobs: int | None, work: int, state: tuple) -> Executor:
+    """A pool whose processes get the model once (by fork), not once per task."""
     jobs = jobs or default_jobs()
+    _init_worker(*state)  # the parent renders too when jobs=1, and needs the model for texts
+    if jobs <= 1 or work <= CHUNK:
+        return _InProcess()
+    return ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context("fork"),
+                               initializer=_init_worker, initargs=state)
+
+
+def _render_texts(pool: Executor, papers: list) -> list:
+    chunks = [papers[i:i + TEXT_CHUNK] for i in range(0, len(papers), TEXT_CHUNK)]
+    return [row for rows in pool.map(_render_text_chunk, chunks) for row in rows]
+
+
+def _render_text_chunk(papers: list) -> list:
+    return [render_text(paper) for paper in papers]
+
+
+def _text_warnings(site: Site, store: TextStore) -> list[Problem]:
+    stored = store.warnings()
+    if not stored:
+        return []
+    return [Problem(paper.source, paper.line, field, message, severity=WARNING)
+            for paper in site.papers.values() for field, message in stored.get(text_key(paper), ())]
+
+
+def _render(pool: Executor, stale: list[Task], manifest: Manifest, records: dict) -> list[str]:
+    """Render stale tasks; stage the files whose bytes changed; return their names."""
+    previous = {t.file: manifest.records[t.file].digest for t in stale
+                if t.file in manifest.records and manifest.is_intact(t.file)}
     chunks = [stale[i:i + CHUNK] for i in range(0, len(stale), CHUNK)]
-    state = (site, config, theme, texts, pages, str(staging.dir))
-    if jobs <= 1 or len(chunks) <= 1:
-        _init_worker(*state)
-        results = [_render_chunk(chunk, previous) for chunk in chunks]
-    else:
-        context = multiprocessing.get_context("fork")
-        with ProcessPoolExecutor(max_workers=min(jobs, len(chunks)), mp_context=context,
-                                 initializer=_init_worker, initargs=state) as pool:
-            results = list(pool.map(_render_chunk, chunks, [previous] * len(chunks)))
     written = []
-    for chunk_result in results:
+    for chunk_result in pool.map(_render_chunk, chunks, [previous] * len(chunks)):
         for name, inputs, digest, changed in chunk_result:
             old = records.get(name)
             records[name] = Record(inputs, digest, old.size if old else 0, old.mtime_ns if old else 0)
@@ -154,14 +196,13 @@ _worker: dict = {}
 
 
 def _init_worker(site, config, theme, texts, pages, staging_dir) -> None:
-    """Each process gets the model once; tasks then travel as small records."""
     _worker["renderer"] = Renderer(site, config, theme, Views(site, config, texts), pages)
     _worker["staging"] = Staging.attach(Path(staging_dir))
 
 
 def _render_chunk(chunk: list[Task], previous: dict[str, str]) -> list[tuple[str, str, str, bool]]:
     renderer: Renderer = _worker["renderer"]
-    staging = _worker["staging"]
+    staging: Staging = _worker["staging"]
     out = []
     for task in chunk:
         try:
@@ -183,14 +224,13 @@ def _template_problem(task: Task, exc: Exception) -> TemplateProblem:
     for frame in traceback.extract_tb(exc.__traceback__):
         if frame.filename.endswith((".html", ".xml", ".txt", ".j2")):
             template, line = frame.filename, frame.lineno
-    message = f"{type(exc).__name__}: {exc}"
-    return TemplateProblem(task.file, template, line, message)
+    return TemplateProblem(task.file, template, line, f"{type(exc).__name__}: {exc}")
 
 
 def check(config: Config) -> list[Problem]:
     """Validate content, settings and templates without writing anything."""
     try:
-        _, _, problems = prepare(config)
+        _, _, problems = prepare(config, check_templates=True)
     except ContentError as error:
         return error.problems
     return problems

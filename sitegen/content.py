@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 
 from sitegen.config import Config
 from sitegen.model import Paper, Profile, Site, build_site
+from sitegen.parsecache import ParseCache
 from sitegen.problems import WARNING, Problem, display_path
 from sitegen.sources import AUTHORS_FILE, find_content_files, parse_yaml, read_source, read_text
 from sitegen.validate import check_duplicate_ids, validate_entry, validate_profiles
@@ -26,7 +27,7 @@ class Content:
         return [p for p in self.problems if p.is_error]
 
 
-def load_papers(config: Config) -> tuple[list[Paper], list[Problem], int]:
+def load_papers(config: Config, cache: ParseCache | None = None) -> tuple[list[Paper], list[Problem], int]:
     content_dir = config.content_dir
     problems: list[Problem] = []
     if not content_dir.is_dir():
@@ -34,20 +35,34 @@ def load_papers(config: Config) -> tuple[list[Paper], list[Problem], int]:
         return [], [Problem(shown, None, None, "content folder not found",
                             "create it, or pass --content DIR")], 0
     files = find_content_files(content_dir)
+    cache = cache or ParseCache(None)
     papers: list[Paper] = []
     for path in files:
-        source = read_source(path, config.root)
-        problems += source.problems
-        for raw in source.entries:
-            paper, entry_problems = validate_entry(raw)
-            problems += entry_problems
-            if paper is not None:
-                papers.append(paper)
+        name = display_path(path, config.root)
+        cached = cache.lookup(name, path)
+        if cached is None:
+            cached = read_entries(path, config)
+            cache.store(name, path, *cached)
+        papers += cached[0]
+        problems += cached[1]
     problems += check_duplicate_ids(papers)
     if not files:
         problems.append(Problem(display_path(content_dir, config.root), None, None,
                                 "no entries found (*.yaml, *.yml or *.md)", severity=WARNING))
     return papers, problems, len(files)
+
+
+def read_entries(path, config: Config) -> tuple[list[Paper], list[Problem]]:
+    """One file's valid papers and its problems."""
+    source = read_source(path, config.root)
+    problems = list(source.problems)
+    papers = []
+    for raw in source.entries:
+        paper, entry_problems = validate_entry(raw)
+        problems += entry_problems
+        if paper is not None:
+            papers.append(paper)
+    return papers, problems
 
 
 def load_profiles(config: Config) -> tuple[list[Profile], list[Problem]]:
@@ -63,8 +78,8 @@ def load_profiles(config: Config) -> tuple[list[Profile], list[Problem]]:
     return profiles, problems + more
 
 
-def load_content(config: Config) -> Content:
-    papers, problems, files = load_papers(config)
+def load_content(config: Config, cache: ParseCache | None = None) -> Content:
+    papers, problems, files = load_papers(config, cache)
     profiles, profile_problems = load_profiles(config)
     problems += profile_problems
     if not config.drafts:

@@ -7,10 +7,11 @@ records it shows.
 
 from __future__ import annotations
 
+import hashlib
 import re
 import unicodedata
 from collections import Counter, defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from types import MappingProxyType
 from typing import Iterable, Mapping
@@ -49,6 +50,16 @@ class Paper:
     draft: bool = False
     source: str = ""
     line: int = 0
+    # Digests of what the entry says (all fields; title and abstract), made once when
+    # the entry is read and kept in the parse cache: page digests are built from them.
+    fingerprint: str = field(default="", compare=False, repr=False)
+    text_key: str = field(default="", compare=False, repr=False)
+
+    def __post_init__(self):
+        shown = (self.id, self.title, self.authors, self.abstract, self.published, self.day, self.tags,
+                 self.links, self.venue, self.upvotes, self.thumbnail, self.draft)
+        object.__setattr__(self, "fingerprint", _hash(repr(shown)))
+        object.__setattr__(self, "text_key", _hash(f"{self.title}\0{self.abstract}"))
 
 
 @dataclass(frozen=True)
@@ -115,8 +126,12 @@ class Site:
     cite_keys: Mapping[str, str]  # id → BibTeX key
 
 
+def _hash(text: str) -> str:
+    return hashlib.blake2b(text.encode(), digest_size=16).hexdigest()
+
+
 def sort_key_text(text: str) -> str:
-    return slugify(text) or text.casefold()
+    return make_slug(text, "") or text.casefold()
 
 
 def _listing_order(paper: Paper):
@@ -131,8 +146,17 @@ def _works_order(paper: Paper):
     return (-paper.published.toordinal(), -paper.day.toordinal(), paper.title.casefold(), paper.id)
 
 
+_PLAIN = re.compile(r"[A-Za-z0-9 .'_-]*")
+_NOT_ALNUM = re.compile(r"[^a-z0-9]+")
+
+
 def make_slug(text: str, fallback: str) -> str:
-    return slugify(text, max_length=SLUG_MAX_LENGTH, word_boundary=True) or fallback
+    """python-slugify's slug; plain ASCII names take a shortcut that gives the same result."""
+    if len(text) <= SLUG_MAX_LENGTH and _PLAIN.fullmatch(text):
+        slug = _NOT_ALNUM.sub("-", text.lower()).strip("-")
+    else:
+        slug = slugify(text, max_length=SLUG_MAX_LENGTH, word_boundary=True)
+    return slug or fallback
 
 
 def assign_slugs(names: Iterable[str], fallback: str, first_seen: Mapping[str, object]) -> dict[str, str]:
@@ -171,11 +195,17 @@ _STOPWORDS = frozenset("a an the on of in for and to with from via by at is are 
                        "towards toward".split())
 
 
+def _ascii_words(text: str) -> list[str]:
+    folded = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode().lower()
+    return _WORD.findall(folded)
+
+
 def cite_key_base(paper: Paper) -> str:
-    family = paper.authors[0].name.split()[-1] if paper.authors[0].name.split() else "anon"
-    family = "".join(_WORD.findall(slugify(family))) or "anon"
-    words = [w for w in _WORD.findall(slugify(re.sub(r"\$[^$]*\$", " ", paper.title))) if w not in _STOPWORDS]
-    return f"{family}{paper.published.year}{words[0] if words else 'paper'}"
+    """'poli2022monarch': first author's family name, year, first significant title word."""
+    names = paper.authors[0].name.split()
+    family = "".join(_ascii_words(names[-1])) if names else ""
+    words = [w for w in _ascii_words(re.sub(r"\$[^$]*\$", " ", paper.title)) if w not in _STOPWORDS]
+    return f"{family or 'anon'}{paper.published.year}{words[0] if words else 'paper'}"
 
 
 def assign_cite_keys(papers: Iterable[Paper]) -> dict[str, str]:

@@ -69,7 +69,7 @@ class _Digests:
     def paper(self, paper_id: str) -> str:
         site = self.site
         return _digest(
-            site.papers[paper_id],
+            site.papers[paper_id].fingerprint,
             [(s, site.authors[s].name) for s in site.paper_authors[paper_id]],
             [(s, site.tags[s].name) for s in site.paper_tags[paper_id]],
             site.cite_keys[paper_id],

@@ -7,16 +7,17 @@ hashed, so a page's digest changes exactly when a template it uses changes.
 from __future__ import annotations
 
 import hashlib
+import re
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
 
 import jinja2
-from jinja2 import meta
 
 from sitegen.config import Config
 from sitegen.problems import Problem
 
+_REFERENCE = re.compile(r"""\{%-?\s*(extends|include|import|from)\s+(?:"([^"]+)"|'([^']+)')""")
 PACKAGE_DIR = Path(__file__).resolve().parent
 # Installed wheels carry the theme inside the package; a source checkout has it at the top.
 BUILTIN_THEMES = (PACKAGE_DIR / "themes", PACKAGE_DIR.parent / "themes")
@@ -66,7 +67,11 @@ class Theme:
         return self.environment.loader.get_source(self.environment, name)[0]
 
     def closure_digest(self, name: str) -> str:
-        """A digest of `name` and every template it pulls in, transitively."""
+        """A digest of `name` and every template it pulls in, transitively.
+
+        References are found with a pattern rather than Jinja's parser: this runs
+        on every build, and a dynamic `{% include var %}` is rare in themes.
+        """
         seen: dict[str, str] = {}
         pending = [name]
         while pending:
@@ -75,11 +80,7 @@ class Theme:
                 continue
             source = self.source(current)
             seen[current] = source
-            try:
-                refs = meta.find_referenced_templates(self.environment.parse(source))
-            except jinja2.TemplateSyntaxError:
-                refs = []
-            pending.extend(r for r in refs if r)
+            pending.extend(m.group(2) or m.group(3) for m in _REFERENCE.finditer(source))
         digest = hashlib.sha256()
         for key in sorted(seen):
             digest.update(key.encode() + b"\0" + seen[key].encode() + b"\0")

@@ -20,6 +20,7 @@ from sitegen.markup import Rendered, rebase_urls, render_abstract, render_title,
 from sitegen.model import Author, Day, Paper, Site, Tag
 from sitegen.problems import WARNING, Problem
 
+VIEW_CACHE = 4096  # paper views kept per process: a card appears on several pages in a row
 LINK_LABELS = {"arxiv": "arXiv", "pdf": "PDF", "code": "Code", "project": "Project page", "doi": "DOI"}
 
 
@@ -67,11 +68,14 @@ class Views:
         return self.config.link(site_path)
 
     def paper(self, paper_id: str) -> "PaperView":
-        view = self._papers.get(paper_id)
+        view = self._papers.pop(paper_id, None)
         if view is None:
             paper = self.site.papers[paper_id]
             text = self.texts.get(paper_id) or render_paper_text(paper)
-            view = self._papers[paper_id] = PaperView(self, paper, text)
+            view = PaperView(self, paper, text)
+            if len(self._papers) >= VIEW_CACHE:
+                del self._papers[next(iter(self._papers))]  # least recently used
+        self._papers[paper_id] = view
         return view
 
     def papers(self, ids: Sequence[str]) -> list["PaperView"]:

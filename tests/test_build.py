@@ -271,3 +271,22 @@ def test_large_api_export_is_paginated(make_site, monkeypatch):
     assert first["pages"] == 2 and first["next"].endswith("/api/papers/page/2.json")
     second = json.loads((site / "output/api/papers/page/2.json").read_text())
     assert second["next"] is None and len(first["papers"]) + len(second["papers"]) == 3
+
+
+def test_rebuild_parses_and_renders_only_what_changed(site):
+    first = build_dir(site)
+    assert first.parsed == 1 and first.texts == 3
+    again = build_dir(site)
+    assert (again.parsed, again.texts, again.rendered) == (0, 0, 0)
+    (site / "content/more.yaml").write_text("id: x1\ntitle: New\nauthors: [Ann Lee]\nabstract: Fresh text.\n"
+                                            "published: 2024-03-14\n")
+    added = build_dir(site)
+    assert (added.parsed, added.texts) == (1, 1)
+
+
+def test_bad_math_warns_on_every_build_naming_the_file(make_site):
+    site = make_site({"content/a.yaml": PAPER.replace("Large neural networks", "Broken $\\\\frac{a$ math")})
+    for _ in range(2):
+        report = build_dir(site)
+        assert [(w.path, w.field) for w in report.warnings if "math" in w.message] == [("content/a.yaml", "abstract")]
+    assert "math-source" in (site / "output/papers/2203.00555/index.html").read_text()

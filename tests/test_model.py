@@ -60,3 +60,12 @@ def test_huge_author_lists_do_not_blow_up_coauthors():
     site = build_site([paper("big", names)])
     assert len(site.authors) == 2000
     assert site.authors["author-1"].coauthors == ()
+
+
+from hypothesis import given, strategies as st
+from slugify import slugify
+
+
+@given(st.text(alphabet="abcXYZ019 .,'_-", max_size=100))
+def test_slug_shortcut_equals_python_slugify(name):
+    assert make_slug(name, "x") == (slugify(name, max_length=80, word_boundary=True) or "x")

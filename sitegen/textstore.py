@@ -1,0 +1,106 @@
+"""Rendered titles and abstracts, kept across builds in `.sitegen/texts.sqlite`.
+
+Markdown and MathML are the costliest part of rendering a paper, and a paper's
+text is shown on many pages (its own, its day, its authors', its topics', feeds).
+Each text is rendered once, keyed by a digest of its source, and read back by every
+worker that needs it; an edit renders only the text that changed.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from pathlib import Path
+from typing import Iterable
+
+from markupsafe import Markup
+
+from sitegen.markup import Rendered, render_abstract, render_title
+from sitegen.model import Paper
+from sitegen.views import PaperText
+
+SCHEMA_VERSION = "1"
+
+
+def text_key(paper: Paper) -> str:
+    return paper.text_key
+
+
+def render_text(paper: Paper) -> tuple[str, tuple]:
+    """(key, row) for one paper: what the store keeps."""
+    title = render_title(paper.title)
+    abstract = render_abstract(paper.abstract)
+    warnings = [("title", w) for w in title.warnings] + [("abstract", w) for w in abstract.warnings]
+    return text_key(paper), (str(title.html), title.text, str(abstract.html), abstract.text, json.dumps(warnings))
+
+
+def _text_from_row(row: tuple) -> PaperText:
+    title_html, title_text, abstract_html, abstract_text, _ = row
+    return PaperText(Rendered(Markup(title_html), title_text), Rendered(Markup(abstract_html), abstract_text))
+
+
+class TextStore:
+    def __init__(self, path: Path):
+        self.path = path
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.db = sqlite3.connect(str(path), timeout=30, check_same_thread=False)
+        self.db.execute("PRAGMA journal_mode=WAL")
+        self.db.execute("CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value TEXT)")
+        version = self.db.execute("SELECT value FROM meta WHERE name='version'").fetchone()
+        if version is None or version[0] != SCHEMA_VERSION:
+            self.db.execute("DROP TABLE IF EXISTS texts")
+            self.db.execute("INSERT OR REPLACE INTO meta VALUES ('version', ?)", (SCHEMA_VERSION,))
+        self.db.execute("CREATE TABLE IF NOT EXISTS texts (key TEXT PRIMARY KEY, title_html TEXT, title_text TEXT,"
+                        " abstract_html TEXT, abstract_text TEXT, warnings TEXT)")
+        self.db.commit()
+
+    def missing(self, papers: Iterable[Paper]) -> list[Paper]:
+        known = {row[0] for row in self.db.execute("SELECT key FROM texts")}
+        seen: set[str] = set()
+        out = []
+        for paper in papers:
+            key = text_key(paper)
+            if key not in known and key not in seen:
+                seen.add(key)
+                out.append(paper)
+        return out
+
+    def add(self, rows: Iterable[tuple[str, tuple]]) -> None:
+        self.db.executemany("INSERT OR REPLACE INTO texts VALUES (?, ?, ?, ?, ?, ?)",
+                            [(key, *row) for key, row in rows])
+        self.db.commit()
+
+    def get(self, paper: Paper) -> PaperText | None:
+        row = self.db.execute("SELECT title_html, title_text, abstract_html, abstract_text, warnings"
+                              " FROM texts WHERE key = ?", (text_key(paper),)).fetchone()
+        return _text_from_row(row) if row else None
+
+    def warnings(self) -> dict[str, list[tuple[str, str]]]:
+        """key → [(field, message)] for every stored text that had a warning."""
+        rows = self.db.execute("SELECT key, warnings FROM texts WHERE warnings != '[]'")
+        return {key: [tuple(w) for w in json.loads(text)] for key, text in rows}
+
+    def prune(self, papers: Iterable[Paper]) -> None:
+        """Forget texts no paper has any more, so the store does not grow forever."""
+        keep = {text_key(p) for p in papers}
+        stale = [(row[0],) for row in self.db.execute("SELECT key FROM texts") if row[0] not in keep]
+        if stale:
+            self.db.executemany("DELETE FROM texts WHERE key = ?", stale)
+            self.db.commit()
+
+    def close(self) -> None:
+        self.db.close()
+
+
+class StoredTexts:
+    """The mapping Views reads: paper id → PaperText, fetched from the store on demand."""
+
+    def __init__(self, papers, store_path: Path):
+        self.papers = papers
+        self.store_path = store_path
+        self._store: TextStore | None = None
+
+    def get(self, paper_id: str) -> PaperText | None:
+        if self._store is None:  # opened lazily: each worker process needs its own connection
+            self._store = TextStore(self.store_path)
+        return self._store.get(self.papers[paper_id])
