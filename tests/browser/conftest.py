@@ -1,0 +1,91 @@
+"""Real-browser fixtures: the sample site built under a sub-path, served on localhost,
+and Debian's Chromium driven by Playwright.
+
+Without Chromium or Playwright these tests skip, unless SITEGEN_REQUIRE_BROWSER=1
+(as in CI), which turns the skip into a failure.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socketserver
+import threading
+from pathlib import Path
+from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
+
+import pytest
+
+from sitegen.build import build
+from sitegen.config import load_config
+from sitegen.serve import ServerState, make_app
+
+REPO = Path(__file__).resolve().parents[2]
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+BASE_PATH = "/repo/"
+
+
+def _unavailable(reason: str):
+    if os.environ.get("SITEGEN_REQUIRE_BROWSER") == "1":
+        pytest.fail(f"browser tests are required here but {reason}")
+    pytest.skip(reason)
+
+
+class _ThreadingServer(socketserver.ThreadingMixIn, WSGIServer):
+    daemon_threads = True
+
+
+class _QuietHandler(WSGIRequestHandler):
+    def log_message(self, *args):
+        pass
+
+
+def serve_folder(output: Path, base_path: str, state: ServerState | None = None):
+    """Serve `output` under `base_path` on 127.0.0.1 in a thread; returns (server, root URL)."""
+    server = make_server("127.0.0.1", 0, make_app(output, base_path, state or ServerState()),
+                         server_class=_ThreadingServer, handler_class=_QuietHandler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server, f"http://127.0.0.1:{server.server_port}{base_path}"
+
+
+@pytest.fixture(scope="session")
+def sample_site(tmp_path_factory):
+    """The bundled sample listing, built for publication under /repo/."""
+    site = tmp_path_factory.mktemp("browser-site")
+    shutil.copytree(REPO / "content", site / "content")
+    shutil.copy(REPO / "sitegen.yaml", site / "sitegen.yaml")
+    config, _ = load_config(site, base_url="https://example.github.io/repo/")
+    build(config, jobs=1)
+    server, url = serve_folder(site / "output", BASE_PATH)
+    yield url
+    server.shutdown()
+
+
+@pytest.fixture(scope="session")
+def browser():
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        _unavailable("playwright is not installed")
+    if not Path(CHROMIUM).exists():
+        _unavailable(f"{CHROMIUM} is missing (apt-get install chromium)")
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def page(browser):
+    """A fresh page that records requests to other hosts and console errors."""
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    page.outside_requests = []
+    page.console_errors = []
+    page.on("request", lambda r: None if r.url.startswith(("http://127.0.0.1", "data:", "about:"))
+            else page.outside_requests.append(r.url))
+    page.on("console", lambda m: page.console_errors.append(m.text) if m.type == "error" else None)
+    yield page
+    context.close()
