@@ -3,7 +3,7 @@ non-zero exit, and the previous output/ byte-for-byte untouched."""
 
 import pytest
 
-from conftest import PAPER, output_tree, write_files
+from sitekit import PAPER, output_tree, write_files
 from sitegen.cli import main
 
 GOOD_MD = "---\nid: ok-md\ntitle: Fine\nauthors: [A B]\npublished: 2024-01-01\n---\nBody.\n"

@@ -7,7 +7,7 @@ import bibtexparser
 import feedparser
 import pytest
 
-from conftest import PAPER, build_dir, output_tree
+from sitekit import PAPER, build_dir, output_tree
 from invariants import check_site
 from sitegen.config import load_config
 from sitegen.problems import ContentError, TemplateProblem

@@ -2,7 +2,7 @@ from datetime import date
 
 import pytest
 
-from conftest import PAPER
+from sitekit import PAPER
 from sitegen.cli import main
 
 

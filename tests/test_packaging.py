@@ -4,7 +4,7 @@ import subprocess
 import sys
 import venv
 
-from conftest import PAPER, REPO, write_files
+from sitekit import PAPER, REPO, write_files
 
 
 def test_wheel_install_builds_a_site_elsewhere(tmp_path):

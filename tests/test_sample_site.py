@@ -5,7 +5,7 @@ import shutil
 
 import pytest
 
-from conftest import REPO, build_dir
+from sitekit import REPO, build_dir
 from invariants import check_site
 
 

@@ -2,7 +2,7 @@ from io import BytesIO
 
 import pytest
 
-from conftest import PAPER, build_dir
+from sitekit import PAPER, build_dir
 from sitegen.serve import ServerState, make_app, resolve_request
 
 
