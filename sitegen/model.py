@@ -80,6 +80,7 @@ class Author:
     name: str
     papers: tuple[str, ...]  # ids, newest first
     coauthors: tuple[tuple[str, int], ...]  # (slug, shared papers), most shared first
+    topics: tuple[tuple[str, int], ...] = ()  # (tag slug, papers), most papers first
     affiliation: str | None = None
     url: str | None = None
     orcid: str | None = None
@@ -276,6 +277,7 @@ def build_site(papers: Iterable[Paper], profiles: Iterable[Profile] = ()) -> Sit
     tag_slugs = {key: tag_slugs_by_name[name] for key, name in tag_names.items()}
 
     paper_authors = {pid: tuple(author_slugs[n] for n in names) for pid, names in paper_names.items()}
+    paper_tags = {pid: tuple(tag_slugs[k] for k in keys) for pid, keys in paper_tag_keys.items()}
     profile_by_name = {p.name: p for p in profiles}
     authors = {}
     for name, works in author_papers.items():
@@ -287,6 +289,7 @@ def build_site(papers: Iterable[Paper], profiles: Iterable[Profile] = ()) -> Sit
             name=name,
             papers=tuple(p.id for p in sorted(works, key=_works_order)),
             coauthors=_coauthors(slug, works, paper_authors),
+            topics=_ranked(Counter(t for p in works for t in paper_tags[p.id])),
             affiliation=(profile and profile.affiliation) or credit.affiliation,
             url=(profile and profile.url) or credit.url,
             orcid=(profile and profile.orcid) or credit.orcid,
@@ -313,7 +316,7 @@ def build_site(papers: Iterable[Paper], profiles: Iterable[Profile] = ()) -> Sit
         days=days,
         tags=MappingProxyType(tags),
         tag_order=tuple(sorted(tags, key=lambda s: (sort_key_text(tags[s].name), tags[s].name))),
-        paper_tags=MappingProxyType({pid: tuple(tag_slugs[k] for k in keys) for pid, keys in paper_tag_keys.items()}),
+        paper_tags=MappingProxyType(paper_tags),
         cite_keys=MappingProxyType(assign_cite_keys(ordered)),
     )
 
@@ -345,4 +348,8 @@ def _coauthors(slug: str, works: list[Paper], paper_authors) -> tuple[tuple[str,
         if len(slugs) > MAX_COAUTHORED_AUTHORS:
             continue
         counts.update(s for s in slugs if s != slug)
+    return _ranked(counts)
+
+
+def _ranked(counts: Counter) -> tuple[tuple[str, int], ...]:
     return tuple(sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])))

@@ -102,7 +102,8 @@ def plan(site: Site, config: Config, theme: Theme) -> list[Task]:
                                                             for s in site.author_order])))
     for slug in site.author_order:
         author = site.authors[slug]
-        people = _digest(author, [(s, site.authors[s].name) for s, _ in author.coauthors])
+        people = _digest(author, [(s, site.authors[s].name) for s, _ in author.coauthors],
+                         [(s, site.tags[s].name) for s, _ in author.topics])
         for number in range(1, page_count(len(author.papers), per_page) + 1):
             shown = page_slice(author.papers, number, per_page)
             add(Task(urls.page(urls.author(slug), number), "author", (slug, number),

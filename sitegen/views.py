@@ -161,6 +161,10 @@ class AuthorView:
         self.count = len(author.papers)
 
     @cached_property
+    def topics(self) -> list[tuple[NamedLink, int]]:
+        return [(self._views.tag_link(slug), n) for slug, n in self.record.topics]
+
+    @cached_property
     def coauthors(self) -> list[tuple[NamedLink, int]]:
         return [(self._views.author_link(slug), n) for slug, n in self.record.coauthors]
 
