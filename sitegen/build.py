@@ -18,6 +18,7 @@ from pathlib import Path
 
 import jinja2
 
+from sitegen import search
 from sitegen.config import Config
 from sitegen.content import load_content
 from sitegen.model import Site
@@ -113,7 +114,9 @@ def build(config: Config, *, jobs: int | None = None, explain: bool = False) -> 
                 report.texts = len(missing)
                 records = {t.file: manifest.records.get(t.file) for t in tasks}
                 written = _render(pool, stale, manifest, records)
-            planned = {t.file for t in tasks}
+            if config.search:
+                written += _search_bundle(site, config, manifest, staging, records, warnings)
+            planned = set(records)
             removed = sorted(name for name in manifest.records if name not in planned)
             commit(staging, written, removed, manifest, records)
         except BaseException:
@@ -124,6 +127,7 @@ def build(config: Config, *, jobs: int | None = None, explain: bool = False) -> 
             store.prune(site.papers.values())
             store.close()
     report.warnings = warnings
+    report.pages = len(records)
     report.rendered = len(stale)
     report.rendered_files = [t.file for t in stale]
     report.written = len(written)
@@ -167,6 +171,31 @@ def _render_texts(pool: Executor, papers: list) -> list:
 
 def _render_text_chunk(papers: list) -> list:
     return [render_text(paper) for paper in papers]
+
+
+def _search_bundle(site: Site, config: Config, manifest: Manifest, staging: Staging, records: dict,
+                   warnings: list[Problem]) -> list[str]:
+    """Index every paper for search when any record changed; returns the files to write."""
+    digest = search.bundle_digest(site, config)
+    previous = {n: r for n, r in manifest.records.items() if n.startswith(search.BUNDLE + "/")}
+    if previous and all(r.inputs == digest and manifest.is_intact(n) for n, r in previous.items()):
+        records.update(previous)
+        return []
+    if not search.available():
+        warnings.append(Problem("sitegen.yaml", None, "search", "the pagefind package is not installed, "
+                                "so the site has no search index", "pip install 'pagefind[bin]'", severity=WARNING))
+        return []
+    written = []
+    for name in search.write_bundle(site, _worker["renderer"].views, config, staging.dir / search.BUNDLE):
+        data_digest = content_digest((staging.dir / name).read_bytes())
+        old = previous.get(name)
+        if old and old.digest == data_digest and manifest.is_intact(name):
+            (staging.dir / name).unlink()
+            records[name] = Record(digest, data_digest, old.size, old.mtime_ns)
+        else:
+            records[name] = Record(digest, data_digest, 0, 0)
+            written.append(name)
+    return written
 
 
 def _text_warnings(site: Site, store: TextStore) -> list[Problem]:

@@ -29,6 +29,7 @@ class Config:
     index_days: int = 1
     arxiv_api: str = DEFAULT_ARXIV_API
     cname: str | None = None
+    search: bool = True
     drafts: bool = False
     jobs: int | None = None
     overrides: tuple = field(default=(), compare=False)
@@ -73,13 +74,15 @@ class Config:
             "per_page": self.per_page,
             "feed_items": self.feed_items,
             "index_days": self.index_days,
+            "search": self.search,
         }
 
 
 _STRINGS = ("title", "description", "base_url", "theme", "content", "output", "language",
             "arxiv_api", "cname")
 _POSITIVE_INTS = ("per_page", "feed_items", "index_days")
-KNOWN_KEYS = _STRINGS + _POSITIVE_INTS
+_FLAGS = ("search",)
+KNOWN_KEYS = _STRINGS + _POSITIVE_INTS + _FLAGS
 
 
 def load_config(root: Path, **overrides) -> tuple[Config, list[Problem]]:
@@ -121,6 +124,11 @@ def _read_file(path: Path) -> tuple[dict, list[Problem]]:
         elif key in _POSITIVE_INTS:
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:
                 problems.append(Problem(shown, line, key, f"expected a whole number of at least 1, got {value!r}"))
+            else:
+                values[key] = value
+        elif key in _FLAGS:
+            if not isinstance(value, bool):
+                problems.append(Problem(shown, line, key, f"expected true or false, got {value!r}"))
             else:
                 values[key] = value
         elif value is None:

@@ -32,6 +32,7 @@ PAGE_TEMPLATES = {
     "tag": "tag.html",
     "week": "period.html",
     "month": "period.html",
+    "search": "search.html",
     "404": "404.html",
 }
 
@@ -144,6 +145,8 @@ def plan(site: Site, config: Config, theme: Theme) -> list[Task]:
                                                                            d.papers(shown))))
     add(Task(api.AUTHORS, "api_authors", (), d.page("api", [(s, site.authors[s]) for s in site.author_order])))
     add(Task(urls.FEED, "feed", (), d.page("feed", d.papers(site.newest[: config.feed_items]))))
+    if config.search:
+        add(Task(urls.SEARCH, "search", (), d.page("search")))
     add(Task(urls.NOT_FOUND, "404", (), d.page("404")))
     add(Task(urls.ROBOTS, "robots", (), d.page("robots")))
     tasks += _sitemap_tasks(page_paths(tasks), d)
@@ -154,8 +157,8 @@ def plan(site: Site, config: Config, theme: Theme) -> list[Task]:
 
 
 def page_paths(tasks: list[Task]) -> list[str]:
-    """The HTML pages a sitemap lists: every pretty URL (404.html is not one)."""
-    return [t.path for t in tasks if t.path == "" or t.path.endswith("/")]
+    """The HTML pages a sitemap lists: every pretty URL but the search page (404.html is not one)."""
+    return [t.path for t in tasks if (t.path == "" or t.path.endswith("/")) and t.kind != "search"]
 
 
 def _sitemap_tasks(paths: list[str], d: _Digests) -> list[Task]:
@@ -197,7 +200,8 @@ class Renderer:
             "index": self._index, "paper": self._paper, "paper_bib": self._paper_bib,
             "authors": self._authors, "author": self._author, "author_feed": self._author_feed,
             "author_bib": self._author_bib, "days": self._days, "day": self._day, "tags": self._tags,
-            "tag": self._tag, "tag_feed": self._tag_feed, "week": self._period, "month": self._period, "feed": self._feed, "404": self._not_found,
+            "tag": self._tag, "tag_feed": self._tag_feed, "week": self._period, "month": self._period,
+            "feed": self._feed, "404": self._not_found, "search": self._search,
             "robots": lambda task: feeds.robots(self.config), "sitemap": self._sitemap,
             "sitemap_index": self._sitemap_index, "static": self._static,
             "api_papers": lambda task: api.papers_page(self.site, self.views, self.config, task.key[0]),
@@ -233,6 +237,7 @@ class Renderer:
             "authors_url": link(urls.AUTHORS),
             "tags_url": link(urls.TAGS),
             "feed_url": link(urls.FEED),
+            "search_url": link(urls.SEARCH) if self.config.search else None,
             "static_url": link(""),
             "paper_count": len(self.site.papers),
             "generator": f"sitegen {__version__}",
@@ -355,6 +360,9 @@ class Renderer:
 
     def _feed(self, task: Task) -> bytes:
         return self._feed_of(task, self.config.title, "", self.site.newest[: self.config.feed_items])
+
+    def _search(self, task: Task) -> bytes:
+        return self._page(task, "Search", page={"noindex": True})
 
     def _not_found(self, task: Task) -> bytes:
         return self._page(task, "Page not found", page={"noindex": True})

@@ -92,3 +92,28 @@ def test_missing_page_is_the_404_page(page, sample_site):
     assert page.locator("h1").inner_text() == "Page not found"
     page.get_by_role("link", name="The latest papers").click()
     assert page.url == sample_site
+
+
+def test_search_finds_papers_by_abstract_word_and_author_under_a_sub_path(page, sample_site):
+    page.goto(sample_site)
+    page.fill("#site-search-input", "hardware-efficient")
+    page.press("#site-search-input", "Enter")
+    page.wait_for_url(sample_site + "search/?q=hardware-efficient")
+    first = page.locator("#search-results .card-title a").first
+    first.wait_for()
+    assert first.inner_text().startswith("Monarch")
+    assert page.locator("#search-results mark").count() >= 1
+
+    page.fill("#search-input", "Gilpin")
+    page.wait_for_function("document.querySelector('#search-status').textContent.includes('Gilpin')")
+    titles = page.locator("#search-results .card-title a").all_inner_texts()
+    assert titles == ["Chaos as an interpretable benchmark for forecasting and data-driven modelling"]
+    page.locator("#search-results .card-title a").first.click()
+    assert page.url == sample_site + "papers/2110.05266/"
+    assert page.outside_requests == [] and page.console_errors == []
+
+
+def test_search_says_when_nothing_matches(page, sample_site):
+    page.goto(sample_site + "search/?q=xylophone")
+    page.wait_for_function("document.querySelector('#search-status').textContent.includes('No papers')")
+    assert page.locator("#search-results li").count() == 0
