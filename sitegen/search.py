@@ -49,7 +49,8 @@ def records(site: Site, views: Views):
         tags = [t.name for t in paper.tags]
         yield {
             "url": "/" + urls.paper(paper_id),
-            "content": "\n".join([paper.title_text, authors, " ".join(tags), paper.abstract_text]),
+            # The abstract first, so that excerpts show it; names and topics are searchable too.
+            "content": "\n".join([paper.abstract_text, paper.title_text, authors, " ".join(tags)]),
             "meta": {"title": paper.title_text, "authors": authors, "day": paper.day.isoformat(),
                      "tags": ", ".join(tags), "venue": paper.venue or "", "upvotes": str(paper.upvotes)},
         }
