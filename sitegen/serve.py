@@ -112,20 +112,50 @@ def watched_paths(config: Config, theme_dir: Path | None) -> list[Path]:
     return [p for p in paths if p.exists()]
 
 
+class _EventWatcher:
+    """Stands in for livereload's polling watcher: sitegen watches files itself (with
+    watchfiles, on file system events) and tells the browsers to reload after a build."""
+
+    def __init__(self):
+        self._tasks = {"sitegen": None}  # livereload watches the working folder if this is empty
+        self._changes: list = []
+        self.filepath = None
+
+    def start(self, callback) -> bool:
+        return True  # no polling loop
+
+    def examine(self):
+        return None, None
+
+
+def watch(paths: list[Path], on_change: Callable[[set], None], stop: threading.Event) -> None:
+    """Call on_change with each batch of changed paths until `stop` is set."""
+    from watchfiles import watch as watch_files
+
+    for changes in watch_files(*paths, stop_event=stop, debounce=50, step=20, raise_interrupt=False):
+        on_change({path for _, path in changes})
+
+
 def serve(config: Config, rebuild: Callable[[], str | None], *, host: str, port: int,
           theme_dir: Path | None) -> None:
     """Serve until interrupted. `rebuild()` builds and returns an error text or None."""
     from livereload import Server
+    from livereload.handlers import LiveReloadHandler
+    from tornado.ioloop import IOLoop
 
     state = ServerState(error=rebuild())
-    lock = threading.Lock()
+    loop = IOLoop.current()
+    stop = threading.Event()
 
-    def on_change():
-        with lock:
-            state.error = rebuild()
+    def on_change(_paths: set) -> None:
+        state.error = rebuild()
+        loop.add_callback(LiveReloadHandler.reload_waiters, "*")
 
-    server = Server(app=make_app(config.output_dir, config.base_path, state))
-    for path in watched_paths(config, theme_dir):
-        server.watch(str(path), on_change, delay=0)
+    watcher = threading.Thread(target=watch, args=(watched_paths(config, theme_dir), on_change, stop), daemon=True)
+    watcher.start()
+    server = Server(app=make_app(config.output_dir, config.base_path, state), watcher=_EventWatcher())
     logging.getLogger("livereload").setLevel(logging.WARNING)
-    server.serve(port=port, host=host, debug=False, restart_delay=0)
+    try:
+        server.serve(port=port, host=host, debug=False, restart_delay=0)
+    finally:
+        stop.set()
