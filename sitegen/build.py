@@ -258,8 +258,9 @@ def _template_problem(task: Task, exc: Exception) -> TemplateProblem:
 
 def check(config: Config) -> list[Problem]:
     """Validate content, settings and templates without writing anything."""
+    cache = ParseCache(config.root / CACHE_DIR / "content.pickle")  # read, never written here
     try:
-        _, _, problems = prepare(config, check_templates=True)
+        _, _, problems = prepare(config, cache, check_templates=True)
     except ContentError as error:
         return error.problems
     return problems

@@ -12,8 +12,11 @@ from sitegen import __version__
 from sitegen.build import build as run_build
 from sitegen.build import check as run_check
 from sitegen.config import Config, load_config
+from sitegen.deploy import deploy_command
+from sitegen.linkcheck import check_links
 from sitegen.output import OutputLocationError
 from sitegen.problems import ContentError, Problem, TemplateProblem
+from sitegen.scaffold import init_command
 from sitegen.theme import find_theme
 
 site_option = click.option("--site", "-s", "site_dir", type=click.Path(file_okay=False, path_type=Path),
@@ -80,15 +83,24 @@ def build(site_dir, content, output, theme, base_url, drafts, jobs, explain, qui
     try:
         config = _config(site_dir, content=_str(content), output=_str(output), theme=theme,
                          base_url=base_url, drafts=drafts)
-        report = run_build(config, jobs=jobs, explain=explain)
-    except (ContentError, TemplateProblem, OutputLocationError) as error:
+    except ContentError as error:
         _fail(error)
         return
-    _print_problems(report.warnings)
+    report = run_build_or_exit(config, jobs=jobs, explain=explain)
     for name, reason in report.reasons:
         click.echo(f"{name}: {reason}")
     if not quiet:
         click.echo(f"Built {report.output_dir}: {report.summary()}")
+
+
+def run_build_or_exit(config: Config, **options):
+    """Build, print warnings; on any error print every problem and exit 1."""
+    try:
+        report = run_build(config, **options)
+    except (ContentError, TemplateProblem, OutputLocationError) as error:
+        _fail(error)
+    _print_problems(report.warnings)
+    return report
 
 
 @main.command()
@@ -98,7 +110,8 @@ def build(site_dir, content, output, theme, base_url, drafts, jobs, explain, qui
 @click.option("--drafts", is_flag=True, default=None, help="Also check entries marked draft: true.")
 @click.option("--format", "fmt", type=click.Choice(["text", "github"]), default="text", show_default=True,
               help="'github' prints GitHub Actions annotations.")
-def check(site_dir, content, theme, drafts, fmt) -> None:
+@click.option("--links", is_flag=True, help="Also check every internal link and image of the built output/.")
+def check(site_dir, content, theme, drafts, fmt, links) -> None:
     """Validate every entry, authors.yaml, settings and templates; write nothing.
 
     Every problem is listed with its file, line and field. Exits 1 if any is an error.
@@ -109,6 +122,11 @@ def check(site_dir, content, theme, drafts, fmt) -> None:
         _print_problems(error.problems, fmt)
         sys.exit(1)
     problems = run_check(config)
+    if links:
+        if config.output_dir.is_dir():
+            problems += check_links(config.output_dir, config.base_path)
+        else:
+            problems.append(Problem(config.output, None, None, "no built site to check", "run 'sitegen build' first"))
     _print_problems(problems, fmt)
     errors = sum(p.is_error for p in problems)
     if errors:
@@ -184,6 +202,10 @@ def serve(site_dir, host, port, drafts, base_url) -> None:
 
     click.echo(f"Serving {config.output_dir} at http://{host}:{port}{config.base_path} (Ctrl+C to stop)")
     run_server(config, rebuild, host=host, port=port, theme_dir=theme_dir)
+
+
+main.add_command(init_command)
+main.add_command(deploy_command)
 
 
 def _str(path: Path | None) -> str | None:

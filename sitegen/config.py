@@ -141,8 +141,7 @@ def _read_file(path: Path) -> tuple[dict, list[Problem]]:
 
 
 def _normalise_base_url(url: str) -> str:
-    url = url.strip() or "/"
-    return url if url.endswith("/") else url + "/"
+    return url.strip().rstrip("/") + "/"
 
 
 def _check_base_url(url: str) -> list[Problem]:

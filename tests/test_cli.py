@@ -78,3 +78,31 @@ def test_new_yaml_and_rejects_bad_ids(make_site, runner):
     bad = runner.invoke(main, ["new", "--site", str(site), "--title", "T", "--author", "A", "--id", "../evil"])
     assert bad.exit_code == 1 and "may hold only letters" in bad.stderr
     assert not (site / "evil.md").exists()
+
+
+def test_check_links_reports_each_broken_link_with_page_and_line(make_site, runner):
+    site = make_site({"content/a.yaml": PAPER.replace("Large neural networks", "See [fig](figures/one.png) and")})
+    assert runner.invoke(main, ["build", "--site", str(site)]).exit_code == 0
+    (site / "output/tags/index.html").unlink()
+    result = runner.invoke(main, ["check", "--site", str(site), "--links"])
+    assert result.exit_code == 1
+    lines = [line for line in result.stderr.splitlines() if "broken link" in line]
+    assert any(line.startswith("output/papers/2203.00555/index.html:") and "/figures/one.png" in line
+               for line in lines)
+    assert any("to a missing page or file: /tags/" in line for line in lines)
+    (site / "static/figures").mkdir(parents=True)
+    (site / "static/figures/one.png").write_bytes(b"\x89PNG")
+    assert runner.invoke(main, ["build", "--site", str(site)]).exit_code == 0
+    clean = runner.invoke(main, ["check", "--site", str(site), "--links"])
+    assert clean.exit_code == 0, clean.stderr
+
+
+def test_check_links_on_the_sample_site_is_clean(runner, tmp_path):
+    import shutil
+
+    from sitekit import REPO
+    shutil.copytree(REPO / "content", tmp_path / "content")
+    shutil.copy(REPO / "sitegen.yaml", tmp_path / "sitegen.yaml")
+    assert runner.invoke(main, ["build", "--site", str(tmp_path)]).exit_code == 0
+    result = runner.invoke(main, ["check", "--site", str(tmp_path), "--links"])
+    assert result.exit_code == 0, result.stderr
