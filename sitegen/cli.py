@@ -13,6 +13,7 @@ from sitegen.build import build as run_build
 from sitegen.build import check as run_check
 from sitegen.config import Config, load_config
 from sitegen.deploy import deploy_command
+from sitegen.importers.cli import import_group
 from sitegen.linkcheck import check_links
 from sitegen.output import OutputLocationError
 from sitegen.problems import ContentError, Problem, TemplateProblem
@@ -137,29 +138,60 @@ def check(site_dir, content, theme, drafts, fmt, links) -> None:
 
 @main.command()
 @site_option
-@click.option("--title", required=True, help="The paper's title.")
-@click.option("--author", "authors", multiple=True, required=True, help="An author; repeat in order.")
+@click.option("--title", help="The paper's title.")
+@click.option("--author", "authors", multiple=True, help="An author; repeat in order.")
+@click.option("--arxiv", "arxiv_id", help="Fill the entry from the arXiv API instead, e.g. --arxiv 2203.00555.")
 @click.option("--id", "paper_id", help="Unique id, e.g. an arXiv id. [default: from the title]")
 @click.option("--published", type=click.DateTime(["%Y-%m-%d"]), help="Date of publication. [default: today]")
 @click.option("--day", type=click.DateTime(["%Y-%m-%d"]), help="Listing day. [default: the publication date]")
 @click.option("--tags", help="Comma-separated topics, e.g. 'state space models, efficiency'.")
 @click.option("--abstract", default="", help="The abstract (Markdown). You can also edit the file afterwards.")
 @click.option("--format", "fmt", type=click.Choice(["md", "yaml"]), default="md", show_default=True)
-def new(site_dir, title, authors, paper_id, published, day, tags, abstract, fmt) -> None:
-    """Write a new paper entry into content/ (never overwriting a file)."""
+def new(site_dir, title, authors, arxiv_id, paper_id, published, day, tags, abstract, fmt) -> None:
+    """Write a new paper entry into content/ (never overwriting a file).
+
+    Give --title and one --author per author, or --arxiv ID to fill it from arXiv.
+    """
     from sitegen.entry import EntryError, write_entry
 
     try:
         config = _config(site_dir)
+    except ContentError as error:
+        _fail(error)
+        return
+    if arxiv_id:
+        _new_from_arxiv(config, arxiv_id, day, fmt)
+        return
+    if not title or not authors:
+        raise click.UsageError("give --title and at least one --author, or --arxiv ID")
+    try:
         path = write_entry(config, title=title, authors=list(authors), paper_id=paper_id,
                            published=published.date() if published else date.today(),
                            day=day.date() if day else None,
                            tags=[t.strip() for t in (tags or "").split(",") if t.strip()],
                            abstract=abstract, fmt=fmt)
-    except (ContentError, EntryError) as error:
+    except EntryError as error:
         _fail(error)
         return
     click.echo(f"Wrote {path}")
+
+
+def _new_from_arxiv(config: Config, arxiv_id: str, day, fmt: str) -> None:
+    from sitegen.importers.arxiv import ArxivError, Client, fetch
+    from sitegen.importers.common import write_imported
+
+    try:
+        fetched = fetch([arxiv_id], Client(config.arxiv_api, delay=0))
+    except ArxivError as error:
+        _fail(error)
+        return
+    if fetched.problems:
+        _fail(Exception("; ".join(fetched.problems)))
+    outcome = write_imported(config, fetched.papers, folder="", update=False, fmt=fmt,
+                             day=day.date() if day else date.today())
+    if not outcome.written:
+        _fail(Exception("; ".join(outcome.skipped + outcome.failed)))
+    click.echo(f"Wrote {outcome.written[0].split(': ', 1)[1]}")
 
 
 @main.command()
@@ -206,6 +238,7 @@ def serve(site_dir, host, port, drafts, base_url) -> None:
 
 main.add_command(init_command)
 main.add_command(deploy_command)
+main.add_command(import_group)
 
 
 def _str(path: Path | None) -> str | None:
