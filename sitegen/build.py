@@ -114,11 +114,16 @@ def build(config: Config, *, jobs: int | None = None, explain: bool = False) -> 
                 report.texts = len(missing)
                 records = {t.file: manifest.records.get(t.file) for t in tasks}
                 written = _render(pool, stale, manifest, records)
+            bundle = {n: r for n, r in manifest.records.items() if n.startswith(search.BUNDLE + "/")}
+            removed = sorted(name for name in manifest.records if name not in records and name not in bundle)
+            commit(staging, written, removed, manifest, {**records, **bundle})
             if config.search:
-                written += _search_bundle(site, config, manifest, staging, records, warnings)
-            planned = set(records)
-            removed = sorted(name for name in manifest.records if name not in planned)
-            commit(staging, written, removed, manifest, records)
+                bundle_written, bundle_removed = _search_bundle(site, config, theme, manifest, cache_dir, warnings)
+                written_count, removed_count = len(written) + bundle_written, len(removed) + bundle_removed
+            else:
+                if bundle:  # search was turned off: the old index goes
+                    commit(Staging(cache_dir), [], sorted(bundle), manifest, records)
+                written_count, removed_count = len(written), len(removed) + len(bundle)
         except BaseException:
             staging.discard()
             raise
@@ -127,11 +132,11 @@ def build(config: Config, *, jobs: int | None = None, explain: bool = False) -> 
             store.prune(site.papers.values())
             store.close()
     report.warnings = warnings
-    report.pages = len(records)
+    report.pages = len(manifest.records)
     report.rendered = len(stale)
     report.rendered_files = [t.file for t in stale]
-    report.written = len(written)
-    report.deleted = len(removed)
+    report.written = written_count
+    report.deleted = removed_count
     report.seconds = time.perf_counter() - started
     return report
 
@@ -173,29 +178,37 @@ def _render_text_chunk(papers: list) -> list:
     return [render_text(paper) for paper in papers]
 
 
-def _search_bundle(site: Site, config: Config, manifest: Manifest, staging: Staging, records: dict,
-                   warnings: list[Problem]) -> list[str]:
-    """Index every paper for search when any record changed; returns the files to write."""
-    digest = search.bundle_digest(site, config)
+def _search_bundle(site: Site, config: Config, theme: Theme, manifest: Manifest, cache_dir: Path,
+                   warnings: list[Problem]) -> tuple[int, int]:
+    """Index the committed paper pages when any of them may have changed, and commit the
+    bundle's changed files the same way as pages. Returns (written, removed)."""
+    digest = search.bundle_digest(site, config, theme.closure_digest("paper.html"))
     previous = {n: r for n, r in manifest.records.items() if n.startswith(search.BUNDLE + "/")}
     if previous and all(r.inputs == digest and manifest.is_intact(n) for n, r in previous.items()):
-        records.update(previous)
-        return []
+        return 0, 0
     if not search.available():
         warnings.append(Problem("sitegen.yaml", None, "search", "the pagefind package is not installed, "
                                 "so the site has no search index", "pip install 'pagefind[bin]'", severity=WARNING))
-        return []
-    written = []
-    for name in search.write_bundle(site, _worker["renderer"].views, config, staging.dir / search.BUNDLE):
-        data_digest = content_digest((staging.dir / name).read_bytes())
-        old = previous.get(name)
-        if old and old.digest == data_digest and manifest.is_intact(name):
-            (staging.dir / name).unlink()
-            records[name] = Record(digest, data_digest, old.size, old.mtime_ns)
-        else:
-            records[name] = Record(digest, data_digest, 0, 0)
-            written.append(name)
-    return written
+        return 0, 0
+    staging = Staging(cache_dir)
+    try:
+        names = search.write_bundle(config.output_dir, staging.dir / search.BUNDLE, config.language)
+        records = {n: r for n, r in manifest.records.items() if n not in previous}
+        written = []
+        for name in names:
+            data_digest = content_digest((staging.dir / name).read_bytes())
+            old = previous.get(name)
+            if old and old.digest == data_digest and manifest.is_intact(name):
+                records[name] = Record(digest, data_digest, old.size, old.mtime_ns)
+            else:
+                records[name] = Record(digest, data_digest, 0, 0)
+                written.append(name)
+        removed = sorted(set(previous) - set(names))
+        commit(staging, written, removed, manifest, records)
+    except BaseException:
+        staging.discard()
+        raise
+    return len(written), len(removed)
 
 
 def _text_warnings(site: Site, store: TextStore) -> list[Problem]:

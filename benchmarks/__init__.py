@@ -1,0 +1,1 @@
+"""Benchmarks: synthetic listings built by sitegen, Pelican and Hugo."""
