@@ -48,6 +48,7 @@ class BuildReport:
     warnings: list[Problem] = field(default_factory=list)
     reasons: list[tuple[str, str]] = field(default_factory=list)  # (file, why it was rendered)
     rendered_files: list[str] = field(default_factory=list)
+    timings: dict[str, float] = field(default_factory=dict)  # seconds per stage
     output_dir: Path | None = None
 
     def summary(self) -> str:
@@ -82,9 +83,11 @@ def prepare(config: Config, cache: ParseCache | None = None, *, check_templates:
 
 def build(config: Config, *, jobs: int | None = None, explain: bool = False) -> BuildReport:
     started = time.perf_counter()
+    clock = _Clock()
     cache_dir = config.root / CACHE_DIR
     parse_cache = ParseCache(cache_dir / "content.pickle")
     site, theme, warnings = prepare(config, parse_cache)
+    clock.lap("load")
     output_dir = config.output_dir
     check_output_location(output_dir, config.root, {
         "content": config.content_dir, "theme": theme.template_dirs[-1].parent,
@@ -95,7 +98,8 @@ def build(config: Config, *, jobs: int | None = None, explain: bool = False) -> 
                                 f"'{config.base_url}' has no host, so feeds and the sitemap carry paths, not full URLs",
                                 "set base_url: https://you.github.io/repo/", severity=WARNING))
     tasks = plan(site, config, theme)
-    report = BuildReport(pages=len(tasks), output_dir=output_dir)
+    report = BuildReport(pages=len(tasks), output_dir=output_dir, timings=clock.laps)
+    clock.lap("plan")
 
     with BuildLock(cache_dir):
         parse_cache.save()
@@ -112,11 +116,14 @@ def build(config: Config, *, jobs: int | None = None, explain: bool = False) -> 
                 missing = store.missing(site.papers.values())
                 store.add(_render_texts(pool, missing))
                 report.texts = len(missing)
+                clock.lap("texts")
                 records = {t.file: manifest.records.get(t.file) for t in tasks}
                 written = _render(pool, stale, manifest, records)
+                clock.lap("render")
             bundle = {n: r for n, r in manifest.records.items() if n.startswith(search.BUNDLE + "/")}
             removed = sorted(name for name in manifest.records if name not in records and name not in bundle)
             commit(staging, written, removed, manifest, {**records, **bundle})
+            clock.lap("write")
             if config.search:
                 bundle_written, bundle_removed = _search_bundle(site, config, theme, manifest, cache_dir, warnings)
                 written_count, removed_count = len(written) + bundle_written, len(removed) + bundle_removed
@@ -124,6 +131,7 @@ def build(config: Config, *, jobs: int | None = None, explain: bool = False) -> 
                 if bundle:  # search was turned off: the old index goes
                     commit(Staging(cache_dir), [], sorted(bundle), manifest, records)
                 written_count, removed_count = len(written), len(removed) + len(bundle)
+            clock.lap("search")
         except BaseException:
             staging.discard()
             raise
@@ -139,6 +147,19 @@ def build(config: Config, *, jobs: int | None = None, explain: bool = False) -> 
     report.deleted = removed_count
     report.seconds = time.perf_counter() - started
     return report
+
+
+class _Clock:
+    """Seconds spent in each stage, for --explain and the benchmarks."""
+
+    def __init__(self):
+        self.laps: dict[str, float] = {}
+        self._last = time.perf_counter()
+
+    def lap(self, stage: str) -> None:
+        now = time.perf_counter()
+        self.laps[stage] = self.laps.get(stage, 0.0) + now - self._last
+        self._last = now
 
 
 def _why(task: Task, manifest: Manifest) -> str | None:
@@ -256,6 +277,7 @@ def _render_chunk(chunk: list[Task], previous: dict[str, str]) -> list[tuple[str
         if changed:
             staging.write(task.file, data)
         out.append((task.file, task.inputs, digest, changed))
+    staging.flush()
     return out
 
 

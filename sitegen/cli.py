@@ -90,6 +90,8 @@ def build(site_dir, content, output, theme, base_url, drafts, jobs, explain, qui
     report = run_build_or_exit(config, jobs=jobs, explain=explain)
     for name, reason in report.reasons:
         click.echo(f"{name}: {reason}")
+    if explain:
+        click.echo("Stages: " + ", ".join(f"{stage} {seconds:.2f} s" for stage, seconds in report.timings.items()))
     if not quiet:
         click.echo(f"Built {report.output_dir}: {report.summary()}")
 

@@ -1,0 +1,183 @@
+"""Build a synthetic listing and measure sitegen (and, with --peers, Pelican and Hugo).
+
+    python -m benchmarks.run --papers 1000 --runs 3 --peers
+
+Each build runs as a fresh process, as a user would run it; times are medians.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import re
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from benchmarks.generate import make_listing, write_sitegen
+from benchmarks.peers import write_hugo, write_pelican
+
+# Runs one sitegen build in this process and prints its report as JSON, plus peak memory.
+_BUILD = """
+import json, resource, sys
+from pathlib import Path
+from sitegen.config import load_config
+from sitegen.build import build
+config, _ = load_config(Path(sys.argv[1]))
+jobs = int(sys.argv[2]) if len(sys.argv) > 2 and sys.argv[2] != "0" else None
+report = build(config, jobs=jobs)
+peak_kb = max(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)
+print(json.dumps({"files": report.pages, "rendered": report.rendered, "written": report.written,
+                  "internal_seconds": report.seconds, "peak_mb": peak_kb / 1024}))
+"""
+
+
+def _timed(command: list[str], cwd: Path) -> tuple[float, str]:
+    started = time.perf_counter()
+    result = subprocess.run(command, cwd=cwd, capture_output=True, text=True)
+    seconds = time.perf_counter() - started
+    if result.returncode != 0:
+        raise SystemExit(f"{' '.join(command[:3])} failed:\n{result.stderr[-3000:]}")
+    return seconds, result.stdout
+
+
+def sitegen_build(site: Path, jobs: int) -> dict:
+    seconds, out = _timed([sys.executable, "-c", _BUILD, str(site), str(jobs)], site)
+    data = json.loads(out.strip().splitlines()[-1])
+    data["seconds"] = seconds
+    return data
+
+
+def _clean(site: Path) -> None:
+    for name in ("output", ".sitegen"):
+        shutil.rmtree(site / name, ignore_errors=True)
+
+
+def _edit_abstract(site: Path) -> None:
+    day = sorted((site / "content" / "days").glob("*.yaml"))[len(list((site / "content" / "days").glob("*"))) // 2]
+    text = day.read_text()
+    day.write_text(text.replace("abstract: ", "abstract: Edited. ", 1))
+
+
+def _edit_author(site: Path) -> None:
+    day = sorted((site / "content" / "days").glob("*.yaml"))[-1]
+    text = day.read_text()
+    match = re.search(r"authors:\n  - (.+)\n", text)
+    day.write_text(text.replace(f"  - {match.group(1)}\n", f"  - {match.group(1)} Jr\n", 1))
+
+
+def _edit_template(site: Path) -> None:
+    from sitegen.theme import BUILTIN_THEMES
+    source = next(base / "default" / "templates" / "paper.html" for base in BUILTIN_THEMES
+                  if (base / "default" / "templates" / "paper.html").is_file())
+    target = site / "templates" / "paper.html"
+    target.parent.mkdir(exist_ok=True)
+    target.write_text(source.read_text().replace("<h2 id=\"abstract-heading\">Abstract</h2>",
+                                                 "<h2 id=\"abstract-heading\">Summary</h2>"))
+
+
+def measure_sitegen(listing, runs: int, jobs: int, work: Path) -> dict:
+    results: dict = {"full": [], "no-change": [], "edit abstract": [], "edit author name": [], "edit template": []}
+    for run in range(runs):
+        site = work / f"sitegen-{run}"
+        shutil.rmtree(site, ignore_errors=True)
+        write_sitegen(listing, site)
+        results["full"].append(sitegen_build(site, jobs))
+        results["no-change"].append(sitegen_build(site, jobs))
+        for name, edit in (("edit abstract", _edit_abstract), ("edit author name", _edit_author),
+                           ("edit template", _edit_template)):
+            edit(site)
+            results[name].append(sitegen_build(site, jobs))
+        shutil.rmtree(site, ignore_errors=True)
+    return {name: _median(rows) for name, rows in results.items()}
+
+
+def _median(rows: list[dict]) -> dict:
+    return {key: statistics.median(row[key] for row in rows) for key in rows[0]}
+
+
+def measure_pelican(listing, runs: int, work: Path) -> dict:
+    site = write_pelican(listing, work / "pelican")
+    times, edits = [], []
+    for _ in range(runs):
+        shutil.rmtree(site / "output", ignore_errors=True)
+        times.append(_timed(["pelican", "content", "-o", "output", "-s", "pelicanconf.py", "-q"], site)[0])
+        first = sorted((site / "content").glob("*.md"))[0]
+        first.write_text(first.read_text().replace("\n\n", "\n\nEdited. ", 1))
+        edits.append(_timed(["pelican", "content", "-o", "output", "-s", "pelicanconf.py", "-q"], site)[0])
+    files = sum(1 for _ in (site / "output").rglob("*") if _.is_file())
+    return {"full": statistics.median(times), "edit abstract": statistics.median(edits), "files": files}
+
+
+def measure_hugo(listing, runs: int, work: Path) -> dict:
+    site = write_hugo(listing, work / "hugo")
+    times, edits = [], []
+    for _ in range(runs):
+        shutil.rmtree(site / "public", ignore_errors=True)
+        times.append(_timed(["hugo", "--quiet", "--destination", "public"], site)[0])
+        first = sorted((site / "content" / "papers").glob("*.md"))[0]
+        first.write_text(first.read_text().replace("\n---\n\n", "\n---\n\nEdited. ", 1))
+        edits.append(_timed(["hugo", "--quiet", "--destination", "public"], site)[0])
+    files = sum(1 for _ in (site / "public").rglob("*") if _.is_file())
+    return {"full": statistics.median(times), "edit abstract": statistics.median(edits), "files": files}
+
+
+def _versions() -> dict:
+    versions = {"python": platform.python_version(), "cores": os.cpu_count(), "machine": platform.machine()}
+    for name, command in (("pelican", ["pelican", "--version"]), ("hugo", ["hugo", "version"])):
+        try:
+            out = subprocess.run(command, capture_output=True, text=True).stdout
+            versions[name] = re.search(r"v?(\d+\.\d+\.\d+)", out).group(1)
+        except (OSError, AttributeError):
+            versions[name] = None
+    from sitegen import __version__
+    versions["sitegen"] = __version__
+    return versions
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--papers", type=int, default=1000)
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--jobs", type=int, default=0, help="sitegen --jobs (0: one per core)")
+    parser.add_argument("--peers", action="store_true", help="also build with Pelican and Hugo")
+    parser.add_argument("--json", type=Path, help="write the results here too")
+    args = parser.parse_args()
+
+    listing = make_listing(args.papers)
+    with tempfile.TemporaryDirectory(prefix="sitegen-bench-") as tmp:
+        work = Path(tmp)
+        results = {"papers": args.papers, "versions": _versions(),
+                   "sitegen": measure_sitegen(listing, args.runs, args.jobs, work)}
+        if args.peers:
+            results["pelican"] = measure_pelican(listing, args.runs, work)
+            results["hugo"] = measure_hugo(listing, args.runs, work)
+    print_table(results)
+    if args.json:
+        args.json.write_text(json.dumps(results, indent=2))
+
+
+def print_table(results: dict) -> None:
+    s = results["sitegen"]
+    print(f"\n{results['papers']} papers · {results['versions']}")
+    print(f"{'build':<18}{'seconds':>9}{'files':>8}{'rendered':>10}{'written':>9}{'peak MB':>9}{'pages/s':>9}")
+    for name, row in s.items():
+        rate = row["files"] / row["seconds"] if name == "full" else float("nan")
+        print(f"{name:<18}{row['seconds']:>9.2f}{row['files']:>8.0f}{row['rendered']:>10.0f}"
+              f"{row['written']:>9.0f}{row['peak_mb']:>9.0f}{rate:>9.0f}")
+    for peer in ("pelican", "hugo"):
+        if peer in results:
+            p = results[peer]
+            print(f"{peer:<8} full {p['full']:.2f} s ({p['files']} files, {p['full'] / s['full']['seconds']:.1f}× "
+                  f"sitegen); after one edit {p['edit abstract']:.2f} s "
+                  f"({p['edit abstract'] / s['edit abstract']['seconds']:.1f}× sitegen)")
+
+
+if __name__ == "__main__":
+    main()
