@@ -226,6 +226,9 @@ class Renderer:
 
     @lru_cache(maxsize=1)
     def _site_context(self) -> dict:
+        """What every page shows of the site. Only settings may go here: they are in every
+        page's digest, while a fact about the content (say, the number of papers) would
+        silently go stale on pages that did not re-render."""
         link = self.config.link
         return {
             "title": self.config.title,
@@ -239,7 +242,6 @@ class Renderer:
             "feed_url": link(urls.FEED),
             "search_url": link(urls.SEARCH) if self.config.search else None,
             "static_url": link(""),
-            "paper_count": len(self.site.papers),
             "generator": f"sitegen {__version__}",
         }
 

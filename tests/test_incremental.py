@@ -1,0 +1,60 @@
+"""After any sequence of edits, adds, renames and deletes, an incremental build gives
+byte for byte what a clean build of the same content gives."""
+
+import shutil
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from sitekit import build_dir, output_tree, write_files
+
+AUTHORS = ["Tri Dao", "Michael Poli", "Christopher Ré", "Albert Gu", "José García", "Jose Garcia"]
+TAGS = ["ssm", "efficient training", "SSM", "vision"]
+
+
+def entry(index: int, title: str, authors: list[str], tags: list[str], day: int, upvotes: int) -> str:
+    return (f"- id: p{index}\n  title: {title!r}\n  authors: {authors!r}\n  abstract: Abstract of {title!r} "
+            f"with $x^{index}$.\n  published: 2024-03-{day:02d}\n  tags: {tags!r}\n  upvotes: {upvotes}\n")
+
+
+papers = st.builds(
+    lambda title, authors, tags, day, upvotes: (title, authors, tags, day, upvotes),
+    st.sampled_from(["Monarch", "HiPPO", "S4D", "Hyena", "Chaos", "Koopman"]),
+    st.lists(st.sampled_from(AUTHORS), min_size=1, max_size=3, unique=True),
+    st.lists(st.sampled_from(TAGS), max_size=2, unique=True),
+    st.integers(10, 14),
+    st.integers(0, 50),
+)
+# Each step is the whole content of the site: a few files, each with a few papers.
+steps = st.lists(st.dictionaries(st.sampled_from(["a.yaml", "b.yaml", "sub/c.yaml"]),
+                                 st.lists(papers, min_size=1, max_size=3), min_size=1, max_size=3),
+                 min_size=2, max_size=4)
+
+
+def write_step(site, step, offset=0):
+    for old in (site / "content").rglob("*.yaml"):
+        old.unlink()
+    index = 0
+    for name, items in step.items():
+        text = ""
+        for item in items:
+            index += 1
+            text += entry(index, *item)
+        write_files(site, {f"content/{name}": text})
+
+
+@settings(max_examples=10, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(steps)
+def test_incremental_builds_equal_clean_builds(tmp_path_factory, sequence):
+    site = tmp_path_factory.mktemp("incremental")
+    write_files(site, {"sitegen.yaml": "base_url: https://example.org/site/\nper_page: 2\n"})
+    for step in sequence:
+        write_step(site, step)
+        build_dir(site)
+    clean = tmp_path_factory.mktemp("clean")
+    shutil.copy(site / "sitegen.yaml", clean / "sitegen.yaml")
+    shutil.copytree(site / "content", clean / "content")
+    build_dir(clean)
+    assert output_tree(site / "output") == output_tree(clean / "output")
+    again = build_dir(site)
+    assert (again.rendered, again.written, again.deleted) == (0, 0, 0)
