@@ -8,8 +8,10 @@ renders and writes only what an edit affects.
 
 from __future__ import annotations
 
+import ctypes
 import multiprocessing
 import os
+import signal
 import time
 import traceback
 from concurrent.futures import Executor, ProcessPoolExecutor
@@ -187,7 +189,18 @@ def _workers(jobs: int | None, work: int, state: tuple) -> Executor:
     if jobs <= 1 or work <= CHUNK:
         return _InProcess()
     return ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context("fork"),
-                               initializer=_init_worker, initargs=state)
+                               initializer=_init_worker, initargs=(*state, os.getpid()))
+
+
+def _die_with_parent(parent: int) -> None:
+    """A worker ends when its build process does, even if that one was killed (Linux)."""
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        return
+    if os.getppid() != parent:  # the parent died before prctl took effect
+        os._exit(1)
 
 
 def _render_texts(pool: Executor, papers: list) -> list:
@@ -258,7 +271,9 @@ def _render(pool: Executor, stale: list[Task], manifest: Manifest, records: dict
 _worker: dict = {}
 
 
-def _init_worker(site, config, theme, texts, pages, staging_dir) -> None:
+def _init_worker(site, config, theme, texts, pages, staging_dir, parent: int | None = None) -> None:
+    if parent is not None:
+        _die_with_parent(parent)
     _worker["renderer"] = Renderer(site, config, theme, Views(site, config, texts), pages)
     _worker["staging"] = Staging.attach(Path(staging_dir))
 

@@ -251,7 +251,11 @@ def _prune_empty_parents(folder: Path, top: Path) -> None:
 
 
 class BuildLock:
-    """One build at a time per site: `sitegen serve` and a manual build must not interleave."""
+    """One build at a time per site: `sitegen serve` and a manual build must not interleave.
+
+    A POSIX record lock (lockf), not flock: forked render workers do not inherit it, so
+    a build killed while its workers linger cannot block the next one.
+    """
 
     def __init__(self, cache_dir: Path):
         cache_dir.mkdir(parents=True, exist_ok=True)
@@ -259,9 +263,9 @@ class BuildLock:
 
     def __enter__(self):
         self.handle = open(self.path, "w")
-        fcntl.flock(self.handle, fcntl.LOCK_EX)
+        fcntl.lockf(self.handle, fcntl.LOCK_EX)
         return self
 
     def __exit__(self, *exc):
-        fcntl.flock(self.handle, fcntl.LOCK_UN)
+        fcntl.lockf(self.handle, fcntl.LOCK_UN)
         self.handle.close()
