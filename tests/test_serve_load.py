@@ -1,0 +1,68 @@
+"""The dev server under a small load: 200 concurrent requests from a local client,
+traversal attempts among them, and a rebuild still happens meanwhile."""
+
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _get(url: str) -> int:
+    try:
+        with urllib.request.urlopen(url, timeout=20) as response:
+            response.read()
+            return response.status
+    except urllib.error.HTTPError as error:
+        return error.code
+
+
+def test_server_keeps_answering_and_rebuilding_under_load(tmp_path):
+    site = tmp_path / "site"
+    shutil.copytree(REPO / "content", site / "content")
+    (site / "sitegen.yaml").write_text("base_url: https://example.org/repo/\nsearch: false\n")
+    port = _free_port()
+    process = subprocess.Popen([sys.executable, "-m", "sitegen", "serve", "--port", str(port)], cwd=site,
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    base = f"http://127.0.0.1:{port}/repo/"
+    try:
+        deadline = time.monotonic() + 30
+        while _get_or_none(base) != 200:
+            assert time.monotonic() < deadline, "server did not start"
+            time.sleep(0.1)
+        paths = ["", "papers/2203.00555/", "authors/michael-poli/", "feed.xml", "style.css",
+                 "../sitegen.yaml", "%2e%2e/sitegen.yaml", "..%2f..%2fetc%2fpasswd", "papers/../../sitegen.yaml"]
+        urls = [base + paths[i % len(paths)] for i in range(200)]
+        entry = site / "content/days/2024-03-13.yaml"
+        with ThreadPoolExecutor(max_workers=50) as pool:
+            futures = [pool.submit(_get, url) for url in urls]
+            entry.write_text(entry.read_text().replace("Monarch: Expressive", "Monarch under load: Expressive"))
+            statuses = [f.result() for f in futures]
+        for url, status in zip(urls, statuses):
+            assert status == (404 if ".." in url or "%2e" in url or "%2f" in url else 200), (url, status)
+        deadline = time.monotonic() + 15
+        while b"Monarch under load" not in urllib.request.urlopen(base + "days/2024-03-13/").read():
+            assert time.monotonic() < deadline, "no rebuild under load"
+            time.sleep(0.2)
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
+def _get_or_none(url):
+    try:
+        return _get(url)
+    except OSError:
+        return None
