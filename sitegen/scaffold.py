@@ -1,54 +1,75 @@
-"""`sitegen init DIR`: a new site, ready to build, preview and publish on GitHub Pages."""
+"""`sitegen init DIR`: a new site, ready to build, preview and publish on GitHub Pages.
+
+The files are kept here as strings (so they ship inside the package); `__NAME__`
+markers are filled in by `scaffold_files`.
+"""
 
 from __future__ import annotations
 
+import json
+import shlex
 from datetime import date
+from importlib import metadata
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import click
 
+# sitegen is not on PyPI, and the PyPI project called "sitegen" is an unrelated program,
+# so a bare `pip install sitegen` in the workflow would install the wrong thing. Unless
+# init can tell where this sitegen came from, the workflow names this placeholder, which
+# fails loudly until the user fills in the real location.
+PLACEHOLDER_INSTALL = "sitegen @ git+https://github.com/OWNER/sitegen"
+
 SETTINGS = """\
-# Settings of this paper listing. Every key is optional; the values shown are the defaults
-# unless said otherwise.
+# Settings of this paper listing. Every key is optional: delete one to get its default.
+# The values below are the defaults, except the title.
 
-# The name of the site, shown in every page's header and title.
-title: {title}
+# The name of the site, shown in every page's header and title and in the feeds.
+title: __TITLE__
 
-# One line about the listing, for the front page, feeds and search engines.
+# One line about the listing, for the front page, the feeds and search engines.
 description: ""
 
-# Where the site is published. Every link uses its path, feeds and the sitemap its full
-# URL. The GitHub Pages workflow (.github/workflows/pages.yml) passes the right value with
-# --base-url, so keep "/" here unless you publish some other way.
+# Where the site is published, e.g. https://user.github.io/repo/ (GitHub project pages)
+# or https://papers.example.org/. Every link uses its path; feeds and the sitemap use the
+# full URL. The GitHub Pages workflow (.github/workflows/pages.yml) sets it on every build
+# with --base-url, so "/" can stay here for local previews (the build then warns that
+# feeds carry paths only). With `sitegen deploy` or another host, write the full URL.
 base_url: /
 
-# Theme: "default", a folder under themes/, or a path. Files in templates/ override the
-# theme's templates of the same name; files in static/ are copied as they are.
+# Theme: "default", the name of a folder under themes/, or a path to a theme folder.
+# Files in templates/ override the theme's templates of the same name; files in static/
+# (favicon, images, CNAME) are copied into the site as they are.
 theme: default
 
-# Folders of entries and of the built site.
+# The folder of paper entries (.md and .yaml files, in any sub-folders) ...
 content: content
+# ... and the folder the site is built into. The workflow uploads this folder: change
+# its `path: output` too if you change it here.
 output: output
 
-# Language of the pages (an IETF tag such as en or de).
+# Language of the pages, as an IETF tag such as en, de or pt-BR.
 language: en
 
-# Papers per listing page; author, day and topic pages paginate at page/2/, page/3/ ...
+# Papers per listing page; longer author, day and topic pages continue at page/2/, ...
 per_page: 50
 
-# How many of the newest papers each RSS feed holds.
+# How many of the newest papers each RSS feed (/feed.xml, per author, per topic) holds.
 feed_items: 50
 
 # How many of the newest listing days the front page shows.
 index_days: 1
 
-# Build a search index (Pagefind) and a /search/ page.
+# Build a search index and a search box (Pagefind). false builds faster.
 search: true
 
-# Custom domain for GitHub Pages, written to CNAME by `sitegen deploy`.
+# A custom domain for GitHub Pages: `sitegen deploy` writes it to CNAME. With the
+# workflow, set the domain in Settings → Pages instead.
 # cname: papers.example.org
 
-# Base URL of the arXiv API, for `sitegen import arxiv` and `sitegen new --arxiv`.
+# Base URL of the arXiv API, used by `sitegen import arxiv` and `sitegen new --arxiv`.
+# The environment variable SITEGEN_ARXIV_API overrides it.
 # arxiv_api: https://export.arxiv.org/api/query
 """
 
@@ -63,7 +84,7 @@ authors:
 - Atri Rudra
 - Christopher Ré
 published: '2022-03-01'
-day: '{today}'
+day: '__TODAY__'
 tags: [efficient training, structured matrices]
 venue: ICML 2022
 upvotes: 12
@@ -72,7 +93,7 @@ links:
   pdf: https://arxiv.org/pdf/2203.00555
 ---
 
-A Markdown entry: these fields are its front matter, and this text is its abstract.
+A Markdown entry: the fields above are its front matter, and this text is its abstract.
 Abstracts may use **Markdown**, inline math such as $O(n \\log n)$ and display math:
 
 $$W = P L P^\\top R$$
@@ -82,9 +103,9 @@ SAMPLE_YAML = """\
 # A YAML file holds one entry, or a list of entries (for instance one file per day).
 - id: '2206.12037'
   title: 'How to Train Your HiPPO: State Space Models with Generalized Orthogonal Basis Projections'
-  authors: [Albert Gu, Isys Johnson, Aman Timalsina, Atri Rudra, Christopher Ré]
+  authors: [Albert Gu, Isys Johnson, Aman Timalsina, Atri Rudra, Christopher Re]
   published: '2022-06-24'
-  day: '{today}'
+  day: '__TODAY__'
   tags: [state space models]
   upvotes: 9
   links:
@@ -95,7 +116,9 @@ SAMPLE_YAML = """\
 """
 
 AUTHORS = """\
-# Author profiles: aliases map other spellings of a name to the same person.
+# Author profiles. An author of an entry is matched by name; "aliases" are other
+# spellings that mean the same person (the HiPPO entry writes "Christopher Re").
+# Fields: name (required), aliases, affiliation, url, orcid, bio.
 - name: Christopher Ré
   aliases: [Christopher Re]
   affiliation: Stanford University
@@ -103,26 +126,31 @@ AUTHORS = """\
 """
 
 GITIGNORE = """\
+# The built site and sitegen's cache: rebuilt from content/ at any time.
 /output/
 /.sitegen/
 __pycache__/
 """
 
-# GitHub's own Pages actions: configure-pages tells the site's URL (for project pages
-# it ends in /<repo>), upload-pages-artifact packs output/, deploy-pages publishes it.
+# GitHub's own Pages actions (see actions/starter-workflows, pages/): configure-pages
+# reports the site's URL, upload-pages-artifact packs output/, deploy-pages publishes it.
 WORKFLOW = """\
+# Builds the site and publishes it on GitHub Pages on every push to main.
+# Once, on GitHub: Settings → Pages → Build and deployment → Source: "GitHub Actions".
 name: Publish to GitHub Pages
 
 on:
   push:
     branches: [main]
-  workflow_dispatch:
+  workflow_dispatch: # adds a "Run workflow" button to the Actions tab
 
 permissions:
   contents: read
-  pages: write
-  id-token: write
+  pages: write # to publish to Pages
+  id-token: write # to prove the upload comes from this workflow
 
+# One deployment at a time: a run that waits is replaced by a newer one, and a
+# running deployment is allowed to finish.
 concurrency:
   group: pages
   cancel-in-progress: false
@@ -130,90 +158,184 @@ concurrency:
 jobs:
   build:
     runs-on: ubuntu-latest
+    env:
+      # The one requirement pip installs. sitegen is not on PyPI (the PyPI project
+      # named "sitegen" is a different program): name a git URL, pinned to a tag or
+      # commit, e.g. "sitegen @ git+https://github.com/OWNER/sitegen@v0.1.0", a wheel
+      # URL, or a version on your own package index.
+      SITEGEN_INSTALL: __INSTALL__
     steps:
       - uses: actions/checkout@v4
       - uses: actions/setup-python@v5
         with:
           python-version: "3.12"
       - name: Install sitegen
-        run: python -m pip install {install_spec}
-      - id: pages
+        run: python -m pip install "$SITEGEN_INSTALL"
+      - name: Check the entries
+        run: sitegen check --format github # problems appear as annotations on the files
+      - name: Look up the site's URL
+        id: pages
         uses: actions/configure-pages@v5
+      # base_url is the site's URL without a trailing slash: https://user.github.io/repo
+      # for a project, https://user.github.io for user.github.io, or the custom domain.
       - name: Build
-        run: sitegen build --base-url "${{{{ steps.pages.outputs.base_url }}}}/"
-      - uses: actions/upload-pages-artifact@v3
+        run: sitegen build --base-url "${{ steps.pages.outputs.base_url }}/"
+      - name: Upload the site
+        uses: actions/upload-pages-artifact@v3
         with:
-          path: output
+          path: output # the `output` setting of sitegen.yaml
 
   deploy:
     needs: build
     runs-on: ubuntu-latest
     environment:
       name: github-pages
-      url: ${{{{ steps.deployment.outputs.page_url }}}}
+      url: ${{ steps.deployment.outputs.page_url }}
     steps:
-      - id: deployment
+      - name: Publish
+        id: deployment
         uses: actions/deploy-pages@v4
 """
 
 README = """\
-# {title}
+# __HEADING__
 
-A paper listing built with sitegen.
+A listing of papers, built with sitegen.
 
-    sitegen serve        # preview on http://127.0.0.1:8000, reloading on every save
-    sitegen new --title "A paper" --author "Ann Lee"   # add an entry
-    sitegen check        # validate every entry
-    sitegen build        # build into output/
+## Working on it
 
-Pushing to `main` publishes the site with GitHub Pages (Settings → Pages → Source:
-GitHub Actions); see `.github/workflows/pages.yml`.
+    sitegen serve      # preview on http://127.0.0.1:8000/, rebuilt and reloaded on every save
+    sitegen new --title "A paper" --author "Ann Lee" --author "Bo Chen"
+    sitegen new --arxiv 2203.00555    # an entry filled in from arXiv
+    sitegen check      # validate every entry; writes nothing
+    sitegen build      # build the site into output/
+
+- `sitegen.yaml`: the site's settings, each one explained in the file.
+- `content/`: the entries, one paper per `.md` file (front matter, then the abstract)
+  or per `.yaml` file, or a `.yaml` list of papers (for instance one file per day).
+- `content/authors.yaml`: author profiles.
+- `output/`: the built site; it is not committed.
+
+## Publishing on GitHub Pages
+
+1. In `.github/workflows/pages.yml`, set `SITEGEN_INSTALL` to where pip gets sitegen.
+2. Push this folder to a GitHub repository, with `main` as its branch.
+3. On GitHub: Settings → Pages → Build and deployment → Source: **GitHub Actions**.
+
+Every push to `main` then checks, builds and publishes the site; the workflow sets
+`base_url` to the site's address, so links work under `https://user.github.io/repo/`.
+
+Without Actions, `sitegen deploy` builds the site and pushes it to the `gh-pages`
+branch (Source: **Deploy from a branch**, `gh-pages`). Set `base_url` in
+`sitegen.yaml` to the site's full address first.
 """
+
+
+def detected_install_spec() -> str | None:
+    """A pip requirement for the sitegen that is running, if it came from a public URL.
+
+    pip records where a package came from (PEP 610, direct_url.json): a git URL with its
+    commit, or an archive URL. A local folder or an editable checkout is of no use to CI.
+    """
+    try:
+        text = metadata.distribution("sitegen").read_text("direct_url.json")
+        info = json.loads(text) if text else None
+    except (metadata.PackageNotFoundError, ValueError):
+        return None
+    if not isinstance(info, dict) or not isinstance(info.get("url"), str):
+        return None
+    url = info["url"]
+    parts = urlsplit(url)
+    if parts.scheme != "https" or parts.username or parts.password:  # never copy credentials
+        return None
+    vcs = info.get("vcs_info")
+    if isinstance(vcs, dict):
+        commit = vcs.get("commit_id")
+        if vcs.get("vcs") != "git" or not isinstance(commit, str) or not commit.isalnum():
+            return None
+        return f"sitegen @ git+{url}@{commit}"
+    if isinstance(info.get("archive_info"), dict):
+        return f"sitegen @ {url}"
+    return None
+
+
+def _yaml_string(text: str) -> str:
+    """A YAML scalar for any text: a JSON string is a valid YAML double-quoted one."""
+    return json.dumps(text, ensure_ascii=False)
 
 
 def scaffold_files(title: str, install_spec: str) -> dict[str, str]:
     today = date.today().isoformat()
+    heading = " ".join(title.split()) or "Papers"
     return {
-        "sitegen.yaml": SETTINGS.format(title=title),
-        "content/papers/monarch.md": SAMPLE_MD.format(today=today),
-        "content/papers/hippo.yaml": SAMPLE_YAML.format(today=today),
+        "sitegen.yaml": SETTINGS.replace("__TITLE__", _yaml_string(title)),
+        "content/papers/monarch.md": SAMPLE_MD.replace("__TODAY__", today),
+        "content/papers/hippo.yaml": SAMPLE_YAML.replace("__TODAY__", today),
         "content/authors.yaml": AUTHORS,
         ".gitignore": GITIGNORE,
-        "README.md": README.format(title=title),
-        ".github/workflows/pages.yml": WORKFLOW.format(install_spec=install_spec),
+        "README.md": README.replace("__HEADING__", heading),
+        ".github/workflows/pages.yml": WORKFLOW.replace("__INSTALL__", _yaml_string(install_spec)),
     }
 
 
-def scaffold(target: Path, *, title: str, install_spec: str, force: bool) -> tuple[list[str], list[str]]:
-    """Write the new site; return (written, skipped). Never overwrites a file."""
+def scaffold(target: Path, *, title: str, install_spec: str,
+             force: bool) -> tuple[list[str], list[str], list[tuple[str, str]]]:
+    """Write the new site; return (written, kept, failed with why). Never overwrites anything."""
     if target.exists() and not target.is_dir():
         raise click.ClickException(f"{target} exists and is not a folder")
     if target.is_dir() and any(target.iterdir()) and not force:
-        raise click.ClickException(f"{target} is not empty; use --force to add the missing files to it")
-    written, skipped = [], []
+        raise click.ClickException(f"{target} is not empty; use --force to add the missing files "
+                                   "to it (files already there are kept)")
+    written, kept, failed = [], [], []
     for name, text in scaffold_files(title, install_spec).items():
         path = target / name
-        if path.exists():
-            skipped.append(name)
-            continue
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with open(path, "x", encoding="utf-8") as handle:
-            handle.write(text)
-        written.append(name)
-    return written, skipped
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            with open(path, "x", encoding="utf-8", newline="\n") as handle:
+                handle.write(text)
+        except FileExistsError:
+            kept.append(name)
+        except OSError as error:
+            failed.append((name, error.strerror or str(error)))
+        else:
+            written.append(name)
+    return written, kept, failed
+
+
+def _one_line(ctx, param, value: str | None) -> str | None:
+    if value is None:
+        return None
+    if "\n" in value or "\r" in value or not value.strip():
+        raise click.BadParameter("must be one non-empty line")
+    return value.strip()
 
 
 @click.command("init")
 @click.argument("directory", type=click.Path(file_okay=False, path_type=Path))
-@click.option("--title", default="Papers", show_default=True, help="The site's name.")
-@click.option("--install-spec", default="sitegen", show_default=True,
-              help="What the Pages workflow installs with pip, e.g. 'sitegen==0.1.0' or a git URL.")
-@click.option("--force", is_flag=True, help="Add the files to a non-empty folder (existing files are kept).")
-def init_command(directory: Path, title: str, install_spec: str, force: bool) -> None:
-    """Create a new site in DIRECTORY: settings, sample entries and a GitHub Pages workflow."""
-    written, skipped = scaffold(directory, title=title, install_spec=install_spec, force=force)
+@click.option("--title", default="Papers", show_default=True, callback=_one_line, help="The site's name.")
+@click.option("--install-spec", callback=_one_line,
+              help="The pip requirement the Pages workflow installs, e.g. "
+                   "'sitegen @ git+https://github.com/OWNER/sitegen@v0.1.0'. "
+                   "[default: where this sitegen was installed from, if pip recorded a URL]")
+@click.option("--force", is_flag=True, help="Add the missing files to a non-empty folder; existing files are kept.")
+def init_command(directory: Path, title: str, install_spec: str | None, force: bool) -> None:
+    """Create a new site in DIRECTORY: settings, sample entries and a GitHub Pages workflow.
+
+    DIRECTORY is created if missing and must be empty unless --force is given; no
+    existing file is ever overwritten.
+    """
+    spec = install_spec or detected_install_spec() or PLACEHOLDER_INSTALL
+    written, kept, failed = scaffold(directory, title=title, install_spec=spec, force=force)
     for name in written:
-        click.echo(f"  wrote {directory / name}")
-    for name in skipped:
-        click.echo(f"  kept  {directory / name} (already there)")
-    click.echo(f"\nNext: cd {directory} && sitegen serve")
+        click.echo(f"  wrote   {directory / name}")
+    for name in kept:
+        click.echo(f"  skipped {directory / name} (already there, kept as it is)")
+    for name, reason in failed:
+        click.echo(f"  failed  {directory / name}: {reason}", err=True)
+    if failed:
+        raise click.ClickException(f"{len(failed)} file(s) could not be written")
+    if spec == PLACEHOLDER_INSTALL and ".github/workflows/pages.yml" in written:
+        click.echo(f"\nBefore you push: set SITEGEN_INSTALL in {directory / '.github/workflows/pages.yml'}\n"
+                   "to where pip can get sitegen (it is not on PyPI), or run init again with --install-spec.",
+                   err=True)
+    click.echo(f"\nNext: cd {shlex.quote(str(directory))} && sitegen serve")
