@@ -246,3 +246,12 @@ def test_the_published_branch_serves_under_the_sub_path(repo, runner, tmp_path):
     for link in sorted(links):
         assert get(link.decode())[0].startswith("200"), link
     assert get("/papers/2203.00555/")[0].startswith("404")  # nothing is served outside the sub-path
+
+
+def test_without_a_git_identity_the_commit_is_made_as_sitegen(repo, runner, monkeypatch):
+    site, bare = repo
+    for key in ("GIT_AUTHOR_NAME", "GIT_AUTHOR_EMAIL", "GIT_COMMITTER_NAME", "GIT_COMMITTER_EMAIL"):
+        monkeypatch.delenv(key)  # and GIT_CONFIG_GLOBAL is empty: no user.name anywhere
+    assert deploy(runner, site, "--no-push").exit_code == 0
+    assert git(site, "log", "-1", "--format=%cn <%ce>", "gh-pages") == "sitegen <sitegen@localhost>"
+    assert "GIT_COMMITTER_NAME" not in os.environ  # set for ghp-import only
