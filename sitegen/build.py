@@ -122,18 +122,15 @@ def build(config: Config, *, jobs: int | None = None, explain: bool = False) -> 
                 records = {t.file: manifest.records.get(t.file) for t in tasks}
                 written = _render(pool, stale, manifest, records)
                 clock.lap("render")
-            bundle = {n: r for n, r in manifest.records.items() if n.startswith(search.BUNDLE + "/")}
-            removed = sorted(name for name in manifest.records if name not in records and name not in bundle)
-            commit(staging, written, removed, manifest, {**records, **bundle})
-            clock.lap("write")
             if config.search:
-                bundle_written, bundle_removed = _search_bundle(site, config, theme, manifest, cache_dir, warnings)
-                written_count, removed_count = len(written) + bundle_written, len(removed) + bundle_removed
-            else:
-                if bundle:  # search was turned off: the old index goes
-                    commit(Staging(cache_dir), [], sorted(bundle), manifest, records)
-                written_count, removed_count = len(written), len(removed) + len(bundle)
+                indexed = _search_index(site, store, manifest, staging, records)
+                written += indexed
+                if explain:
+                    report.reasons += [(name, "search index changed") for name in indexed]
             clock.lap("search")
+            removed = sorted(name for name in manifest.records if name not in records)
+            commit(staging, written, removed, manifest, records)
+            clock.lap("write")
         except BaseException:
             staging.discard()
             raise
@@ -145,8 +142,8 @@ def build(config: Config, *, jobs: int | None = None, explain: bool = False) -> 
     report.pages = len(manifest.records)
     report.rendered = len(stale)
     report.rendered_files = [t.file for t in stale]
-    report.written = written_count
-    report.deleted = removed_count
+    report.written = len(written)
+    report.deleted = len(removed)
     report.seconds = time.perf_counter() - started
     return report
 
@@ -212,37 +209,31 @@ def _render_text_chunk(papers: list) -> list:
     return [render_text(paper) for paper in papers]
 
 
-def _search_bundle(site: Site, config: Config, theme: Theme, manifest: Manifest, cache_dir: Path,
-                   warnings: list[Problem]) -> tuple[int, int]:
-    """Index the committed paper pages when any of them may have changed, and commit the
-    bundle's changed files the same way as pages. Returns (written, removed)."""
-    digest = search.bundle_digest(site, config, theme.closure_digest("paper.html"))
-    previous = {n: r for n, r in manifest.records.items() if n.startswith(search.BUNDLE + "/")}
-    if previous and all(r.inputs == digest and manifest.is_intact(n) for n, r in previous.items()):
-        return 0, 0
-    if not search.available():
-        warnings.append(Problem("sitegen.yaml", None, "search", "the pagefind package is not installed, "
-                                "so the site has no search index", "pip install 'pagefind[bin]'", severity=WARNING))
-        return 0, 0
-    staging = Staging(cache_dir)
-    try:
-        names = search.write_bundle(config.output_dir, staging.dir / search.BUNDLE, config.language)
-        records = {n: r for n, r in manifest.records.items() if n not in previous}
-        written = []
-        for name in names:
-            data_digest = content_digest((staging.dir / name).read_bytes())
-            old = previous.get(name)
-            if old and old.digest == data_digest and manifest.is_intact(name):
-                records[name] = Record(digest, data_digest, old.size, old.mtime_ns)
-            else:
-                records[name] = Record(digest, data_digest, 0, 0)
-                written.append(name)
-        removed = sorted(set(previous) - set(names))
-        commit(staging, written, removed, manifest, records)
-    except BaseException:
-        staging.discard()
-        raise
-    return len(written), len(removed)
+def _search_index(site: Site, store: TextStore, manifest: Manifest, staging: Staging,
+                  records: dict[str, Record]) -> list[str]:
+    """Add the search index's files to `records`, staging those whose bytes changed.
+
+    The index is computed only when what it shows may have changed (its inputs digest,
+    kept as meta.json's inputs) or one of its files is gone; otherwise the previous
+    files stand as they are.
+    """
+    inputs = search.inputs_digest(site)
+    previous = {n: r for n, r in manifest.records.items() if n.startswith(search.FOLDER + "/")}
+    meta = previous.get(search.META)
+    if meta and meta.inputs == inputs and all(manifest.is_intact(n) for n in previous):
+        records.update(previous)
+        return []
+    written = []
+    for name, data in search.index_files(site, store.search_texts(site.papers.values())).items():
+        digest = content_digest(data)
+        old = previous.get(name)
+        records[name] = Record(inputs if name == search.META else digest, digest,
+                               old.size if old else 0, old.mtime_ns if old else 0)
+        if old is None or old.digest != digest or not manifest.is_intact(name):
+            staging.write(name, data)
+            written.append(name)
+    staging.flush()
+    return written
 
 
 def _text_warnings(site: Site, store: TextStore) -> list[Problem]:

@@ -1,61 +1,172 @@
-"""The search index: Pagefind, run over the built paper pages.
+"""The search index: term shards and paper records, built as ordinary files of the build.
 
-Pagefind splits the index into small chunks, so a reader's browser downloads only
-the chunks a query needs. Paper pages mark what is indexed (`data-pagefind-body`)
-and the fields a result card shows (`data-pagefind-meta`); search.js draws the cards.
-Pagefind's command line indexes thousands of pages a second (its Python API costs
-about 0.1 s a record, too slow for a large listing).
+Pagefind, the usual choice, re-indexes every page on each run (it has no incremental
+mode: Pagefind/pagefind#71); at 10,000 papers that was 13 s of a one-abstract edit.
+This index is a function of the model like every other output: a paper's title and
+abstract terms are computed once, with its rendered texts, and an edit rewrites only
+the shards whose terms it touched and the record bucket it lives in.
+
+Under `search-index/` (the page itself is `/search/`):
+  meta.json         {"format", "buckets", "prefix", "stop"}: what search.js needs to query
+  terms/<key>.json  {term: "id:weight id ..."} for every term whose first `PREFIX`
+                    characters are <key>; postings newest paper first, weight 1 omitted
+  docs/<n>.json     {id: [path, title, authors, day, tags, upvotes, venue, snippet]}
+                    for the papers whose id hashes (FNV-1a) to bucket n
+
+A reader's browser fetches meta.json, one term shard per query word and the record
+buckets of the results it shows. search.js tokenises queries exactly as `tokens` does.
 """
 
 from __future__ import annotations
 
 import hashlib
-import shutil
-import subprocess
-import sys
-from pathlib import Path
+import json
+import math
+import re
+import unicodedata
+from collections import defaultdict
+from dataclasses import dataclass
 
-from sitegen.config import Config
+from sitegen import __version__, urls
 from sitegen.model import Site
 
-BUNDLE = "pagefind"
-PAGES = "papers/*/index.html"
+FORMAT = 1
+FOLDER = "search-index"
+META = f"{FOLDER}/meta.json"
+PREFIX = 3  # characters of a term that name its shard
+DOCS_PER_BUCKET = 64
+SNIPPET = 280  # characters of the abstract a result card shows
+
+TITLE_WEIGHT = 8
+NAME_WEIGHT = 6  # an author's name or a topic
+MAX_ABSTRACT_WEIGHT = 3  # repeated words in an abstract count, up to this
+
+STOP_WORDS = frozenset(
+    "a an and are as at be been but by can for from has have in into is it its of on or our that the their "
+    "this these those to we which while with".split())
+
+_WORD = re.compile(r"[^\W_]+")
+_SAFE_KEY = re.compile(r"[a-z0-9]+")
 
 
-class SearchError(Exception):
-    pass
+def fold(text: str) -> str:
+    """Lower case without accents: 'Ré' and 're' are one word."""
+    text = text.lower()
+    if text.isascii():
+        return text
+    decomposed = unicodedata.normalize("NFKD", text)
+    return "".join(c for c in decomposed if not unicodedata.category(c).startswith("M"))
 
 
-def available() -> bool:
-    try:
-        import pagefind  # noqa: F401
-    except ImportError:
-        return False
-    return True
+def stem(word: str) -> str:
+    """Plural to singular, the one inflection a reader of titles mostly types both ways."""
+    if len(word) > 4 and word.endswith("ies"):
+        return word[:-3] + "y"
+    if len(word) > 3 and word.endswith("s") and not word.endswith(("ss", "us", "is")):
+        return word[:-1]
+    return word
 
 
-def bundle_digest(site: Site, config: Config, template_digest: str) -> str:
-    """Changes exactly when an indexed page could: a paper, its authors' or topics' names,
-    the paper template, the language or the base path."""
-    digest = hashlib.blake2b(digest_size=16)
-    digest.update(f"{config.language}\0{config.base_path}\0{template_digest}\0".encode())
+def tokens(text: str) -> list[str]:
+    return [stem(w) for w in _WORD.findall(fold(text)) if w not in STOP_WORDS]
+
+
+def text_terms(title: str, abstract: str) -> str:
+    """A paper's title and abstract terms as 'term:weight …', computed once per text."""
+    weights: dict[str, int] = {}
+    for term in tokens(abstract):
+        weights[term] = min(weights.get(term, 0) + 1, MAX_ABSTRACT_WEIGHT)
+    for term in tokens(title):
+        weights[term] = TITLE_WEIGHT + weights.get(term, 0)
+    return " ".join(f"{t}:{w}" for t, w in sorted(weights.items()))
+
+
+def shard_key(term: str) -> str:
+    return term[:PREFIX]
+
+
+def shard_file(key: str) -> str:
+    """A file name for any key: itself when plain ASCII, else 'x' and its UTF-8 in hex."""
+    name = key if _SAFE_KEY.fullmatch(key) else "x" + key.encode().hex()
+    return f"{FOLDER}/terms/{name}.json"
+
+
+def bucket_count(papers: int) -> int:
+    """A power of two, so adding papers rarely moves a paper to another bucket."""
+    return 1 << max(0, math.ceil(math.log2(max(1, papers) / DOCS_PER_BUCKET)))
+
+
+def bucket(paper_id: str, count: int) -> int:
+    value = 0x811C9DC5
+    for byte in paper_id.encode():
+        value = ((value ^ byte) * 0x01000193) & 0xFFFFFFFF
+    return value % count
+
+
+@dataclass(frozen=True)
+class PaperSearchText:
+    """What the text store keeps of a paper for the index."""
+    title: str
+    snippet: str
+    terms: str
+
+
+def index_files(site: Site, texts: dict[str, PaperSearchText]) -> dict[str, bytes]:
+    """Every file of the index: site path → bytes. `texts` is keyed by paper id."""
+    shards: dict[str, dict[str, list[str]]] = defaultdict(dict)
+    count = bucket_count(len(site.papers))
+    buckets: dict[int, dict[str, list]] = defaultdict(dict)
+    for paper_id in site.newest:
+        paper = site.papers[paper_id]
+        text = texts[paper_id]
+        weights = dict(_parse_terms(text.terms))
+        authors = [site.authors[s].name for s in site.paper_authors[paper_id]]
+        tags = [site.tags[s].name for s in site.paper_tags[paper_id]]
+        for name in authors + tags:
+            for term in tokens(name):
+                weights[term] = max(weights.get(term, 0), NAME_WEIGHT)
+        for term, weight in weights.items():
+            shard = shards[shard_key(term)]
+            posting = paper_id if weight == 1 else f"{paper_id}:{weight}"
+            if term in shard:
+                shard[term].append(posting)
+            else:
+                shard[term] = [posting]
+        buckets[bucket(paper_id, count)][paper_id] = [
+            urls.paper(paper_id), text.title, ", ".join(authors), paper.day.isoformat(), ", ".join(tags),
+            paper.upvotes, paper.venue or "", text.snippet]
+    files = {META: _json({"format": FORMAT, "buckets": count, "prefix": PREFIX,
+                                           "stop": sorted(STOP_WORDS)})}
+    for key, shard in shards.items():
+        files[shard_file(key)] = _json({term: " ".join(postings) for term, postings in sorted(shard.items())})
+    for number in range(count):
+        files[f"{FOLDER}/docs/{number}.json"] = _json(buckets.get(number, {}))
+    return files
+
+
+def inputs_digest(site: Site) -> str:
+    """Changes whenever the index may: any paper (its fingerprint covers every field and
+    its texts), its authors' or topics' names, or sitegen's version."""
+    digest = hashlib.blake2b(f"{FORMAT}\0{__version__}\0".encode(), digest_size=16)
     for paper_id in site.newest:
         names = [site.authors[s].name for s in site.paper_authors[paper_id]]
         names += [site.tags[s].name for s in site.paper_tags[paper_id]]
-        digest.update(site.papers[paper_id].fingerprint.encode() + "\0".join(names).encode())
+        digest.update(f"{paper_id}\0{site.papers[paper_id].fingerprint}\0{chr(1).join(names)}\0".encode())
     return digest.hexdigest()
 
 
-def write_bundle(output_dir: Path, target: Path, language: str) -> list[str]:
-    """Index output_dir's paper pages into `target` (…/pagefind); return the site paths written.
+def snippet(abstract_text: str) -> str:
+    if len(abstract_text) <= SNIPPET:
+        return abstract_text
+    cut = abstract_text.rfind(" ", 0, SNIPPET)
+    return abstract_text[: cut if cut > SNIPPET // 2 else SNIPPET] + " …"
 
-    Pagefind does not follow a page's links, so only files under output_dir are read.
-    """
-    if target.exists():
-        shutil.rmtree(target)
-    command = [sys.executable, "-m", "pagefind", "--site", str(output_dir), "--output-path", str(target),
-               "--glob", PAGES, "--force-language", language.split("-")[0], "--silent"]
-    result = subprocess.run(command, capture_output=True, text=True)
-    if result.returncode != 0 or not target.is_dir():
-        raise SearchError(f"pagefind failed: {(result.stderr or result.stdout).strip()[-2000:]}")
-    return sorted(f"{BUNDLE}/{p.relative_to(target).as_posix()}" for p in target.rglob("*") if p.is_file())
+
+def _parse_terms(terms: str):
+    for item in terms.split():
+        term, _, weight = item.rpartition(":")
+        yield term, int(weight)
+
+
+def _json(data) -> bytes:
+    return json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode()

@@ -15,11 +15,12 @@ from typing import Iterable
 
 from markupsafe import Markup
 
+from sitegen import search
 from sitegen.markup import Rendered, render_abstract, render_title
 from sitegen.model import Paper
 from sitegen.views import PaperText
 
-SCHEMA_VERSION = "1"
+SCHEMA_VERSION = "2"
 
 
 def text_key(paper: Paper) -> str:
@@ -31,11 +32,12 @@ def render_text(paper: Paper) -> tuple[str, tuple]:
     title = render_title(paper.title)
     abstract = render_abstract(paper.abstract)
     warnings = [("title", w) for w in title.warnings] + [("abstract", w) for w in abstract.warnings]
-    return text_key(paper), (str(title.html), title.text, str(abstract.html), abstract.text, json.dumps(warnings))
+    return text_key(paper), (str(title.html), title.text, str(abstract.html), abstract.text, json.dumps(warnings),
+                             search.snippet(abstract.text), search.text_terms(title.text, abstract.text))
 
 
 def _text_from_row(row: tuple) -> PaperText:
-    title_html, title_text, abstract_html, abstract_text, _ = row
+    title_html, title_text, abstract_html, abstract_text = row
     return PaperText(Rendered(Markup(title_html), title_text), Rendered(Markup(abstract_html), abstract_text))
 
 
@@ -51,7 +53,7 @@ class TextStore:
             self.db.execute("DROP TABLE IF EXISTS texts")
             self.db.execute("INSERT OR REPLACE INTO meta VALUES ('version', ?)", (SCHEMA_VERSION,))
         self.db.execute("CREATE TABLE IF NOT EXISTS texts (key TEXT PRIMARY KEY, title_html TEXT, title_text TEXT,"
-                        " abstract_html TEXT, abstract_text TEXT, warnings TEXT)")
+                        " abstract_html TEXT, abstract_text TEXT, warnings TEXT, snippet TEXT, terms TEXT)")
         self.db.commit()
 
     def missing(self, papers: Iterable[Paper]) -> list[Paper]:
@@ -66,14 +68,20 @@ class TextStore:
         return out
 
     def add(self, rows: Iterable[tuple[str, tuple]]) -> None:
-        self.db.executemany("INSERT OR REPLACE INTO texts VALUES (?, ?, ?, ?, ?, ?)",
+        self.db.executemany("INSERT OR REPLACE INTO texts VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                             [(key, *row) for key, row in rows])
         self.db.commit()
 
     def get(self, paper: Paper) -> PaperText | None:
-        row = self.db.execute("SELECT title_html, title_text, abstract_html, abstract_text, warnings"
+        row = self.db.execute("SELECT title_html, title_text, abstract_html, abstract_text"
                               " FROM texts WHERE key = ?", (text_key(paper),)).fetchone()
         return _text_from_row(row) if row else None
+
+    def search_texts(self, papers: Iterable[Paper]) -> dict[str, search.PaperSearchText]:
+        """paper id → what the search index needs of its texts."""
+        rows = {key: search.PaperSearchText(title, snippet, terms) for key, title, snippet, terms
+                in self.db.execute("SELECT key, title_text, snippet, terms FROM texts")}
+        return {paper.id: rows[text_key(paper)] for paper in papers}
 
     def warnings(self) -> dict[str, list[tuple[str, str]]]:
         """key → [(field, message)] for every stored text that had a warning."""

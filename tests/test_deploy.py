@@ -57,7 +57,7 @@ def test_deploy_publishes_exactly_the_built_site(repo, runner):
     assert result.exit_code == 0, result.output
     files = published(bare)
     assert files == set(output_tree(site / "output")) | {".nojekyll"}
-    assert any(name.startswith("pagefind/") for name in files)
+    assert any(name.startswith("search-index/") for name in files)
     assert git(bare, "cat-file", "-s", "gh-pages:.nojekyll") == "0"
     sha = git(site, "rev-parse", "--short", "HEAD")
     message = f"Deploy {sha} from main: Turn search on"

@@ -116,6 +116,24 @@ def test_search_finds_papers_by_abstract_word_and_author_under_a_sub_path(page, 
     assert page.outside_requests == [] and page.console_errors == []
 
 
+def test_search_folds_accents_and_plurals_and_matches_word_beginnings(page, sample_site):
+    page.goto(sample_site + "search/?q=christopher%20re")
+    page.wait_for_function("document.querySelector('#search-status').textContent.includes('match')")
+    by_re = page.locator("#search-results .search-authors").all_inner_texts()
+    assert by_re and all("Christopher Ré" in authors for authors in by_re)
+
+    page.fill("#search-input", "neural ODE")  # the titles say "Neural ODEs"
+    page.wait_for_function("document.querySelector('#search-status').textContent.includes('neural ODE')")
+    titles = page.locator("#search-results .card-title a").all_inner_texts()
+    assert "Dissecting Neural ODEs" in titles
+
+    page.fill("#search-input", "hyper")  # typing: a word beginning finds "Hypersolvers"
+    page.wait_for_function("document.querySelector('#search-status').textContent.includes('hyper')")
+    titles = page.locator("#search-results .card-title a").all_inner_texts()
+    assert any(title.startswith("Hypersolvers") for title in titles)
+    assert page.console_errors == []
+
+
 def test_search_says_when_nothing_matches(page, sample_site):
     page.goto(sample_site + "search/?q=xylophone")
     page.wait_for_function("document.querySelector('#search-status').textContent.includes('No papers')")

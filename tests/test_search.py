@@ -1,0 +1,97 @@
+"""The search index: tokenising, sharding, records, and how builds keep it current."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from sitegen import search
+from sitegen.build import build
+from sitegen.config import load_config
+from sitekit import PAPER, build_dir
+
+
+def test_words_are_folded_stemmed_and_stop_words_dropped():
+    assert search.tokens("Neural ODEs for the Hölder-continuous Studies") == [
+        "neural", "ode", "holder", "continuous", "study"]
+    assert search.tokens("Christopher Ré") == ["christopher", "re"]
+    assert search.tokens("snake_case x2 ß 深度学习") == ["snake", "case", "x2", "ß", "深度学习"]
+    assert search.tokens("class virus analysis") == ["class", "virus", "analysis"]
+
+
+def test_title_words_outweigh_abstract_words_and_repeats_are_capped():
+    terms = dict(search._parse_terms(search.text_terms("Flows", "flow flow flow flow graph")))
+    assert terms == {"flow": search.TITLE_WEIGHT + search.MAX_ABSTRACT_WEIGHT, "graph": 1}
+
+
+def test_shard_files_are_plain_names_for_any_script():
+    assert search.shard_file("neu") == "search-index/terms/neu.json"
+    assert search.shard_file("深度学") == "search-index/terms/x" + "深度学".encode().hex() + ".json"
+    assert search.shard_file("../") == "search-index/terms/x2e2e2f.json"
+
+
+def test_buckets_are_fnv1a_and_their_count_a_power_of_two():
+    # FNV-1a 32-bit reference values; search.js computes the same.
+    assert search.bucket("a", 1 << 32) == 0xE40C292C
+    assert search.bucket("foobar", 1 << 32) == 0xBF9CF968
+    assert [search.bucket_count(n) for n in (0, 1, 64, 65, 10_000, 100_000)] == [1, 1, 1, 2, 256, 2048]
+
+
+@pytest.fixture
+def site(make_site):
+    return make_site({"content/papers.yaml": PAPER, "sitegen.yaml": "title: Test Papers\n"})
+
+
+def _index(site) -> dict:
+    out = site / "output" / search.FOLDER
+    return {p.relative_to(out).as_posix(): json.loads(p.read_text()) for p in out.rglob("*.json")}
+
+
+def test_the_built_index_finds_papers_by_every_field(site):
+    build_dir(site)
+    index = _index(site)
+    meta = index["meta.json"]
+    assert meta["format"] == search.FORMAT and meta["prefix"] == search.PREFIX and "the" in meta["stop"]
+
+    def papers(term):
+        postings = index[search.shard_file(search.shard_key(term)).split("/", 1)[1]].get(term, "")
+        return [p.split(":")[0] for p in postings.split()]
+
+    assert papers("monarch") == ["2203.00555"]  # a title word
+    assert papers("re") == ["2203.00555", "2206.12037"]  # an author, accents folded
+    assert "2203.00555" in papers("network")  # an abstract word, plural folded
+    records = index[f"docs/{search.bucket('2203.00555', meta['buckets'])}.json"]
+    path, title, authors, day, *_ = records["2203.00555"]
+    assert (path, title, authors) == ("papers/2203.00555/", "Monarch: Expressive Structured Matrices",
+                                      "Tri Dao, Michael Poli, Christopher Ré")
+
+
+def test_postings_list_the_newest_paper_first(site):
+    build_dir(site)
+    index = _index(site)
+    ids = [p.split(":")[0] for p in index["terms/mic.json"]["michael"].split()]
+    assert ids == ["2002.08071", "2203.00555"]  # listed 2024-03-14, then 2024-03-13
+
+
+def test_an_unchanged_site_keeps_its_index_and_a_new_author_changes_only_their_shards(site):
+    build_dir(site)
+    assert not [n for n, _ in build_dir(site).reasons]
+    (site / "content/papers.yaml").write_text(PAPER.replace("[Tri Dao,", "[Tri Dao, Zelda Quux,"))
+    config, _ = load_config(site)
+    report = build(config, jobs=1, explain=True)
+    indexed = sorted(name for name, why in report.reasons if why == "search index changed")
+    assert indexed == ["search-index/docs/0.json", "search-index/terms/quu.json", "search-index/terms/zel.json"]
+
+
+def test_turning_search_off_removes_the_index(site):
+    build_dir(site)
+    assert (site / "output/search-index/meta.json").is_file()
+    (site / "sitegen.yaml").write_text((site / "sitegen.yaml").read_text() + "search: false\n")
+    build_dir(site)
+    assert not (site / "output/search-index").exists() and not (site / "output/search").exists()
+
+
+@pytest.mark.parametrize("text", ["", "   ", "the of and", "—–…"])
+def test_texts_without_words_index_nothing(text):
+    assert search.text_terms(text, text) == ""
