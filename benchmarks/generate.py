@@ -9,6 +9,8 @@ papers, abstracts of 120–300 words with some LaTeX, 0–4 topics out of 300.
 
 from __future__ import annotations
 
+from bisect import bisect_left
+from itertools import accumulate
 import random
 import sys
 from dataclasses import dataclass
@@ -52,8 +54,14 @@ class Listing:
     authors: list[str]
 
 
-def _zipf_index(rng: random.Random, size: int, skew: float = 1.1) -> int:
-    return min(size - 1, int(rng.paretovariate(skew)) - 1)
+class _Zipf:
+    """Ranks 0..size-1 drawn with probability proportional to 1 / (rank + 1) ** skew."""
+
+    def __init__(self, size: int, skew: float):
+        self.cumulative = list(accumulate(1 / (k + 1) ** skew for k in range(size)))
+
+    def draw(self, rng: random.Random) -> int:
+        return bisect_left(self.cumulative, rng.random() * self.cumulative[-1])
 
 
 def _author_count(rng: random.Random) -> int:
@@ -77,7 +85,8 @@ def make_listing(n: int, seed: int = 7) -> Listing:
     rng = random.Random(seed)
     pool = [f"{f} {l}" for f in FIRST for l in LAST]
     rng.shuffle(pool)
-    prolific = pool[:400]
+    prolific = pool[:max(100, n // 25)]  # at 10,000 papers the most prolific author has about 800
+    author_rank, topic_rank = _Zipf(len(prolific), 0.7), _Zipf(len(TOPICS), 1.0)
     days: dict = {}
     day, made, serial = END_DAY, 0, 0
     while made < n:
@@ -87,7 +96,7 @@ def make_listing(n: int, seed: int = 7) -> Listing:
             serial += 1
             names: list[str] = []
             for _ in range(_author_count(rng)):
-                name = prolific[_zipf_index(rng, len(prolific))] if rng.random() < 0.55 else rng.choice(pool)
+                name = prolific[author_rank.draw(rng)] if rng.random() < 0.35 else rng.choice(pool)
                 if name not in names:
                     names.append(name)
             paper = {
@@ -97,7 +106,7 @@ def make_listing(n: int, seed: int = 7) -> Listing:
                 "abstract": _text(rng, 120, 300, math=rng.random() < 0.2),
                 "published": (day - timedelta(days=rng.randint(0, 3))).isoformat(),
                 "day": day.isoformat(),
-                "tags": sorted({TOPICS[_zipf_index(rng, len(TOPICS), 0.9)] for _ in range(rng.randint(0, 4))}),
+                "tags": sorted({TOPICS[topic_rank.draw(rng)] for _ in range(rng.randint(0, 4))}),
                 "upvotes": int(rng.paretovariate(1.3)) - 1,
                 "links": {"arxiv": f"https://arxiv.org/abs/{day:%y%m}.{serial:05d}",
                           "pdf": f"https://arxiv.org/pdf/{day:%y%m}.{serial:05d}"},

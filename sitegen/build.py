@@ -20,7 +20,7 @@ from pathlib import Path
 
 import jinja2
 
-from sitegen import search
+from sitegen import search, stamp
 from sitegen.config import Config
 from sitegen.content import load_content
 from sitegen.model import Site
@@ -87,6 +87,13 @@ def build(config: Config, *, jobs: int | None = None, explain: bool = False) -> 
     started = time.perf_counter()
     clock = _Clock()
     cache_dir = config.root / CACHE_DIR
+    stamp_path = stamp.stamp_file(cache_dir, config.output_dir)
+    inputs = _inputs_stamp(config)
+    unchanged = _unchanged(config, cache_dir, stamp_path, inputs)
+    if unchanged is not None:
+        unchanged.seconds = time.perf_counter() - started
+        unchanged.timings = {"check": unchanged.seconds}
+        return unchanged
     parse_cache = ParseCache(cache_dir / "content.pickle")
     site, theme, warnings = prepare(config, parse_cache)
     clock.lap("load")
@@ -138,6 +145,8 @@ def build(config: Config, *, jobs: int | None = None, explain: bool = False) -> 
             warnings += _text_warnings(site, store)
             store.prune(site.papers.values())
             store.close()
+    if inputs is not None:
+        stamp.write(stamp_path, inputs, warnings)
     report.warnings = warnings
     report.pages = len(manifest.records)
     report.rendered = len(stale)
@@ -146,6 +155,26 @@ def build(config: Config, *, jobs: int | None = None, explain: bool = False) -> 
     report.deleted = len(removed)
     report.seconds = time.perf_counter() - started
     return report
+
+
+def _inputs_stamp(config: Config) -> str | None:
+    theme_dir, _ = find_theme(config)
+    if theme_dir is None:
+        return None
+    site_folders = [d for d in (config.root / "templates", config.root / "static") if d.is_dir()]
+    return stamp.inputs_stamp(config, [config.content_dir, theme_dir, *site_folders])
+
+
+def _unchanged(config: Config, cache_dir: Path, stamp_path: Path, inputs: str | None) -> BuildReport | None:
+    """The report of a build with nothing to do, or None if there may be something."""
+    previous = stamp.read(stamp_path) if inputs is not None else None
+    if previous is None or previous[0] != inputs:
+        return None
+    with BuildLock(cache_dir):
+        manifest = Manifest.load(cache_dir, config.output_dir)
+        if not manifest.records or not all(manifest.is_intact(name) for name in manifest.records):
+            return None
+    return BuildReport(pages=len(manifest.records), warnings=previous[1], output_dir=config.output_dir)
 
 
 class _Clock:

@@ -72,13 +72,13 @@ def tokens(text: str) -> list[str]:
 
 
 def text_terms(title: str, abstract: str) -> str:
-    """A paper's title and abstract terms as 'term:weight …', computed once per text."""
+    """A paper's title and abstract terms as JSON {term: weight}, computed once per text."""
     weights: dict[str, int] = {}
     for term in tokens(abstract):
         weights[term] = min(weights.get(term, 0) + 1, MAX_ABSTRACT_WEIGHT)
     for term in tokens(title):
         weights[term] = TITLE_WEIGHT + weights.get(term, 0)
-    return " ".join(f"{t}:{w}" for t, w in sorted(weights.items()))
+    return json.dumps(weights, ensure_ascii=False, separators=(",", ":"), sort_keys=True)
 
 
 def shard_key(term: str) -> str:
@@ -113,32 +113,39 @@ class PaperSearchText:
 
 def index_files(site: Site, texts: dict[str, PaperSearchText]) -> dict[str, bytes]:
     """Every file of the index: site path → bytes. `texts` is keyed by paper id."""
-    shards: dict[str, dict[str, list[str]]] = defaultdict(dict)
+    postings: dict[str, list[str]] = {}
+    name_tokens: dict[str, list[str]] = {}
     count = bucket_count(len(site.papers))
     buckets: dict[int, dict[str, list]] = defaultdict(dict)
     for paper_id in site.newest:
         paper = site.papers[paper_id]
         text = texts[paper_id]
-        weights = dict(_parse_terms(text.terms))
+        weights = json.loads(text.terms)
         authors = [site.authors[s].name for s in site.paper_authors[paper_id]]
         tags = [site.tags[s].name for s in site.paper_tags[paper_id]]
         for name in authors + tags:
-            for term in tokens(name):
-                weights[term] = max(weights.get(term, 0), NAME_WEIGHT)
+            name_terms = name_tokens.get(name)
+            if name_terms is None:
+                name_terms = name_tokens[name] = tokens(name)
+            for term in name_terms:
+                if weights.get(term, 0) < NAME_WEIGHT:
+                    weights[term] = NAME_WEIGHT
         for term, weight in weights.items():
-            shard = shards[shard_key(term)]
             posting = paper_id if weight == 1 else f"{paper_id}:{weight}"
-            if term in shard:
-                shard[term].append(posting)
+            found = postings.get(term)
+            if found is None:
+                postings[term] = [posting]
             else:
-                shard[term] = [posting]
+                found.append(posting)
         buckets[bucket(paper_id, count)][paper_id] = [
             urls.paper(paper_id), text.title, ", ".join(authors), paper.day.isoformat(), ", ".join(tags),
             paper.upvotes, paper.venue or "", text.snippet]
-    files = {META: _json({"format": FORMAT, "buckets": count, "prefix": PREFIX,
-                                           "stop": sorted(STOP_WORDS)})}
+    shards: dict[str, dict[str, str]] = defaultdict(dict)
+    for term in sorted(postings):
+        shards[term[:PREFIX]][term] = " ".join(postings[term])
+    files = {META: _json({"format": FORMAT, "buckets": count, "prefix": PREFIX, "stop": sorted(STOP_WORDS)})}
     for key, shard in shards.items():
-        files[shard_file(key)] = _json({term: " ".join(postings) for term, postings in sorted(shard.items())})
+        files[shard_file(key)] = _json(shard)
     for number in range(count):
         files[f"{FOLDER}/docs/{number}.json"] = _json(buckets.get(number, {}))
     return files
@@ -160,12 +167,6 @@ def snippet(abstract_text: str) -> str:
         return abstract_text
     cut = abstract_text.rfind(" ", 0, SNIPPET)
     return abstract_text[: cut if cut > SNIPPET // 2 else SNIPPET] + " …"
-
-
-def _parse_terms(terms: str):
-    for item in terms.split():
-        term, _, weight = item.rpartition(":")
-        yield term, int(weight)
 
 
 def _json(data) -> bytes:

@@ -20,7 +20,7 @@ from sitegen.markup import Rendered, render_abstract, render_title
 from sitegen.model import Paper
 from sitegen.views import PaperText
 
-SCHEMA_VERSION = "2"
+SCHEMA_VERSION = "3"
 
 
 def text_key(paper: Paper) -> str:

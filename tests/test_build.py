@@ -1,5 +1,6 @@
 """End to end: small sites built in temp folders and checked as a reader sees them."""
 
+import os
 import re
 import xml.etree.ElementTree as ET
 
@@ -11,6 +12,7 @@ from sitekit import PAPER, build_dir, output_tree
 from invariants import check_site
 from sitegen.config import load_config
 from sitegen.problems import ContentError, TemplateProblem
+import sitegen.build
 from sitegen.build import build
 
 SPEC_URLS = [
@@ -141,6 +143,40 @@ def test_second_build_renders_and_writes_nothing(site):
     build_dir(site)
     report = build_dir(site)
     assert (report.rendered, report.written, report.deleted) == (0, 0, 0)
+
+
+def test_with_no_input_changed_a_rebuild_stops_before_reading_content(site, monkeypatch):
+    build_dir(site)
+    monkeypatch.setattr(sitegen.build, "prepare", lambda *a, **k: pytest.fail("content was read"))
+    report = build_dir(site)
+    assert (report.rendered, report.written, report.pages) == (0, 0, sum(p.is_file() for p in (site / "output").rglob("*")))
+    assert list(report.timings) == ["check"]
+
+
+@pytest.mark.parametrize("change", ["touch content", "touch theme", "delete output", "edit output", "setting"])
+def test_any_changed_input_or_output_takes_the_full_path(site, change):
+    first = build_dir(site)
+    (site / "templates").mkdir()
+    (site / "templates/robots.txt").write_text("unused")  # a site template folder the stamp watches
+    build_dir(site)
+    page = site / "output/index.html"
+    original = page.read_bytes()
+    if change == "touch content":
+        os.utime(site / "content/papers.yaml", ns=(1, 1))
+    elif change == "touch theme":
+        os.utime(site / "templates/robots.txt", ns=(1, 1))
+    elif change == "delete output":
+        page.unlink()
+    elif change == "edit output":
+        page.write_bytes(b"changed by hand")
+    else:
+        (site / "sitegen.yaml").write_text("title: Other Title\nbase_url: https://user.github.io/repo/\n")
+    report = build_dir(site)
+    assert "check" not in report.timings
+    if change == "setting":
+        assert report.rendered > first.rendered / 2 and b"Other Title" in page.read_bytes()
+    else:
+        assert page.read_bytes() == original and report.rendered == (1 if "output" in change else 0)
 
 
 def test_editing_one_abstract_renders_only_what_shows_it(site):
