@@ -25,7 +25,7 @@ from sitegen.config import Config
 from sitegen.content import load_content
 from sitegen.model import Site
 from sitegen.output import (BuildLock, Manifest, Record, Staging, check_output_location, commit,
-                            content_digest)
+                            content_digest, is_empty)
 from sitegen.parsecache import ParseCache
 from sitegen.problems import WARNING, ContentError, Problem, TemplateProblem
 from sitegen.tasks import Renderer, Task, page_paths, plan
@@ -117,11 +117,12 @@ def build(config: Config, *, jobs: int | None = None, explain: bool = False) -> 
         stale = [t for t in tasks if _why(t, manifest)]
         report.reasons = [(t.file, _why(t, manifest)) for t in stale] if explain else []
         store = TextStore(cache_dir / "texts.sqlite")
-        staging = Staging(cache_dir)
+        staging = Staging(cache_dir, flat=not is_empty(output_dir))
         pages = page_paths(tasks)
         texts = StoredTexts(site.papers, store.path)
+        state = (site, config, theme, texts, pages, str(staging.dir), staging.flat)
         try:
-            with _workers(jobs, len(stale), (site, config, theme, texts, pages, str(staging.dir))) as pool:
+            with _workers(jobs, len(stale), state) as pool:
                 missing = store.missing(site.papers.values())
                 store.add(_render_texts(pool, missing))
                 report.texts = len(missing)
@@ -291,11 +292,11 @@ def _render(pool: Executor, stale: list[Task], manifest: Manifest, records: dict
 _worker: dict = {}
 
 
-def _init_worker(site, config, theme, texts, pages, staging_dir, parent: int | None = None) -> None:
+def _init_worker(site, config, theme, texts, pages, staging_dir, flat, parent: int | None = None) -> None:
     if parent is not None:
         _die_with_parent(parent)
     _worker["renderer"] = Renderer(site, config, theme, Views(site, config, texts), pages)
-    _worker["staging"] = Staging.attach(Path(staging_dir))
+    _worker["staging"] = Staging.attach(Path(staging_dir), flat)
 
 
 def _render_chunk(chunk: list[Task], previous: dict[str, str]) -> list[tuple[str, str, str, bool]]:
