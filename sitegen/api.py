@@ -11,7 +11,7 @@ from sitegen.config import Config
 from sitegen.model import Site
 from sitegen.views import PaperView, Views
 
-PAGE_SIZE = 5000
+PAGE_SIZE = 1000  # an edit of a new paper rewrites its page: small pages keep that cheap
 PAPERS = "api/papers.json"
 AUTHORS = "api/authors.json"
 

@@ -94,7 +94,7 @@ def build(config: Config, *, jobs: int | None = None, explain: bool = False) -> 
         unchanged.seconds = time.perf_counter() - started
         unchanged.timings = {"check": unchanged.seconds}
         return unchanged
-    parse_cache = ParseCache(cache_dir / "content.pickle")
+    parse_cache = ParseCache(cache_dir / "content.sqlite")
     site, theme, warnings = prepare(config, parse_cache)
     clock.lap("load")
     output_dir = config.output_dir
@@ -329,7 +329,7 @@ def _template_problem(task: Task, exc: Exception) -> TemplateProblem:
 
 def check(config: Config) -> list[Problem]:
     """Validate content, settings and templates without writing anything."""
-    cache = ParseCache(config.root / CACHE_DIR / "content.pickle")  # read, never written here
+    cache = ParseCache(config.root / CACHE_DIR / "content.sqlite")  # read, never written here
     try:
         _, _, problems = prepare(config, cache, check_templates=True)
     except ContentError as error:

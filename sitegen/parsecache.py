@@ -1,7 +1,8 @@
-"""Validated entries of each content file, kept in `.sitegen/` between builds.
+"""Validated entries of each content file, kept in `.sitegen/content.sqlite` between builds.
 
 A file is parsed again only if its size or mtime changed and then its bytes did
 too; with 10,000 entries, reading YAML is most of a no-change rebuild otherwise.
+One row per content file, so an edit rewrites one row, not the whole cache.
 """
 
 from __future__ import annotations
@@ -9,14 +10,14 @@ from __future__ import annotations
 import hashlib
 import os
 import pickle
+import sqlite3
 from pathlib import Path
 
 from sitegen import __version__
 from sitegen.model import Paper
-from sitegen.atomic import atomic_write
 from sitegen.problems import Problem
 
-Entry = tuple[int, int, str, list[Paper], list[Problem]]  # size, mtime_ns, digest, papers, problems
+Entry = tuple[int, int, str, bytes]  # size, mtime_ns, digest, pickled (papers, problems)
 
 
 class ParseCache:
@@ -25,40 +26,75 @@ class ParseCache:
         self.entries: dict[str, Entry] = {}
         self.hits = 0
         self.misses = 0
+        self._seen: dict[str, Entry] = {}
         if path is not None:
             try:
-                with open(path, "rb") as handle:
-                    version, entries = pickle.load(handle)
-                if version == __version__:
-                    self.entries = entries
-            except (OSError, ValueError, EOFError, pickle.UnpicklingError, TypeError, AttributeError):
+                self.entries = _read(path)
+            except (sqlite3.Error, OSError):
                 pass
-        self._seen: dict[str, Entry] = {}
 
     def lookup(self, name: str, path: Path) -> tuple[list[Paper], list[Problem]] | None:
         entry = self.entries.get(name)
         if entry is None:
             return None
         stat = os.stat(path)
-        size, mtime, digest, papers, problems = entry
+        size, mtime, digest, data = entry
         if (stat.st_size, stat.st_mtime_ns) != (size, mtime):
             if stat.st_size != size or _digest(path) != digest:
                 return None
-            entry = (stat.st_size, stat.st_mtime_ns, digest, papers, problems)
+            entry = (stat.st_size, stat.st_mtime_ns, digest, data)
+        try:
+            papers, problems = pickle.loads(data)
+        except (pickle.UnpicklingError, ValueError, EOFError, TypeError, AttributeError, ImportError):
+            return None
         self._seen[name] = entry
         self.hits += 1
         return papers, problems
 
     def store(self, name: str, path: Path, papers: list[Paper], problems: list[Problem]) -> None:
         stat = os.stat(path)
-        self._seen[name] = (stat.st_size, stat.st_mtime_ns, _digest(path), papers, problems)
+        data = pickle.dumps((papers, problems), protocol=pickle.HIGHEST_PROTOCOL)
+        self._seen[name] = (stat.st_size, stat.st_mtime_ns, _digest(path), data)
         self.misses += 1
 
     def save(self) -> None:
-        """Keep the files seen in this build (deleted files drop out)."""
-        if self.path is None or self._seen == self.entries:
+        """Write the files that changed; forget the ones not seen in this build (deleted)."""
+        if self.path is None:
             return
-        atomic_write(self.path, pickle.dumps((__version__, self._seen), protocol=pickle.HIGHEST_PROTOCOL))
+        changed = [(name, *entry) for name, entry in self._seen.items() if self.entries.get(name) != entry]
+        gone = [(name,) for name in self.entries if name not in self._seen]
+        if not changed and not gone:
+            return
+        with _connect(self.path) as db:
+            db.executemany("INSERT OR REPLACE INTO files VALUES (?, ?, ?, ?, ?)", changed)
+            db.executemany("DELETE FROM files WHERE name = ?", gone)
+        db.close()
+        self.entries = dict(self._seen)
+
+
+def _connect(path: Path) -> sqlite3.Connection:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    db = sqlite3.connect(str(path), timeout=30)
+    db.execute("CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value TEXT)")
+    db.execute("CREATE TABLE IF NOT EXISTS files (name TEXT PRIMARY KEY, size INTEGER, mtime_ns INTEGER,"
+               " digest TEXT, data BLOB)")
+    version = db.execute("SELECT value FROM meta WHERE name = 'version'").fetchone()
+    if version is None or version[0] != __version__:  # entries pickled by another sitegen
+        db.execute("DELETE FROM files")
+        db.execute("INSERT OR REPLACE INTO meta VALUES ('version', ?)", (__version__,))
+        db.commit()
+    return db
+
+
+def _read(path: Path) -> dict[str, Entry]:
+    if not path.is_file():
+        return {}
+    db = _connect(path)
+    try:
+        return {name: (size, mtime, digest, data)
+                for name, size, mtime, digest, data in db.execute("SELECT * FROM files")}
+    finally:
+        db.close()
 
 
 def _digest(path: Path) -> str:
