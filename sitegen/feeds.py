@@ -17,6 +17,10 @@ CONTENT = "http://purl.org/rss/1.0/modules/content/"
 DC = "http://purl.org/dc/elements/1.1/"
 SITEMAP_NS = "http://www.sitemaps.org/schemas/sitemap/0.9"
 SITEMAP_LIMIT = 50_000  # URLs per file, as sitemaps.org allows
+# A collaboration paper sits in every member's feed; naming all its authors in
+# each would make feeds grow with the square of the collaboration's size (10,000
+# authors: 10^8 elements). Items name the first ones, the paper page names all.
+FEED_AUTHOR_LIMIT = 100
 
 ET.register_namespace("atom", ATOM)
 ET.register_namespace("content", CONTENT)
@@ -54,7 +58,7 @@ def rss(config: Config, *, title: str, description: str, page_path: str, feed_pa
         _sub(item, "link", url)
         _sub(item, "guid", url, isPermaLink="true")
         _sub(item, "pubDate", rfc822(paper.day))
-        for author in paper.authors:
+        for author in paper.authors[:FEED_AUTHOR_LIMIT]:
             _sub(item, f"{{{DC}}}creator", author.name)
         for tag in paper.tags:
             _sub(item, "category", tag.name)
