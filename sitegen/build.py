@@ -11,6 +11,7 @@ from __future__ import annotations
 import ctypes
 import multiprocessing
 import os
+import pickle
 import signal
 import time
 import traceback
@@ -21,6 +22,7 @@ from pathlib import Path
 import jinja2
 
 from sitegen import search, stamp
+from sitegen.atomic import atomic_write
 from sitegen.config import Config
 from sitegen.content import load_content
 from sitegen.model import Site
@@ -121,6 +123,7 @@ def build(config: Config, *, jobs: int | None = None, explain: bool = False) -> 
         pages = page_paths(tasks)
         texts = StoredTexts(site.papers, store.path)
         state = (site, config, theme, texts, pages, str(staging.dir), staging.flat)
+        index_state_path, index_state = cache_dir / "search-state.pickle", None
         try:
             with _workers(jobs, len(stale), state) as pool:
                 missing = store.missing(site.papers.values())
@@ -131,13 +134,15 @@ def build(config: Config, *, jobs: int | None = None, explain: bool = False) -> 
                 written = _render(pool, stale, manifest, records)
                 clock.lap("render")
             if config.search:
-                indexed = _search_index(site, store, manifest, staging, records)
+                indexed, index_state = _search_index(site, store, manifest, staging, records, index_state_path)
                 written += indexed
                 if explain:
                     report.reasons += [(name, "search index changed") for name in indexed]
             clock.lap("search")
             removed = sorted(name for name in manifest.records if name not in records)
             commit(staging, written, removed, manifest, records)
+            if index_state is not None:  # after the commit: it describes the index in output/
+                atomic_write(index_state_path, pickle.dumps(index_state, protocol=pickle.HIGHEST_PROTOCOL))
             clock.lap("write")
         except BaseException:
             staging.discard()
@@ -240,21 +245,40 @@ def _render_text_chunk(papers: list) -> list:
 
 
 def _search_index(site: Site, store: TextStore, manifest: Manifest, staging: Staging,
-                  records: dict[str, Record]) -> list[str]:
+                  records: dict[str, Record], state_path: Path) -> tuple[list[str], search.IndexState | None]:
     """Add the search index's files to `records`, staging those whose bytes changed.
 
-    The index is computed only when what it shows may have changed (its inputs digest,
-    kept as meta.json's inputs) or one of its files is gone; otherwise the previous
-    files stand as they are.
+    Nothing is computed when no paper changed (the index's inputs digest is meta.json's
+    manifest inputs); an edit patches the shards and buckets of the papers it changed,
+    read back from output/; anything else (first build, a quarter of the papers
+    changed, output/ files touched by hand) builds the index whole. Returns the files
+    written and the state to keep for the next build, if it changed.
     """
-    inputs = search.inputs_digest(site)
+    digests = search.paper_digests(site)
+    inputs = search.inputs_digest(site, digests)
     previous = {n: r for n, r in manifest.records.items() if n.startswith(search.FOLDER + "/")}
     meta = previous.get(search.META)
-    if meta and meta.inputs == inputs and all(manifest.is_intact(n) for n in previous):
+    intact = bool(meta) and all(manifest.is_intact(n) for n in previous)
+    if intact and meta.inputs == inputs:
         records.update(previous)
-        return []
+        return [], None
+    state = _read_index_state(state_path, meta.inputs) if intact else None
+    changed = search.changed_papers(site, digests, state)
+    if changed is None:
+        texts = store.search_texts(site.papers.values())
+        files, state = search.index_files(site, texts, digests)
+    else:
+        texts = store.search_texts(site.papers[i] for i in changed if i in site.papers)
+        files, state = search.patched_files(
+            site, texts, digests, state, changed,
+            lambda name: (manifest.output_dir / name).read_bytes() if name in previous else None)
+        records.update(previous)
+        files[search.META] = (manifest.output_dir / search.META).read_bytes()
     written = []
-    for name, data in search.index_files(site, store.search_texts(site.papers.values())).items():
+    for name, data in files.items():
+        if data is None:
+            records.pop(name, None)
+            continue
         digest = content_digest(data)
         old = previous.get(name)
         records[name] = Record(inputs if name == search.META else digest, digest,
@@ -263,7 +287,18 @@ def _search_index(site: Site, store: TextStore, manifest: Manifest, staging: Sta
             staging.write(name, data)
             written.append(name)
     staging.flush()
-    return written
+    return written, state
+
+
+def _read_index_state(path: Path, inputs: str) -> search.IndexState | None:
+    """The state kept with the index now in output/, or None if it is not that one's."""
+    try:
+        state = pickle.loads(path.read_bytes())
+    except (OSError, pickle.UnpicklingError, EOFError, AttributeError, TypeError, ValueError):
+        return None
+    if not isinstance(state, search.IndexState) or getattr(state, "layout", None) != search.STATE_LAYOUT:
+        return None
+    return state if state.inputs == inputs else None
 
 
 def _text_warnings(site: Site, store: TextStore) -> list[Problem]:

@@ -19,6 +19,7 @@ buckets of the results it shows. search.js tokenises queries exactly as `tokens`
 
 from __future__ import annotations
 
+import bisect
 import hashlib
 import json
 import math
@@ -26,11 +27,13 @@ import re
 import unicodedata
 from collections import defaultdict
 from dataclasses import dataclass
+from typing import Callable
 
 from sitegen import __version__, urls
 from sitegen.model import Site
 
 FORMAT = 1
+STATE_LAYOUT = 2  # of IndexState, as pickled
 FOLDER = "search-index"
 META = f"{FOLDER}/meta.json"
 PREFIX = 3  # characters of a term that name its shard
@@ -111,55 +114,188 @@ class PaperSearchText:
     terms: str
 
 
-def index_files(site: Site, texts: dict[str, PaperSearchText]) -> dict[str, bytes]:
-    """Every file of the index: site path → bytes. `texts` is keyed by paper id."""
-    postings: dict[str, list[str]] = {}
-    name_tokens: dict[str, list[str]] = {}
-    count = bucket_count(len(site.papers))
-    buckets: dict[int, dict[str, list]] = defaultdict(dict)
-    for paper_id in site.newest:
-        paper = site.papers[paper_id]
-        text = texts[paper_id]
-        weights = json.loads(text.terms)
-        authors = [site.authors[s].name for s in site.paper_authors[paper_id]]
-        tags = [site.tags[s].name for s in site.paper_tags[paper_id]]
-        for name in authors + tags:
-            name_terms = name_tokens.get(name)
-            if name_terms is None:
-                name_terms = name_tokens[name] = tokens(name)
-            for term in name_terms:
-                if weights.get(term, 0) < NAME_WEIGHT:
-                    weights[term] = NAME_WEIGHT
-        for term, weight in weights.items():
-            posting = paper_id if weight == 1 else f"{paper_id}:{weight}"
-            found = postings.get(term)
-            if found is None:
-                postings[term] = [posting]
-            else:
-                found.append(posting)
-        buckets[bucket(paper_id, count)][paper_id] = [
-            urls.paper(paper_id), text.title, ", ".join(authors), paper.day.isoformat(), ", ".join(tags),
-            paper.upvotes, paper.venue or "", text.snippet]
-    shards: dict[str, dict[str, str]] = defaultdict(dict)
-    for term in sorted(postings):
-        shards[term[:PREFIX]][term] = " ".join(postings[term])
-    files = {META: _json({"format": FORMAT, "buckets": count, "prefix": PREFIX, "stop": sorted(STOP_WORDS)})}
-    for key, shard in shards.items():
-        files[shard_file(key)] = _json(shard)
-    for number in range(count):
-        files[f"{FOLDER}/docs/{number}.json"] = _json(buckets.get(number, {}))
-    return files
+@dataclass(frozen=True)
+class IndexState:
+    """What the next build needs to patch the index in place; kept in .sitegen/."""
+    layout: int  # STATE_LAYOUT when written
+    inputs: str  # inputs_digest of the index it describes
+    buckets: int
+    order: tuple[str, ...]  # site.newest when it was built
+    papers: dict[str, tuple[str, str]]  # id → (paper digest, shard keys of its terms, space-separated)
 
 
-def inputs_digest(site: Site) -> str:
-    """Changes whenever the index may: any paper (its fingerprint covers every field and
-    its texts), its authors' or topics' names, or sitegen's version."""
-    digest = hashlib.blake2b(f"{FORMAT}\0{__version__}\0".encode(), digest_size=16)
+def paper_digests(site: Site) -> dict[str, str]:
+    """Per paper, a digest of all the index shows of it: every field and its texts (the
+    fingerprint), its authors' and topics' names, and sitegen's version."""
+    out = {}
     for paper_id in site.newest:
         names = [site.authors[s].name for s in site.paper_authors[paper_id]]
         names += [site.tags[s].name for s in site.paper_tags[paper_id]]
-        digest.update(f"{paper_id}\0{site.papers[paper_id].fingerprint}\0{chr(1).join(names)}\0".encode())
+        data = f"{FORMAT}\0{__version__}\0{site.papers[paper_id].fingerprint}\0{chr(1).join(names)}"
+        out[paper_id] = hashlib.blake2b(data.encode(), digest_size=12).hexdigest()
+    return out
+
+
+def inputs_digest(site: Site, digests: dict[str, str]) -> str:
+    """Changes whenever any file of the index may."""
+    digest = hashlib.blake2b(f"{FORMAT}\0{__version__}\0".encode(), digest_size=16)
+    for paper_id in site.newest:
+        digest.update(f"{paper_id}\0{digests[paper_id]}\0".encode())
     return digest.hexdigest()
+
+
+class _Papers:
+    """A paper's weighted terms and its result record, as the index stores them."""
+
+    def __init__(self, site: Site, texts: dict[str, PaperSearchText], count: int):
+        self.site = site
+        self.texts = texts
+        self.count = count
+        self._name_tokens: dict[str, list[str]] = {}
+
+    def terms(self, paper_id: str) -> dict[str, int]:
+        site = self.site
+        weights = json.loads(self.texts[paper_id].terms)
+        for name in self._names(paper_id):
+            name_terms = self._name_tokens.get(name)
+            if name_terms is None:
+                name_terms = self._name_tokens[name] = tokens(name)
+            for term in name_terms:
+                if weights.get(term, 0) < NAME_WEIGHT:
+                    weights[term] = NAME_WEIGHT
+        return weights
+
+    def _names(self, paper_id: str) -> list[str]:
+        site = self.site
+        return ([site.authors[s].name for s in site.paper_authors[paper_id]]
+                + [site.tags[s].name for s in site.paper_tags[paper_id]])
+
+    def record(self, paper_id: str) -> list:
+        site, text, paper = self.site, self.texts[paper_id], self.site.papers[paper_id]
+        authors = ", ".join(site.authors[s].name for s in site.paper_authors[paper_id])
+        tags = ", ".join(site.tags[s].name for s in site.paper_tags[paper_id])
+        return [urls.paper(paper_id), text.title, authors, paper.day.isoformat(), tags,
+                paper.upvotes, paper.venue or "", text.snippet]
+
+
+def _keys(weights: dict[str, int]) -> str:
+    return " ".join(sorted({shard_key(term) for term in weights}))
+
+
+def _posting(paper_id: str, weight: int) -> str:
+    return paper_id if weight == 1 else f"{paper_id}:{weight}"
+
+
+def _posting_id(posting: str) -> str:
+    return posting.partition(":")[0]  # ids never hold ':'
+
+
+def bucket_file(number: int) -> str:
+    return f"{FOLDER}/docs/{number}.json"
+
+
+def index_files(site: Site, texts: dict[str, PaperSearchText],
+                digests: dict[str, str]) -> tuple[dict[str, bytes], IndexState]:
+    """Every file of the index (site path → bytes) and the state to patch it later.
+    `texts` is keyed by paper id."""
+    count = bucket_count(len(site.papers))
+    papers = _Papers(site, texts, count)
+    postings: dict[str, list[str]] = {}
+    buckets: dict[int, dict[str, list]] = defaultdict(dict)
+    state_papers = {}
+    for paper_id in site.newest:
+        weights = papers.terms(paper_id)
+        for term, weight in weights.items():
+            found = postings.get(term)
+            if found is None:
+                postings[term] = [_posting(paper_id, weight)]
+            else:
+                found.append(_posting(paper_id, weight))
+        buckets[bucket(paper_id, count)][paper_id] = papers.record(paper_id)
+        state_papers[paper_id] = (digests[paper_id], _keys(weights))
+    shards: dict[str, dict[str, str]] = defaultdict(dict)
+    for term in sorted(postings):
+        shards[shard_key(term)][term] = " ".join(postings[term])
+    files = {META: _meta(count)}
+    for key, shard in shards.items():
+        files[shard_file(key)] = _json(shard)
+    for number in range(count):
+        files[bucket_file(number)] = _json(buckets.get(number, {}))
+    return files, IndexState(STATE_LAYOUT, inputs_digest(site, digests), count, tuple(site.newest), state_papers)
+
+
+def changed_papers(site: Site, digests: dict[str, str], state: IndexState | None) -> set[str] | None:
+    """Ids of papers added, edited or removed since `state`, or None if the index must be
+    built whole (its layout changed, or papers that did not change changed order)."""
+    if state is None or state.buckets != bucket_count(len(site.papers)):
+        return None
+    changed = {i for i, d in digests.items() if state.papers.get(i, (None,))[0] != d}
+    changed |= state.papers.keys() - digests.keys()
+    if len(changed) * 4 > len(digests):
+        return None  # cheaper whole
+    kept_before = [i for i in state.order if i not in changed]
+    kept_now = [i for i in site.newest if i not in changed]
+    return changed if kept_before == kept_now else None
+
+
+def patched_files(site: Site, texts: dict[str, PaperSearchText], digests: dict[str, str],
+                  state: IndexState, changed: set[str],
+                  read: Callable[[str], bytes | None]) -> tuple[dict[str, bytes | None], IndexState]:
+    """The index files an edit of `changed` papers touches (None: the file goes) and the
+    new state. `texts` needs only the changed papers; `read` gives a file of the current
+    index, or None if it has no such file."""
+    count = state.buckets
+    papers = _Papers(site, texts, count)
+    rank = {paper_id: n for n, paper_id in enumerate(site.newest)}
+    state_papers = dict(state.papers)
+    new_postings: dict[str, dict[str, list[str]]] = defaultdict(dict)  # shard key → term → postings
+    touched_keys: set[str] = set()
+    touched_buckets: set[int] = set()
+    for paper_id in changed:
+        old = state_papers.pop(paper_id, None)
+        if old:
+            touched_keys.update(old[1].split())
+            touched_buckets.add(bucket(paper_id, count))
+        if paper_id in digests:
+            weights = papers.terms(paper_id)
+            for term, weight in weights.items():
+                new_postings[shard_key(term)].setdefault(term, []).append(_posting(paper_id, weight))
+            keys = _keys(weights)
+            touched_keys.update(keys.split())
+            touched_buckets.add(bucket(paper_id, count))
+            state_papers[paper_id] = (digests[paper_id], keys)
+
+    def by_rank(posting: str) -> int:
+        return rank[_posting_id(posting)]
+
+    weighted = tuple(f"{paper_id}:" for paper_id in changed)  # postings of changed papers: 'id' or 'id:w'
+    files: dict[str, bytes | None] = {}
+    for key in touched_keys:
+        name = shard_file(key)
+        data = read(name)
+        old_shard = json.loads(data) if data is not None else {}
+        added = new_postings.get(key, {})
+        shard: dict[str, str] = {}
+        for term in sorted(old_shard.keys() | added.keys()):
+            line = old_shard.get(term, "")
+            if term in added or any(paper_id in line for paper_id in changed):
+                postings = [p for p in line.split(" ") if p and p not in changed and not p.startswith(weighted)]
+                for posting in added.get(term, ()):  # the rest stay newest first: insert in place
+                    bisect.insort(postings, posting, key=by_rank)
+                line = " ".join(postings)
+            if line:
+                shard[term] = line
+        files[name] = _json(shard) if shard else None
+    for number in touched_buckets:
+        name = bucket_file(number)
+        records = {i: r for i, r in json.loads(read(name) or b"{}").items() if i not in changed}
+        records.update({i: papers.record(i) for i in changed if i in digests and bucket(i, count) == number})
+        files[name] = _json({i: records[i] for i in sorted(records, key=rank.__getitem__)})
+    return files, IndexState(STATE_LAYOUT, inputs_digest(site, digests), count, tuple(site.newest), state_papers)
+
+
+def _meta(count: int) -> bytes:
+    return _json({"format": FORMAT, "buckets": count, "prefix": PREFIX, "stop": sorted(STOP_WORDS)})
 
 
 def snippet(abstract_text: str) -> str:

@@ -79,9 +79,13 @@ class TextStore:
 
     def search_texts(self, papers: Iterable[Paper]) -> dict[str, search.PaperSearchText]:
         """paper id → what the search index needs of its texts."""
-        rows = {key: search.PaperSearchText(title, snippet, terms) for key, title, snippet, terms
-                in self.db.execute("SELECT key, title_text, snippet, terms FROM texts")}
-        return {paper.id: rows[text_key(paper)] for paper in papers}
+        keys = {paper.id: text_key(paper) for paper in papers}
+        query = "SELECT key, title_text, snippet, terms FROM texts"
+        if len(keys) <= 500:  # an edit: look up its papers rather than read every row
+            query += f" WHERE key IN ({', '.join('?' * len(keys))})"
+        found = self.db.execute(query, list(keys.values()) if len(keys) <= 500 else ())
+        rows = {key: search.PaperSearchText(title, snippet, terms) for key, title, snippet, terms in found}
+        return {paper_id: rows[key] for paper_id, key in keys.items()}
 
     def warnings(self) -> dict[str, list[tuple[str, str]]]:
         """key → [(field, message)] for every stored text that had a warning."""

@@ -9,7 +9,7 @@ import pytest
 from sitegen import search
 from sitegen.build import build
 from sitegen.config import load_config
-from sitekit import PAPER, build_dir
+from sitekit import PAPER, build_dir, output_tree
 
 
 def test_words_are_folded_stemmed_and_stop_words_dropped():
@@ -95,3 +95,70 @@ def test_turning_search_off_removes_the_index(site):
 @pytest.mark.parametrize("text", ["", "   ", "the of and", "—–…"])
 def test_texts_without_words_index_nothing(text):
     assert search.text_terms(text, text) == "{}"
+
+
+WORDS = "state space model attention graph kernel flow sparse diffusion protein robust vision".split()
+
+
+def _listing(count: int, *, edits: dict[int, str] | None = None, skip=(), renamed: str | None = None,
+             moved: int | None = None) -> str:
+    edits = edits or {}
+    text = ""
+    for n in range(count):
+        if n in skip:
+            continue
+        words = " ".join(WORDS[(n + k) % len(WORDS)] for k in range(6))
+        author = renamed if renamed and n % 10 == 3 else f"Author {n % 10}"
+        day = 1 + (n % 20) if n != moved else 28
+        text += (f"- id: p{n:03d}\n  title: Paper {n} on {WORDS[n % len(WORDS)]}\n"
+                 f"  authors: [{author}, Shared Person]\n  abstract: {edits.get(n, words)}\n"
+                 f"  published: 2024-02-{day:02d}\n  day: 2024-03-{day:02d}\n  tags: [{WORDS[n % 5]}]\n")
+    return text
+
+
+@pytest.mark.parametrize("edit", [
+    dict(edits={7: "a brand new zebra abstract"}),
+    dict(edits={7: "of the", 8: "quantum"}),
+    dict(skip={5}),
+    dict(renamed="Renamed Person"),
+    dict(moved=11),
+], ids=["abstract", "two-abstracts", "removed", "author-renamed", "day-moved"])
+def test_an_edit_patches_the_index_to_exactly_what_a_clean_build_gives(make_site, monkeypatch, edit):
+    site = make_site({"content/papers.yaml": _listing(40)})
+    build_dir(site)
+    whole = []
+    monkeypatch.setattr(search, "index_files", lambda *a, _real=search.index_files: whole.append(1) or _real(*a))
+    (site / "content/papers.yaml").write_text(_listing(40, **edit))
+    build_dir(site)
+    assert whole == []  # patched in place
+    clean = make_site({"content/papers.yaml": _listing(40, **edit)})
+    build_dir(clean)
+    assert _index(site) == _index(clean)
+    assert output_tree(site / "output") == output_tree(clean / "output")
+
+
+def test_an_added_paper_is_patched_in_and_many_changes_rebuild_whole(make_site, monkeypatch):
+    site = make_site({"content/papers.yaml": _listing(40)})
+    build_dir(site)
+    whole = []
+    monkeypatch.setattr(search, "index_files", lambda *a, _real=search.index_files: whole.append(1) or _real(*a))
+    (site / "content/papers.yaml").write_text(_listing(41))
+    build_dir(site)
+    assert whole == []
+    (site / "content/papers.yaml").write_text(_listing(41, edits={n: "changed" for n in range(20)}))
+    build_dir(site)
+    assert whole == [1]
+    clean = make_site({"content/papers.yaml": _listing(41, edits={n: "changed" for n in range(20)})})
+    build_dir(clean)
+    assert _index(site) == _index(clean)
+
+
+def test_an_index_file_changed_by_hand_makes_the_next_edit_rebuild_it_whole(make_site):
+    site = make_site({"content/papers.yaml": _listing(40)})
+    build_dir(site)
+    (site / "output/search-index/docs/0.json").write_text("{}")
+    (site / "content/papers.yaml").write_text(_listing(40, edits={3: "edited"}))
+    build_dir(site)
+    clean = make_site({"content/papers.yaml": _listing(40, edits={3: "edited"})})
+    build_dir(clean)
+    assert _index(site) == _index(clean)
