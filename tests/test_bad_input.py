@@ -47,6 +47,34 @@ CASES = {
                               "content/bad.yaml:2: expected a paper (a mapping of fields), got text"]),
     "authors.yaml not a list": ({"content/authors.yaml": "name: X\n"},
                                 ["content/authors.yaml:1: expected a list of author profiles"]),
+    "whitespace-only file": ({"content/blank.yaml": "  \n\t\n\n"}, ["content/blank.yaml: file is empty"]),
+    "missing id": ({"content/bad.yaml": "title: T\nauthors: [A]\nabstract: x\npublished: 2024-01-01\n"},
+                   ["content/bad.yaml:1: id: missing required field"]),
+    "missing authors and date": ({"content/bad.yaml": "id: x\ntitle: T\nabstract: x\n"},
+                                 ["content/bad.yaml:1: authors: missing required field",
+                                  "content/bad.yaml:1: published: missing required field"]),
+    "missing abstract in YAML": ({"content/bad.yaml": "id: x\ntitle: T\nauthors: [A]\npublished: 2024-01-01\n"},
+                                 ["content/bad.yaml:1: abstract: missing required field"]),
+    "bad listing day": ({"content/bad.yaml": "id: x\ntitle: T\nauthors: [A]\nabstract: x\npublished: 2024-01-01\n"
+                                             "day: yesterday\n"}, ["content/bad.yaml:6: day: not a valid date"]),
+    "absolute path id": ({"content/bad.yaml": "id: /etc/passwd\ntitle: T\nauthors: [A]\nabstract: x\npublished: 2024-01-01\n"},
+                         ["content/bad.yaml:1: id: '/etc/passwd' may hold only letters"]),
+    "dot-dot id": ({"content/bad.yaml": "id: ..\ntitle: T\nauthors: [A]\nabstract: x\npublished: 2024-01-01\n"},
+                   ["content/bad.yaml:1: id: '..' may hold only letters"]),
+    "duplicate key": ({"content/bad.yaml": "id: x\ntitle: T\ntitle: U\nauthors: [A]\nabstract: x\npublished: 2024-01-01\n"},
+                      ["content/bad.yaml:3: title:"]),
+}
+
+# Unusual but valid: each builds, and its pages land where they should.
+ODD_BUT_VALID = {
+    "byte order mark": (b"\xef\xbb\xbfid: bom\ntitle: T\nauthors: [A B]\nabstract: x\npublished: 2024-01-01\n",
+                        ["papers/bom/index.html"]),
+    "CRLF line ends": (b"id: crlf\r\ntitle: T\r\nauthors: [A B]\r\nabstract: |\r\n  two\r\n  lines\r\npublished: 2024-01-01\r\n",
+                       ["papers/crlf/index.html"]),
+    "names that look like paths": ("id: names\ntitle: T\nauthors: ['../../etc/passwd', '/root', '..', 'C:\\\\Windows']\n"
+                                   "abstract: x\npublished: 2024-01-01\ntags: ['../../x', '.']\n",
+                                   ["authors/etc-passwd/index.html", "authors/root/index.html",
+                                    "authors/c-windows/index.html", "tags/x/index.html"]),
 }
 
 
@@ -104,3 +132,15 @@ def test_symlink_out_of_content_is_not_followed(make_site, tmp_path, runner):
     result = runner.invoke(main, ["build", "--site", str(site)])
     assert result.exit_code == 0
     assert not (site / "output/papers/secret").exists()
+
+
+@pytest.mark.parametrize("case", sorted(ODD_BUT_VALID))
+def test_odd_but_valid_entries_build(case, make_site, runner):
+    text, pages = ODD_BUT_VALID[case]
+    site = make_site({"content/odd.yaml": text})
+    result = runner.invoke(main, ["build", "--site", str(site), "--jobs", "1"])
+    assert result.exit_code == 0, result.output
+    built = set(output_tree(site / "output"))
+    assert set(pages) <= built, sorted(built)
+    outside = [p for p in site.parent.rglob("*") if not p.is_relative_to(site)]
+    assert outside == [], outside  # nothing written beside the site
