@@ -1,6 +1,7 @@
 """Property tests: arbitrary strings in every field never become script, event handlers,
 javascript:/data: links or broken markup; the loaders never crash on arbitrary bytes."""
 
+import os
 import re
 from urllib.parse import quote
 
@@ -20,6 +21,8 @@ text = st.one_of(st.sampled_from(PAYLOADS), st.text(min_size=1, max_size=60),
                  st.lists(st.sampled_from(PAYLOADS), min_size=1, max_size=3).map("".join)
                  ).map(lambda s: s + " x")  # never blank, so the entry is valid and gets built
 BUILT = []
+# CI runs a bounded number of examples; SITEGEN_FUZZ_EXAMPLES=20000 runs the loaders longer (README).
+FUZZ = int(os.environ.get("SITEGEN_FUZZ_EXAMPLES", "200"))
 
 
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
@@ -51,14 +54,14 @@ def test_most_hostile_sites_were_built_not_rejected():
     assert len(BUILT) >= 15  # the property above ran on real builds, not on rejected entries
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=FUZZ, deadline=None)
 @given(st.binary(max_size=400))
 def test_yaml_loader_never_crashes(data):
     value, problems = parse_yaml(data.decode("utf-8", errors="replace"), "fuzz.yaml")  # never raises
     assert all(p.path == "fuzz.yaml" and p.message for p in problems)
 
 
-@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=FUZZ, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(st.binary(max_size=400), st.sampled_from([".yaml", ".md"]))
 def test_source_files_become_entries_or_problems(tmp_path_factory, data, suffix):
     folder = tmp_path_factory.mktemp("fuzz")
@@ -68,6 +71,7 @@ def test_source_files_become_entries_or_problems(tmp_path_factory, data, suffix)
     assert source.entries or source.problems or not data.strip()
 
 
+@settings(max_examples=FUZZ, deadline=None)
 @given(st.text(max_size=200))
 def test_front_matter_split_never_crashes(text):
     front, body, line, problems = split_front_matter(text, "x.md")
