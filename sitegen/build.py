@@ -30,7 +30,7 @@ from sitegen.output import (BuildLock, Manifest, Record, Staging, check_output_l
                             content_digest, is_empty)
 from sitegen.parsecache import ParseCache
 from sitegen.problems import WARNING, ContentError, Problem, TemplateProblem
-from sitegen.tasks import Renderer, Task, page_paths, plan
+from sitegen.tasks import PlanMemo, Renderer, Task, page_paths, plan
 from sitegen.textstore import StoredTexts, TextStore, render_text, text_key
 from sitegen.theme import Theme, find_theme
 from sitegen.views import Views
@@ -64,14 +64,27 @@ def default_jobs() -> int:
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
 
 
+@dataclass
+class Warm:
+    """What a long-running process (`sitegen serve`) keeps from one build to the next:
+    parsed entries, the model (an edit updates it) and the plan's digests and tasks."""
+
+    parse_cache: ParseCache | None = None
+    site: Site | None = None
+    theme: Theme | None = None  # its Jinja environment keeps compiled templates (reloaded when edited)
+    plan: PlanMemo = field(default_factory=PlanMemo)
+    texts: dict = field(default_factory=dict)  # text key → rendered title and abstract
+    bib_entries: dict = field(default_factory=dict)  # (paper fingerprint, cite key) → BibTeX entry
+
+
 def prepare(config: Config, cache: ParseCache | None = None, *, check_templates: bool = False,
-            ) -> tuple[Site, Theme, list[Problem]]:
+            previous: Site | None = None) -> tuple[Site, Theme, list[Problem]]:
     """Load and check everything a build needs; raise ContentError listing every problem.
 
     A build finds template errors when it renders with them (with file and line);
     `check` parses every template up front.
     """
-    content = load_content(config, cache)
+    content = load_content(config, cache, previous)
     problems = list(content.problems)
     theme_dir, theme_problems = find_theme(config)
     problems += theme_problems
@@ -85,19 +98,27 @@ def prepare(config: Config, cache: ParseCache | None = None, *, check_templates:
     return content.site, theme, problems
 
 
-def build(config: Config, *, jobs: int | None = None, explain: bool = False) -> BuildReport:
+def build(config: Config, *, jobs: int | None = None, explain: bool = False, warm: Warm | None = None) -> BuildReport:
     started = time.perf_counter()
     clock = _Clock()
     cache_dir = config.root / CACHE_DIR
     stamp_path = stamp.stamp_file(cache_dir, config.output_dir)
     inputs = _inputs_stamp(config)
-    unchanged = _unchanged(config, cache_dir, stamp_path, inputs)
+    # A warm process's first build goes all the way, to have the model for the next one.
+    unchanged = _unchanged(config, cache_dir, stamp_path, inputs) if warm is None or warm.site else None
     if unchanged is not None:
         unchanged.seconds = time.perf_counter() - started
         unchanged.timings = {"check": unchanged.seconds}
         return unchanged
-    parse_cache = ParseCache(cache_dir / "content.sqlite")
-    site, theme, warnings = prepare(config, parse_cache)
+    cache_path = cache_dir / "content.sqlite"
+    warm = warm or Warm()
+    if warm.parse_cache is None or warm.parse_cache.path != cache_path:
+        warm.parse_cache = ParseCache(cache_path)
+    parse_cache = warm.parse_cache
+    site, theme, warnings = prepare(config, parse_cache, previous=warm.site)
+    if theme == warm.theme:
+        theme = warm.theme
+    warm.site, warm.theme = site, theme
     clock.lap("load")
     output_dir = config.output_dir
     check_output_location(output_dir, config.root, {
@@ -108,21 +129,21 @@ def build(config: Config, *, jobs: int | None = None, explain: bool = False) -> 
         warnings.append(Problem("sitegen.yaml", None, "base_url",
                                 f"'{config.base_url}' has no host, so feeds and the sitemap carry paths, not full URLs",
                                 "set base_url: https://you.github.io/repo/", severity=WARNING))
-    tasks = plan(site, config, theme)
+    tasks = plan(site, config, theme, warm.plan)
     report = BuildReport(pages=len(tasks), output_dir=output_dir, timings=clock.laps)
     clock.lap("plan")
 
     with BuildLock(cache_dir):
-        parse_cache.save()
         report.parsed = parse_cache.misses
+        parse_cache.save()
         manifest = Manifest.load(cache_dir, output_dir)
         stale = [t for t in tasks if _why(t, manifest)]
         report.reasons = [(t.file, _why(t, manifest)) for t in stale] if explain else []
         store = TextStore(cache_dir / "texts.sqlite")
         staging = Staging(cache_dir, flat=not is_empty(output_dir))
         pages = page_paths(tasks)
-        texts = StoredTexts(site.papers, store.path)
-        state = (site, config, theme, texts, pages, str(staging.dir), staging.flat)
+        texts = StoredTexts(site.papers, store.path, warm.texts)
+        state = (site, config, theme, texts, pages, str(staging.dir), staging.flat, warm.bib_entries)
         index_state_path, index_state = cache_dir / "search-state.pickle", None
         try:
             with _workers(jobs, len(stale), state) as pool:
@@ -327,10 +348,11 @@ def _render(pool: Executor, stale: list[Task], manifest: Manifest, records: dict
 _worker: dict = {}
 
 
-def _init_worker(site, config, theme, texts, pages, staging_dir, flat, parent: int | None = None) -> None:
+def _init_worker(site, config, theme, texts, pages, staging_dir, flat, bib_entries,
+                 parent: int | None = None) -> None:
     if parent is not None:
         _die_with_parent(parent)
-    _worker["renderer"] = Renderer(site, config, theme, Views(site, config, texts), pages)
+    _worker["renderer"] = Renderer(site, config, theme, Views(site, config, texts), pages, bib_entries)
     _worker["staging"] = Staging.attach(Path(staging_dir), flat)
 
 

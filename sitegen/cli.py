@@ -9,6 +9,7 @@ from pathlib import Path
 import click
 
 from sitegen import __version__
+from sitegen.build import Warm
 from sitegen.build import build as run_build
 from sitegen.build import check as run_check
 from sitegen.config import Config, load_config
@@ -219,10 +220,11 @@ def serve(site_dir, host, port, drafts, base_url) -> None:
         return
     theme_dir, _ = find_theme(config)
     shown: set[str] = set()
+    warm = Warm()  # the same engine as `sitegen build`, kept warm between rebuilds
 
     def rebuild() -> str | None:
         try:
-            report = run_build(config)
+            report = run_build(config, warm=warm)
         except ContentError as error:
             click.echo(error.report(), err=True)
             return error.report()

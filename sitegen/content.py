@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 
 from sitegen.config import Config
 from sitegen.model import Paper, Profile, Site, build_site
+from sitegen.model_update import update_site
 from sitegen.parsecache import ParseCache
 from sitegen.problems import WARNING, Problem, display_path
 from sitegen.sources import AUTHORS_FILE, find_content_files, parse_yaml, read_source, read_text
@@ -36,6 +37,7 @@ def load_papers(config: Config, cache: ParseCache | None = None) -> tuple[list[P
                             "create it, or pass --content DIR")], 0
     files = find_content_files(content_dir)
     cache = cache or ParseCache(None)
+    cache.start()
     papers: list[Paper] = []
     for path in files:
         name = display_path(path, config.root)
@@ -78,7 +80,9 @@ def load_profiles(config: Config) -> tuple[list[Profile], list[Problem]]:
     return profiles, problems + more
 
 
-def load_content(config: Config, cache: ParseCache | None = None) -> Content:
+def load_content(config: Config, cache: ParseCache | None = None, previous: Site | None = None) -> Content:
+    """The model of the content; made from `previous` (the last build's, in this process)
+    when only a few papers changed."""
     papers, problems, files = load_papers(config, cache)
     profiles, profile_problems = load_profiles(config)
     problems += profile_problems
@@ -86,7 +90,7 @@ def load_content(config: Config, cache: ParseCache | None = None) -> Content:
         papers = [p for p in papers if not p.draft]
     if any(p.is_error for p in problems):
         return Content(None, problems, files)
-    site = build_site(papers, profiles)
+    site = (update_site(previous, papers, profiles) if previous is not None else None) or build_site(papers, profiles)
     return Content(site, problems + unknown_profile_problems(config, profiles, site), files)
 
 

@@ -125,6 +125,7 @@ class Site:
     tag_order: tuple[str, ...]  # slugs, A–Z
     paper_tags: Mapping[str, tuple[str, ...]]  # id → tag slugs
     cite_keys: Mapping[str, str]  # id → BibTeX key
+    index: "SiteIndex | None" = field(default=None, compare=False, repr=False)
 
 
 def _hash(text: str) -> str:
@@ -135,7 +136,7 @@ def sort_key_text(text: str) -> str:
     return make_slug(text, "") or text.casefold()
 
 
-def _listing_order(paper: Paper):
+def listing_order(paper: Paper):
     return (-paper.day.toordinal(), -paper.upvotes, paper.title.casefold(), paper.id)
 
 
@@ -160,10 +161,13 @@ def make_slug(text: str, fallback: str) -> str:
     return slug or fallback
 
 
-def assign_slugs(names: Iterable[str], fallback: str, first_seen: Mapping[str, object]) -> dict[str, str]:
+def assign_slugs(names: Iterable[str], fallback: str, first_seen: Mapping[str, object],
+                 natural: Mapping[str, str] | None = None) -> dict[str, str]:
     """Unique, stable slugs. Names that slug alike keep the plain slug in order of
-    first appearance; later ones get `-2`, `-3`, never taking another name's slug."""
-    natural = {name: make_slug(name, fallback) for name in names}
+    first appearance; later ones get `-2`, `-3`, never taking another name's slug.
+    `natural` may give names' plain slugs already made."""
+    natural = {name: natural[name] if natural and name in natural else make_slug(name, fallback)
+               for name in names}
     reserved = set(natural.values())
     groups: dict[str, list[str]] = defaultdict(list)
     for name, slug in natural.items():
@@ -209,16 +213,10 @@ def cite_key_base(paper: Paper) -> str:
     return f"{family or 'anon'}{paper.published.year}{words[0] if words else 'paper'}"
 
 
-def assign_cite_keys(papers: Iterable[Paper]) -> dict[str, str]:
-    groups: dict[str, list[Paper]] = defaultdict(list)
-    for paper in papers:
-        groups[cite_key_base(paper)].append(paper)
-    keys = {}
-    for base, members in groups.items():
-        members.sort(key=lambda p: (p.published, p.id))
-        for index, paper in enumerate(members):
-            keys[paper.id] = base if index == 0 else base + _letters(index)
-    return keys
+def cite_keys_of(base: str, members: Iterable[Paper]) -> dict[str, str]:
+    """Keys for the papers sharing one cite key base: the oldest plain, then 'b', 'c', …"""
+    ordered = sorted(members, key=lambda p: (p.published, p.id))
+    return {paper.id: base + (_letters(index) if index else "") for index, paper in enumerate(ordered)}
 
 
 def _letters(index: int) -> str:
@@ -228,97 +226,164 @@ def _letters(index: int) -> str:
 
 def build_site(papers: Iterable[Paper], profiles: Iterable[Profile] = ()) -> Site:
     """Index every paper in one pass, then derive authors, days and tags."""
-    ordered = sorted(papers, key=_listing_order)
+    profiles = tuple(profiles)
+    ordered = sorted(papers, key=listing_order)
     by_id = {p.id: p for p in ordered}
     aliases = _alias_table(profiles)
 
     author_papers: dict[str, list[Paper]] = defaultdict(list)
-    author_first: dict[str, tuple] = {}
-    credits: dict[str, Credit] = {}
     paper_names: dict[str, tuple[str, ...]] = {}
     day_papers: dict[date, list[Paper]] = defaultdict(list)
     tag_papers: dict[str, list[Paper]] = defaultdict(list)
-    tag_spellings: dict[str, Counter] = defaultdict(Counter)
-    tag_first: dict[str, tuple] = {}
     paper_tag_keys: dict[str, tuple[str, ...]] = {}
-
     for paper in ordered:
-        names = []
-        for credit in paper.authors:
-            profile = aliases.get(credit.name)
-            name = profile.name if profile else credit.name
-            if name in names:
-                continue
-            names.append(name)
+        names = credited_names(paper, aliases)
+        for name in names:
             author_papers[name].append(paper)
-            first = (paper.day, paper.id)
-            if name not in author_first or first < author_first[name]:
-                author_first[name] = first
-            if name not in credits and (credit.affiliation or credit.url or credit.orcid):
-                credits[name] = credit
-        paper_names[paper.id] = tuple(names)
+        paper_names[paper.id] = names
         day_papers[paper.day].append(paper)
-        keys = []
-        for tag in paper.tags:
-            key = tag.casefold()
-            if key in keys:
-                continue
-            keys.append(key)
+        keys = tuple(tag_spellings(paper))
+        for key in keys:
             tag_papers[key].append(paper)
-            tag_spellings[key][tag] += 1
-            first = (paper.day, paper.id)
-            if key not in tag_first or first < tag_first[key]:
-                tag_first[key] = first
-        paper_tag_keys[paper.id] = tuple(keys)
+        paper_tag_keys[paper.id] = keys
 
-    author_slugs = assign_slugs(author_papers, "author", author_first)
-    tag_names = {key: max(sorted(c), key=c.__getitem__) for key, c in tag_spellings.items()}
-    tag_slugs_by_name = assign_slugs(tag_names.values(), "tag", {tag_names[k]: v for k, v in tag_first.items()})
-    tag_slugs = {key: tag_slugs_by_name[name] for key, name in tag_names.items()}
+    author_first = {name: _first_seen(works) for name, works in author_papers.items()}
+    author_natural = {name: make_slug(name, "author") for name in author_papers}
+    author_slugs = assign_slugs(author_papers, "author", author_first, author_natural)
+    tag_names = {key: _tag_name(key, works) for key, works in tag_papers.items()}
+    tag_first = {key: _first_seen(works) for key, works in tag_papers.items()}
+    tag_slugs = _tag_slugs(tag_names, tag_first)
 
     paper_authors = {pid: tuple(author_slugs[n] for n in names) for pid, names in paper_names.items()}
     paper_tags = {pid: tuple(tag_slugs[k] for k in keys) for pid, keys in paper_tag_keys.items()}
     profile_by_name = {p.name: p for p in profiles}
-    authors = {}
-    for name, works in author_papers.items():
-        slug = author_slugs[name]
-        profile = profile_by_name.get(name)
-        credit = credits.get(name, Credit(name))
-        authors[slug] = Author(
-            slug=slug,
-            name=name,
-            papers=tuple(p.id for p in sorted(works, key=_works_order)),
-            coauthors=_coauthors(slug, works, paper_authors),
-            topics=_ranked(Counter(t for p in works for t in paper_tags[p.id])),
-            affiliation=(profile and profile.affiliation) or credit.affiliation,
-            url=(profile and profile.url) or credit.url,
-            orcid=(profile and profile.orcid) or credit.orcid,
-            bio=profile.bio if profile else None,
-            has_profile=profile is not None,
-        )
+    authors = {author_slugs[name]: author_record(author_slugs[name], name, works, paper_authors, paper_tags,
+                                                 profile_by_name.get(name), aliases)
+               for name, works in author_papers.items()}
+    tags = {tag_slugs[key]: Tag(tag_slugs[key], tag_names[key], tuple(p.id for p in works))
+            for key, works in tag_papers.items()}
+    days = {day: day_record(day, works) for day, works in day_papers.items()}
+    cite_bases = {paper.id: cite_key_base(paper) for paper in ordered}
+    cite_groups: dict[str, list[str]] = defaultdict(list)
+    for paper_id, base in cite_bases.items():
+        cite_groups[base].append(paper_id)
+    cite_keys = {}
+    for base, members in cite_groups.items():
+        cite_keys.update(cite_keys_of(base, (by_id[i] for i in members)))
+    index = SiteIndex(profiles, aliases, author_slugs, author_first, author_natural, tag_first, cite_bases,
+                      {base: tuple(ids) for base, ids in cite_groups.items()})
+    return assemble(by_id, authors, paper_authors, days, tags, paper_tags, cite_keys, index)
 
-    tags = {
-        tag_slugs[key]: Tag(tag_slugs[key], tag_names[key], tuple(p.id for p in works))
-        for key, works in tag_papers.items()
-    }
-    days = tuple(
-        Day(day, tuple(p.id for p in sorted(works, key=_day_order)))
-        for day, works in sorted(day_papers.items(), reverse=True)
-    )
+
+@dataclass(frozen=True)
+class SiteIndex:
+    """What an update of the model needs beyond the model itself (see model_update)."""
+
+    profiles: tuple[Profile, ...]
+    aliases: Mapping[str, Profile]
+    author_slugs: Mapping[str, str]  # name → slug
+    author_first: Mapping[str, tuple]  # name → (day, id) of its first paper
+    author_natural: Mapping[str, str]  # name → slug before making slugs unique
+    tag_first: Mapping[str, tuple]  # casefolded tag → (day, id)
+    cite_bases: Mapping[str, str]  # id → cite key before the letter
+    cite_groups: Mapping[str, tuple[str, ...]]  # cite key base → ids
+
+
+def assemble(by_id: dict[str, Paper], authors: dict[str, Author], paper_authors: dict, days: dict[date, Day],
+             tags: dict[str, Tag], paper_tags: dict, cite_keys: dict, index: SiteIndex,
+             author_order: tuple[str, ...] | None = None, tag_order: tuple[str, ...] | None = None,
+             periods: tuple[tuple[Period, ...], tuple[Period, ...]] | None = None) -> Site:
+    """The Site of these records; orders and periods are derived unless given."""
+    if author_order is None:
+        author_order = tuple(sorted(authors, key=lambda s: (sort_key_text(authors[s].name), authors[s].name)))
+    if tag_order is None:
+        tag_order = tuple(sorted(tags, key=lambda s: (sort_key_text(tags[s].name), tags[s].name)))
+    ordered_days = tuple(days[d] for d in sorted(days, reverse=True))
+    weeks, months = periods or (periods_of(ordered_days, by_id, week_key), periods_of(ordered_days, by_id, month_key))
     return Site(
-        weeks=_periods(day_papers, week_key),
-        months=_periods(day_papers, month_key),
         papers=MappingProxyType(by_id),
         newest=tuple(by_id),
-        authors=MappingProxyType(authors),
-        author_order=tuple(sorted(authors, key=lambda s: (sort_key_text(authors[s].name), authors[s].name))),
+        authors=MappingProxyType({s: authors[s] for s in author_order}),
+        author_order=author_order,
         paper_authors=MappingProxyType(paper_authors),
-        days=days,
-        tags=MappingProxyType(tags),
-        tag_order=tuple(sorted(tags, key=lambda s: (sort_key_text(tags[s].name), tags[s].name))),
+        days=ordered_days,
+        weeks=weeks,
+        months=months,
+        tags=MappingProxyType({s: tags[s] for s in tag_order}),
+        tag_order=tag_order,
         paper_tags=MappingProxyType(paper_tags),
-        cite_keys=MappingProxyType(assign_cite_keys(ordered)),
+        cite_keys=MappingProxyType(cite_keys),
+        index=index,
     )
+
+
+def credited_names(paper: Paper, aliases: Mapping[str, Profile]) -> tuple[str, ...]:
+    """The paper's authors as the site names them (profile names for aliases), each once."""
+    names: list[str] = []
+    for credit in paper.authors:
+        profile = aliases.get(credit.name)
+        name = profile.name if profile else credit.name
+        if name not in names:
+            names.append(name)
+    return tuple(names)
+
+
+def tag_spellings(paper: Paper) -> dict[str, str]:
+    """Casefolded tag → the paper's first spelling of it, in the paper's order."""
+    spellings: dict[str, str] = {}
+    for tag in paper.tags:
+        spellings.setdefault(tag.casefold(), tag)
+    return spellings
+
+
+def _first_seen(works: Iterable[Paper]) -> tuple:
+    return min((p.day, p.id) for p in works)
+
+
+def _tag_name(key: str, works: Iterable[Paper]) -> str:
+    """The spelling most papers use; A–Z first among equals."""
+    counts = Counter(tag_spellings(p)[key] for p in works)
+    return max(sorted(counts), key=counts.__getitem__)
+
+
+def _tag_slugs(tag_names: Mapping[str, str], tag_first: Mapping[str, tuple]) -> dict[str, str]:
+    by_name = assign_slugs(tag_names.values(), "tag", {tag_names[k]: v for k, v in tag_first.items()})
+    return {key: by_name[name] for key, name in tag_names.items()}
+
+
+def _credit(name: str, works: Iterable[Paper], aliases: Mapping[str, Profile]) -> Credit:
+    """The first credit, in listing order, that says more than the name."""
+    for paper in works:
+        for credit in paper.authors:
+            profile = aliases.get(credit.name)
+            if (profile.name if profile else credit.name) == name:
+                if credit.affiliation or credit.url or credit.orcid:
+                    return credit
+                break  # a name twice on one paper: its first credit counts
+    return Credit(name)
+
+
+def author_record(slug: str, name: str, works: list[Paper], paper_authors: Mapping[str, tuple[str, ...]],
+                  paper_tags: Mapping[str, tuple[str, ...]], profile: Profile | None,
+                  aliases: Mapping[str, Profile]) -> Author:
+    """One author's record; `works` in listing order."""
+    credit = _credit(name, works, aliases)
+    return Author(
+        slug=slug,
+        name=name,
+        papers=tuple(p.id for p in sorted(works, key=_works_order)),
+        coauthors=_coauthors(slug, works, paper_authors),
+        topics=_ranked(Counter(t for p in works for t in paper_tags[p.id])),
+        affiliation=(profile and profile.affiliation) or credit.affiliation,
+        url=(profile and profile.url) or credit.url,
+        orcid=(profile and profile.orcid) or credit.orcid,
+        bio=profile.bio if profile else None,
+        has_profile=profile is not None,
+    )
+
+
+def day_record(day: date, works: Iterable[Paper]) -> Day:
+    return Day(day, tuple(p.id for p in sorted(works, key=_day_order)))
 
 
 def week_key(day: date) -> str:
@@ -330,15 +395,19 @@ def month_key(day: date) -> str:
     return f"{day.year}-{day.month:02d}"
 
 
-def _periods(day_papers: dict[date, list[Paper]], key_of) -> tuple[Period, ...]:
-    grouped: dict[str, list[date]] = defaultdict(list)
-    for day in day_papers:
-        grouped[key_of(day)].append(day)
-    periods = []
-    for key, days in grouped.items():
-        works = [p for day in days for p in day_papers[day]]
-        periods.append(Period(key, min(days), max(days), tuple(p.id for p in sorted(works, key=_day_order))))
-    return tuple(sorted(periods, key=lambda p: p.start, reverse=True))
+def periods_of(days: Iterable[Day], papers: Mapping[str, Paper], key_of) -> tuple[Period, ...]:
+    """Weeks or months (by key_of) of these days, newest first."""
+    grouped: dict[str, list[Day]] = defaultdict(list)
+    for day in days:
+        grouped[key_of(day.date)].append(day)
+    return tuple(sorted((period_record(key, members, papers) for key, members in grouped.items()),
+                        key=lambda p: p.start, reverse=True))
+
+
+def period_record(key: str, days: list[Day], papers: Mapping[str, Paper]) -> Period:
+    works = [papers[i] for day in days for i in day.papers]
+    return Period(key, min(d.date for d in days), max(d.date for d in days),
+                  tuple(p.id for p in sorted(works, key=_day_order)))
 
 
 def _coauthors(slug: str, works: list[Paper], paper_authors) -> tuple[tuple[str, int], ...]:

@@ -3,6 +3,8 @@
 A file is parsed again only if its size or mtime changed and then its bytes did
 too; with 10,000 entries, reading YAML is most of a no-change rebuild otherwise.
 One row per content file, so an edit rewrites one row, not the whole cache.
+A cache kept across builds in one process (`sitegen serve`) also keeps the entries
+it has unpickled, so an unchanged file costs one stat.
 """
 
 from __future__ import annotations
@@ -27,11 +29,17 @@ class ParseCache:
         self.hits = 0
         self.misses = 0
         self._seen: dict[str, Entry] = {}
+        self._loaded: dict[str, tuple[Entry, list[Paper], list[Problem]]] = {}
         if path is not None:
             try:
                 self.entries = _read(path)
             except (sqlite3.Error, OSError):
                 pass
+
+    def start(self) -> None:
+        """Begin a build: count hits and misses, and note the files seen, afresh."""
+        self._seen = {}
+        self.hits = self.misses = 0
 
     def lookup(self, name: str, path: Path) -> tuple[list[Paper], list[Problem]] | None:
         entry = self.entries.get(name)
@@ -43,10 +51,15 @@ class ParseCache:
             if stat.st_size != size or _digest(path) != digest:
                 return None
             entry = (stat.st_size, stat.st_mtime_ns, digest, data)
-        try:
-            papers, problems = pickle.loads(data)
-        except (pickle.UnpicklingError, ValueError, EOFError, TypeError, AttributeError, ImportError):
-            return None
+        loaded = self._loaded.get(name)
+        if loaded is not None and loaded[0][2:] == entry[2:]:
+            _, papers, problems = loaded
+        else:
+            try:
+                papers, problems = pickle.loads(data)
+            except (pickle.UnpicklingError, ValueError, EOFError, TypeError, AttributeError, ImportError):
+                return None
+        self._loaded[name] = (entry, papers, problems)
         self._seen[name] = entry
         self.hits += 1
         return papers, problems
@@ -55,21 +68,25 @@ class ParseCache:
         stat = os.stat(path)
         data = pickle.dumps((papers, problems), protocol=pickle.HIGHEST_PROTOCOL)
         self._seen[name] = (stat.st_size, stat.st_mtime_ns, _digest(path), data)
+        self._loaded[name] = (self._seen[name], papers, problems)
         self.misses += 1
 
     def save(self) -> None:
-        """Write the files that changed; forget the ones not seen in this build (deleted)."""
+        """Write the files that changed; forget the ones not seen in this build (deleted).
+        Then the cache is ready for the next build in this process."""
+        seen = self._seen
+        self._loaded = {name: loaded for name, loaded in self._loaded.items() if name in seen}
         if self.path is None:
+            self.entries = seen
             return
-        changed = [(name, *entry) for name, entry in self._seen.items() if self.entries.get(name) != entry]
-        gone = [(name,) for name in self.entries if name not in self._seen]
-        if not changed and not gone:
-            return
-        with _connect(self.path) as db:
-            db.executemany("INSERT OR REPLACE INTO files VALUES (?, ?, ?, ?, ?)", changed)
-            db.executemany("DELETE FROM files WHERE name = ?", gone)
-        db.close()
-        self.entries = dict(self._seen)
+        changed = [(name, *entry) for name, entry in seen.items() if self.entries.get(name) != entry]
+        gone = [(name,) for name in self.entries if name not in seen]
+        if changed or gone:
+            with _connect(self.path) as db:
+                db.executemany("INSERT OR REPLACE INTO files VALUES (?, ?, ?, ?, ?)", changed)
+                db.executemany("DELETE FROM files WHERE name = ?", gone)
+            db.close()
+        self.entries = seen
 
 
 def _connect(path: Path) -> sqlite3.Connection:

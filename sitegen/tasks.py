@@ -10,16 +10,18 @@ from __future__ import annotations
 
 import calendar
 import hashlib
-from dataclasses import dataclass
-from functools import lru_cache
+from dataclasses import dataclass, field
+from functools import cached_property, lru_cache
 from itertools import groupby
-from typing import Callable
+from typing import Callable, Mapping
 
 from sitegen import __version__, api, bibtex, feeds, metadata, urls
 from sitegen.config import Config
 from sitegen.model import Site, month_key, week_key
 from sitegen.theme import Theme
 from sitegen.views import Pagination, Views, format_day, page_count, page_slice
+
+CACHE_LIMIT = 50_000  # entries kept by a process's caches of rendered pieces
 
 PAGE_TEMPLATES = {
     "index": "index.html",
@@ -45,7 +47,7 @@ class Task:
     inputs: str = ""  # digest of everything the output shows
     source: str | None = None  # a static file copied as is
 
-    @property
+    @cached_property
     def file(self) -> str:
         return urls.output_file(self.path)
 
@@ -55,40 +57,137 @@ def _digest(*parts) -> str:
 
 
 class _Digests:
-    """Digests of the records pages show, each computed once per build."""
+    """Digests of the records pages show, each computed once per build (or reused from
+    the last build in this process for records an edit did not touch)."""
 
-    def __init__(self, site: Site, config: Config, theme: Theme):
+    def __init__(self, site: Site, config: Config, theme: Theme, memo: "PlanMemo | None"):
         self.site = site
         self.settings = _digest(sorted(config.public_settings().items()), __version__)
         self._theme = theme
+        self.context = (self.settings, tuple(self.template(kind) for kind in PAGE_TEMPLATES))
+        self.reuse = _Reuse(site, memo if memo is not None and memo.context == self.context else None)
+        self.papers_digests: dict[str, str] = self.reuse.paper_digests
+        self.people_digests: dict[str, str] = self.reuse.people_digests
 
     @lru_cache(maxsize=None)
     def template(self, kind: str) -> str:
         return self._theme.closure_digest(PAGE_TEMPLATES[kind]) if kind in PAGE_TEMPLATES else ""
 
-    @lru_cache(maxsize=None)
     def paper(self, paper_id: str) -> str:
-        site = self.site
-        return _digest(
-            site.papers[paper_id].fingerprint,
-            [(s, site.authors[s].name) for s in site.paper_authors[paper_id]],
-            [(s, site.tags[s].name) for s in site.paper_tags[paper_id]],
-            site.cite_keys[paper_id],
-        )
+        digest = self.papers_digests.get(paper_id)
+        if digest is None:
+            site = self.site
+            digest = self.papers_digests[paper_id] = _digest(
+                site.papers[paper_id].fingerprint,
+                [(s, site.authors[s].name) for s in site.paper_authors[paper_id]],
+                [(s, site.tags[s].name) for s in site.paper_tags[paper_id]],
+                site.cite_keys[paper_id],
+            )
+        return digest
 
     def papers(self, ids) -> str:
         return _digest([self.paper(i) for i in ids])
+
+    def people(self, slug: str) -> str:
+        """An author's record and the names of the co-authors and topics it shows."""
+        digest = self.people_digests.get(slug)
+        if digest is None:
+            site, author = self.site, self.site.authors[slug]
+            digest = self.people_digests[slug] = _digest(
+                author, [(s, site.authors[s].name) for s, _ in author.coauthors],
+                [(s, site.tags[s].name) for s, _ in author.topics])
+        return digest
 
     def page(self, kind: str, *data) -> str:
         return _digest(kind, self.template(kind), self.settings, data)
 
 
-def plan(site: Site, config: Config, theme: Theme) -> list[Task]:
-    """Every output file of the site, in a stable order."""
-    d = _Digests(site, config, theme)
+@dataclass
+class PlanMemo:
+    """The last plan's digests and tasks per record, kept between builds in one process
+    (`sitegen serve`): records the edit did not touch keep their tasks."""
+
+    site: Site | None = None
+    context: tuple = ()  # settings and template digests: if they change, nothing is reused
+    paper_digests: dict[str, str] = field(default_factory=dict)
+    people_digests: dict[str, str] = field(default_factory=dict)
+    groups: dict[tuple, list[Task]] = field(default_factory=dict)  # ('author', slug) → its tasks
+
+
+class _Reuse:
+    """Which papers, authors and tags show something different from the last plan.
+
+    A paper is dirty if its record, its cite key or the name of one of its authors or
+    tags changed; an author if its record changed, it shows a dirty paper, or a
+    co-author or topic it names was renamed; a tag likewise. The model reuses the very
+    record objects an edit did not touch, so most of this is identity checks.
+    """
+
+    def __init__(self, site: Site, memo: "PlanMemo | None"):
+        self.paper_digests: dict[str, str] = {}
+        self.people_digests: dict[str, str] = {}
+        old = memo.site if memo is not None else None
+        self.memo = memo if old is not None else None
+        if old is None:
+            return
+        papers, authors, tags = site.papers, site.authors, site.tags
+        dirty = {i for i, p in papers.items() if old.papers.get(i) is not p}
+        dirty.update(i for i in old.papers if i not in papers)
+        dirty.update(i for i, key in site.cite_keys.items() if old.cite_keys.get(i) != key)
+        renamed_authors = _renamed(old.authors, authors)
+        renamed_tags = _renamed(old.tags, tags)
+        for records, renamed in ((old.authors, renamed_authors), (authors, renamed_authors),
+                                 (old.tags, renamed_tags), (tags, renamed_tags)):
+            for slug in renamed:
+                if slug in records:
+                    dirty.update(records[slug].papers)
+        self.paper_digests = {i: d for i, d in memo.paper_digests.items() if i not in dirty}
+        self.authors = {s for s, a in authors.items() if old.authors.get(s) is not a}
+        self.tags = {s for s, t in tags.items() if old.tags.get(s) is not t}
+        for model in (old, site):
+            for paper_id in dirty:
+                self.authors.update(model.paper_authors.get(paper_id, ()))
+                self.tags.update(model.paper_tags.get(paper_id, ()))
+        self.papers = dirty
+        if renamed_authors or renamed_tags:
+            self.authors.update(s for s, a in authors.items()
+                                if any(c in renamed_authors for c, _ in a.coauthors)
+                                or any(t in renamed_tags for t, _ in a.topics))
+        self.people_digests = {s: d for s, d in memo.people_digests.items() if s not in self.authors}
+
+    def tasks(self, kind: str, key: str) -> list[Task] | None:
+        """The last plan's tasks of this record, if nothing they show changed."""
+        if self.memo is None:
+            return None
+        dirty = self.papers if kind == "paper" else self.authors if kind == "author" else self.tags
+        return None if key in dirty else self.memo.groups.get((kind, key))
+
+
+def _renamed(old: Mapping, new: Mapping) -> set[str]:
+    """Slugs whose record is gone, new, or now carries another name."""
+    renamed = {slug for slug in old if slug not in new}
+    for slug, record in new.items():
+        before = old.get(slug)
+        if before is not record and (before is None or before.name != record.name):
+            renamed.add(slug)
+    return renamed
+
+
+def plan(site: Site, config: Config, theme: Theme, memo: PlanMemo | None = None) -> list[Task]:
+    """Every output file of the site, in a stable order. With a memo (from the last
+    build in this process) the tasks of untouched papers, authors and tags are reused."""
+    d = _Digests(site, config, theme, memo)
+    groups: dict[tuple, list[Task]] = {}
     tasks: list[Task] = []
     add = tasks.append
     per_page = config.per_page
+
+    def group(kind: str, key: str, make: Callable[[], list[Task]]) -> None:
+        made = d.reuse.tasks(kind, key)
+        if made is None:
+            made = make()
+        groups[(kind, key)] = made
+        tasks.extend(made)
 
     newest_days = site.days[: config.index_days]
     index_ids = [i for day in newest_days for i in day.papers]
@@ -96,22 +195,14 @@ def plan(site: Site, config: Config, theme: Theme) -> list[Task]:
                                               len(site.days))))
 
     for paper_id in site.newest:
-        add(Task(urls.paper(paper_id), "paper", (paper_id,), d.page("paper", d.paper(paper_id))))
-        add(Task(urls.paper_bibtex(paper_id), "paper_bib", (paper_id,), d.page("bib", d.paper(paper_id))))
+        group("paper", paper_id, lambda: [
+            Task(urls.paper(paper_id), "paper", (paper_id,), d.page("paper", d.paper(paper_id))),
+            Task(urls.paper_bibtex(paper_id), "paper_bib", (paper_id,), d.page("bib", d.paper(paper_id)))])
 
     add(Task(urls.AUTHORS, "authors", (), d.page("authors", [(s, site.authors[s].name, len(site.authors[s].papers))
                                                             for s in site.author_order])))
     for slug in site.author_order:
-        author = site.authors[slug]
-        people = _digest(author, [(s, site.authors[s].name) for s, _ in author.coauthors],
-                         [(s, site.tags[s].name) for s, _ in author.topics])
-        for number in range(1, page_count(len(author.papers), per_page) + 1):
-            shown = page_slice(author.papers, number, per_page)
-            add(Task(urls.page(urls.author(slug), number), "author", (slug, number),
-                     d.page("author", people, number, d.papers(shown))))
-        add(Task(urls.author_feed(slug), "author_feed", (slug,),
-                 d.page("feed", people, d.papers(_by_day(site, author.papers)[: config.feed_items]))))
-        add(Task(f"authors/{slug}/works.bib", "author_bib", (slug,), d.page("bib", d.papers(author.papers))))
+        group("author", slug, lambda: _author_tasks(site, config, d, slug))
 
     add(Task(urls.DAYS, "days", (), d.page("days", [(day.date, len(day.papers)) for day in site.days])))
     for position, day in enumerate(site.days):
@@ -132,18 +223,13 @@ def plan(site: Site, config: Config, theme: Theme) -> list[Task]:
     add(Task(urls.TAGS, "tags", (), d.page("tags", [(s, site.tags[s].name, len(site.tags[s].papers))
                                                       for s in site.tag_order])))
     for slug in site.tag_order:
-        tag = site.tags[slug]
-        for number in range(1, page_count(len(tag.papers), per_page) + 1):
-            add(Task(urls.page(urls.tag(slug), number), "tag", (slug, number),
-                     d.page("tag", tag.name, number, d.papers(page_slice(tag.papers, number, per_page)))))
-        add(Task(urls.tag_feed(slug), "tag_feed", (slug,),
-                 d.page("feed", tag.name, d.papers(tag.papers[: config.feed_items]))))
+        group("tag", slug, lambda: _tag_tasks(site, config, d, slug))
 
     for number in range(1, api.page_count(site) + 1):
         shown = site.newest[(number - 1) * api.PAGE_SIZE: number * api.PAGE_SIZE]
         add(Task(api.papers_path(number), "api_papers", (number,), d.page("api", number, len(site.papers),
                                                                            d.papers(shown))))
-    add(Task(api.AUTHORS, "api_authors", (), d.page("api", [(s, site.authors[s]) for s in site.author_order])))
+    add(Task(api.AUTHORS, "api_authors", (), d.page("api", [d.people(s) for s in site.author_order])))
     add(Task(urls.FEED, "feed", (), d.page("feed", d.papers(site.newest[: config.feed_items]))))
     if config.search:
         add(Task(urls.SEARCH, "search", (), d.page("search")))
@@ -153,6 +239,33 @@ def plan(site: Site, config: Config, theme: Theme) -> list[Task]:
     for path, source in theme.static_files().items():
         stat = source.stat()
         add(Task(path, "static", (), _digest(str(source), stat.st_size, stat.st_mtime_ns), source=str(source)))
+    if memo is not None:
+        memo.site, memo.context, memo.groups = site, d.context, groups
+        memo.paper_digests, memo.people_digests = d.papers_digests, d.people_digests
+    return tasks
+
+
+def _author_tasks(site: Site, config: Config, d: _Digests, slug: str) -> list[Task]:
+    author, per_page = site.authors[slug], config.per_page
+    people = d.people(slug)
+    tasks = []
+    for number in range(1, page_count(len(author.papers), per_page) + 1):
+        shown = page_slice(author.papers, number, per_page)
+        tasks.append(Task(urls.page(urls.author(slug), number), "author", (slug, number),
+                          d.page("author", people, number, d.papers(shown))))
+    tasks.append(Task(urls.author_feed(slug), "author_feed", (slug,),
+                      d.page("feed", people, d.papers(_by_day(site, author.papers)[: config.feed_items]))))
+    tasks.append(Task(f"authors/{slug}/works.bib", "author_bib", (slug,), d.page("bib", d.papers(author.papers))))
+    return tasks
+
+
+def _tag_tasks(site: Site, config: Config, d: _Digests, slug: str) -> list[Task]:
+    tag, per_page = site.tags[slug], config.per_page
+    tasks = [Task(urls.page(urls.tag(slug), number), "tag", (slug, number),
+                  d.page("tag", tag.name, number, d.papers(page_slice(tag.papers, number, per_page))))
+             for number in range(1, page_count(len(tag.papers), per_page) + 1)]
+    tasks.append(Task(urls.tag_feed(slug), "tag_feed", (slug,),
+                      d.page("feed", tag.name, d.papers(tag.papers[: config.feed_items]))))
     return tasks
 
 
@@ -189,8 +302,10 @@ def _by_day(site: Site, ids) -> list[str]:
 class Renderer:
     """Renders tasks to bytes. One per process; holds the model, views and templates."""
 
-    def __init__(self, site: Site, config: Config, theme: Theme, views: Views, all_pages: list[str]):
+    def __init__(self, site: Site, config: Config, theme: Theme, views: Views, all_pages: list[str],
+                 bib_cache: dict | None = None):
         self.site = site
+        self.bib_cache = {} if bib_cache is None else bib_cache
         self.config = config
         self.theme = theme
         self.views = views
@@ -260,11 +375,17 @@ class Renderer:
     def _paper_bib(self, task: Task) -> bytes:
         return self._bib_entry(task.key[0]).encode()
 
-    @lru_cache(maxsize=4096)
     def _bib_entry(self, paper_id: str) -> str:
-        """One paper's entry; cached, since it also goes into each author's works.bib."""
-        return bibtex.entry(self.site.papers[paper_id], self.site.cite_keys[paper_id],
-                            self.views.paper(paper_id).abstract_text)
+        """One paper's entry; cached (across builds in `sitegen serve`), since it also goes
+        into each of its authors' works.bib."""
+        paper, cite_key = self.site.papers[paper_id], self.site.cite_keys[paper_id]
+        key = (paper.fingerprint, cite_key)
+        entry = self.bib_cache.get(key)
+        if entry is None:
+            if len(self.bib_cache) >= CACHE_LIMIT:
+                self.bib_cache.clear()
+            entry = self.bib_cache[key] = bibtex.entry(paper, cite_key, self.views.paper(paper_id).abstract_text)
+        return entry
 
     def _authors(self, task: Task) -> bytes:
         authors = [self.site.authors[s] for s in self.site.author_order]

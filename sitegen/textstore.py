@@ -21,6 +21,7 @@ from sitegen.model import Paper
 from sitegen.views import PaperText
 
 SCHEMA_VERSION = "3"
+CACHE_LIMIT = 50_000  # rendered texts a process keeps in memory
 
 
 def text_key(paper: Paper) -> str:
@@ -107,12 +108,21 @@ class TextStore:
 class StoredTexts:
     """The mapping Views reads: paper id → PaperText, fetched from the store on demand."""
 
-    def __init__(self, papers, store_path: Path):
+    def __init__(self, papers, store_path: Path, cache: dict | None = None):
         self.papers = papers
         self.store_path = store_path
         self._store: TextStore | None = None
+        self._cache = {} if cache is None else cache  # text key → PaperText; kept by `sitegen serve`
 
     def get(self, paper_id: str) -> PaperText | None:
-        if self._store is None:  # opened lazily: each worker process needs its own connection
-            self._store = TextStore(self.store_path)
-        return self._store.get(self.papers[paper_id])
+        paper = self.papers[paper_id]
+        text = self._cache.get(text_key(paper))
+        if text is None:
+            if self._store is None:  # opened lazily: each worker process needs its own connection
+                self._store = TextStore(self.store_path)
+            text = self._store.get(paper)
+            if text is not None:
+                if len(self._cache) >= CACHE_LIMIT:
+                    self._cache.clear()
+                self._cache[text_key(paper)] = text
+        return text

@@ -6,6 +6,8 @@ import shutil
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from sitegen.build import Warm, build
+from sitegen.config import load_config
 from sitekit import build_dir, output_tree, write_files
 
 AUTHORS = ["Tri Dao", "Michael Poli", "Christopher Ré", "Albert Gu", "José García", "Jose Garcia"]
@@ -57,4 +59,25 @@ def test_incremental_builds_equal_clean_builds(tmp_path_factory, sequence):
     build_dir(clean)
     assert output_tree(site / "output") == output_tree(clean / "output")
     again = build_dir(site)
+    assert (again.rendered, again.written, again.deleted) == (0, 0, 0)
+
+
+@settings(max_examples=10, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(steps)
+def test_warm_rebuilds_equal_clean_builds(tmp_path_factory, sequence):
+    """What `sitegen serve` does: one process, the model updated and the plan reused."""
+    site = tmp_path_factory.mktemp("warm")
+    write_files(site, {"sitegen.yaml": "base_url: https://example.org/site/\nper_page: 2\n"})
+    config, _ = load_config(site)
+    warm = Warm()
+    for number, step in enumerate(sequence):
+        write_step(site, step)
+        build(config, jobs=1, warm=warm)
+        clean = tmp_path_factory.mktemp("clean")
+        shutil.copy(site / "sitegen.yaml", clean / "sitegen.yaml")
+        shutil.copytree(site / "content", clean / "content")
+        build_dir(clean)
+        assert output_tree(site / "output") == output_tree(clean / "output"), f"after step {number}"
+    assert warm.site is not None and warm.plan.groups
+    again = build(config, jobs=1, warm=warm)
     assert (again.rendered, again.written, again.deleted) == (0, 0, 0)
