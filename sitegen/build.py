@@ -38,6 +38,7 @@ from sitegen.views import Views
 CACHE_DIR = ".sitegen"
 CHUNK = 64  # tasks per message to a worker
 TEXT_CHUNK = 32  # papers per message when rendering texts
+TEXT_BATCH = 1024  # rendered texts per write to the text store
 
 
 @dataclass
@@ -111,7 +112,7 @@ def build(config: Config, *, jobs: int | None = None, explain: bool = False, war
         unchanged.timings = {"check": unchanged.seconds}
         return unchanged
     cache_path = cache_dir / "content.sqlite"
-    warm = warm or Warm()
+    serving, warm = warm is not None, warm or Warm()
     if warm.parse_cache is None or warm.parse_cache.path != cache_path:
         warm.parse_cache = ParseCache(cache_path)
     parse_cache = warm.parse_cache
@@ -142,13 +143,13 @@ def build(config: Config, *, jobs: int | None = None, explain: bool = False, war
         store = TextStore(cache_dir / "texts.sqlite")
         staging = Staging(cache_dir, flat=not is_empty(output_dir))
         pages = page_paths(tasks)
-        texts = StoredTexts(site.papers, store.path, warm.texts)
+        texts = StoredTexts(site.papers, store.path, warm.texts if serving else None)
         state = (site, config, theme, texts, pages, str(staging.dir), staging.flat, warm.bib_entries)
         index_state_path, index_state = cache_dir / "search-state.pickle", None
         try:
             with _workers(jobs, len(stale), state) as pool:
                 missing = store.missing(site.papers.values())
-                store.add(_render_texts(pool, missing))
+                _render_texts(pool, missing, store)
                 report.texts = len(missing)
                 clock.lap("texts")
                 records = {t.file: manifest.records.get(t.file) for t in tasks}
@@ -256,9 +257,17 @@ def _die_with_parent(parent: int) -> None:
         os._exit(1)
 
 
-def _render_texts(pool: Executor, papers: list) -> list:
+def _render_texts(pool: Executor, papers: list, store: TextStore) -> None:
+    """Render and store texts, a batch at a time: all of them at once would hold about
+    8 KB per paper in memory (800 MB at 100,000 papers)."""
     chunks = [papers[i:i + TEXT_CHUNK] for i in range(0, len(papers), TEXT_CHUNK)]
-    return [row for rows in pool.map(_render_text_chunk, chunks) for row in rows]
+    batch: list = []
+    for rows in pool.map(_render_text_chunk, chunks):
+        batch += rows
+        if len(batch) >= TEXT_BATCH:
+            store.add(batch)
+            batch = []
+    store.add(batch)
 
 
 def _render_text_chunk(papers: list) -> list:
@@ -286,8 +295,7 @@ def _search_index(site: Site, store: TextStore, manifest: Manifest, staging: Sta
     state = _read_index_state(state_path, meta.inputs) if intact else None
     changed = search.changed_papers(site, digests, state)
     if changed is None:
-        texts = store.search_texts(site.papers.values())
-        files, state = search.index_files(site, texts, digests)
+        files, state = search.index_files(site, store.search_texts_in_order(site.newest, site.papers), digests)
     else:
         texts = store.search_texts(site.papers[i] for i in changed if i in site.papers)
         files, state = search.patched_files(
@@ -295,8 +303,9 @@ def _search_index(site: Site, store: TextStore, manifest: Manifest, staging: Sta
             lambda name: (manifest.output_dir / name).read_bytes() if name in previous else None)
         records.update(previous)
         files[search.META] = (manifest.output_dir / search.META).read_bytes()
+        files = files.items()
     written = []
-    for name, data in files.items():
+    for name, data in files:
         if data is None:
             records.pop(name, None)
             continue
@@ -386,7 +395,7 @@ def _template_problem(task: Task, exc: Exception) -> TemplateProblem:
 
 def check(config: Config) -> list[Problem]:
     """Validate content, settings and templates without writing anything."""
-    cache = ParseCache(config.root / CACHE_DIR / "content.sqlite")  # read, never written here
+    cache = ParseCache(config.root / CACHE_DIR / "content.sqlite", write=False)
     try:
         _, _, problems = prepare(config, cache, check_templates=True)
     except ContentError as error:

@@ -47,6 +47,7 @@ def load_papers(config: Config, cache: ParseCache | None = None) -> tuple[list[P
             cache.store(name, path, *cached)
         papers += cached[0]
         problems += cached[1]
+    cache.commit()
     problems += check_duplicate_ids(papers)
     if not files:
         problems.append(Problem(display_path(content_dir, config.root), None, None,

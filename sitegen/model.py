@@ -24,7 +24,7 @@ MAX_COAUTHORED_AUTHORS = 100
 SLUG_MAX_LENGTH = 80
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Credit:
     """An author as credited on one paper."""
 
@@ -34,7 +34,7 @@ class Credit:
     url: str | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Paper:
     id: str
     title: str
@@ -62,7 +62,7 @@ class Paper:
         object.__setattr__(self, "text_key", _hash(f"{self.title}\0{self.abstract}"))
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Profile:
     """An entry of authors.yaml."""
 
@@ -74,7 +74,7 @@ class Profile:
     bio: str | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Author:
     slug: str
     name: str
@@ -88,13 +88,13 @@ class Author:
     has_profile: bool = False
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Day:
     date: date
     papers: tuple[str, ...]  # ids by upvotes, then title
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Period:
     """A week ('2024-W11') or a month ('2024-03') of listing days."""
 
@@ -104,14 +104,14 @@ class Period:
     papers: tuple[str, ...]  # ids by upvotes, then title
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Tag:
     slug: str
     name: str
     papers: tuple[str, ...]  # ids, newest listing day first
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Site:
     papers: Mapping[str, Paper]
     newest: tuple[str, ...]  # every id: newest day first, then upvotes, then title
@@ -275,7 +275,7 @@ def build_site(papers: Iterable[Paper], profiles: Iterable[Profile] = ()) -> Sit
     return assemble(by_id, authors, paper_authors, days, tags, paper_tags, cite_keys, index)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class SiteIndex:
     """What an update of the model needs beyond the model itself (see model_update)."""
 

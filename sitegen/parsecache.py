@@ -3,8 +3,10 @@
 A file is parsed again only if its size or mtime changed and then its bytes did
 too; with 10,000 entries, reading YAML is most of a no-change rebuild otherwise.
 One row per content file, so an edit rewrites one row, not the whole cache.
-A cache kept across builds in one process (`sitegen serve`) also keeps the entries
-it has unpickled, so an unchanged file costs one stat.
+Pickled rows are read when looked up and written when stored, never all held in
+memory (they are about 230 MB at 100,000 papers). A cache kept across builds in one
+process (`sitegen serve`) also keeps the entries it has unpickled, so an unchanged
+file costs one stat.
 """
 
 from __future__ import annotations
@@ -19,22 +21,25 @@ from sitegen import __version__
 from sitegen.model import Paper
 from sitegen.problems import Problem
 
-Entry = tuple[int, int, str, bytes]  # size, mtime_ns, digest, pickled (papers, problems)
+Stamp = tuple[int, int, str]  # size, mtime_ns, digest of the file's bytes
 
 
 class ParseCache:
-    def __init__(self, path: Path | None):
+    def __init__(self, path: Path | None, *, write: bool = True):
         self.path = path
-        self.entries: dict[str, Entry] = {}
+        self.write = write and path is not None
+        self.stamps: dict[str, Stamp] = {}  # as stored
         self.hits = 0
         self.misses = 0
-        self._seen: dict[str, Entry] = {}
-        self._loaded: dict[str, tuple[Entry, list[Paper], list[Problem]]] = {}
-        if path is not None:
+        self._seen: dict[str, Stamp] = {}
+        self._loaded: dict[str, tuple[str, list[Paper], list[Problem]]] = {}  # name → (digest, papers, problems)
+        self._db: sqlite3.Connection | None = None
+        if path is not None and path.is_file():
             try:
-                self.entries = _read(path)
+                self.stamps = {name: (size, mtime, digest) for name, size, mtime, digest in
+                               self._connection().execute("SELECT name, size, mtime_ns, digest FROM files")}
             except (sqlite3.Error, OSError):
-                pass
+                self.stamps = {}
 
     def start(self) -> None:
         """Begin a build: count hits and misses, and note the files seen, afresh."""
@@ -42,56 +47,69 @@ class ParseCache:
         self.hits = self.misses = 0
 
     def lookup(self, name: str, path: Path) -> tuple[list[Paper], list[Problem]] | None:
-        entry = self.entries.get(name)
-        if entry is None:
+        stored = self.stamps.get(name)
+        if stored is None:
             return None
         stat = os.stat(path)
-        size, mtime, digest, data = entry
+        size, mtime, digest = stored
         if (stat.st_size, stat.st_mtime_ns) != (size, mtime):
             if stat.st_size != size or _digest(path) != digest:
                 return None
-            entry = (stat.st_size, stat.st_mtime_ns, digest, data)
         loaded = self._loaded.get(name)
-        if loaded is not None and loaded[0][2:] == entry[2:]:
+        if loaded is not None and loaded[0] == digest:
             _, papers, problems = loaded
         else:
             try:
-                papers, problems = pickle.loads(data)
-            except (pickle.UnpicklingError, ValueError, EOFError, TypeError, AttributeError, ImportError):
+                row = self._connection().execute("SELECT data FROM files WHERE name = ?", (name,)).fetchone()
+                papers, problems = pickle.loads(row[0])
+            except (sqlite3.Error, OSError, pickle.UnpicklingError, ValueError, EOFError, TypeError,
+                    AttributeError, ImportError):
                 return None
-        self._loaded[name] = (entry, papers, problems)
-        self._seen[name] = entry
+            self._loaded[name] = (digest, papers, problems)
+        self._seen[name] = (stat.st_size, stat.st_mtime_ns, digest)
         self.hits += 1
         return papers, problems
 
     def store(self, name: str, path: Path, papers: list[Paper], problems: list[Problem]) -> None:
         stat = os.stat(path)
-        data = pickle.dumps((papers, problems), protocol=pickle.HIGHEST_PROTOCOL)
-        self._seen[name] = (stat.st_size, stat.st_mtime_ns, _digest(path), data)
-        self._loaded[name] = (self._seen[name], papers, problems)
+        stamp = (stat.st_size, stat.st_mtime_ns, _digest(path))
+        self._seen[name] = stamp
+        self._loaded[name] = (stamp[2], papers, problems)
         self.misses += 1
+        if self.write:  # written now, committed by commit()
+            data = pickle.dumps((papers, problems), protocol=pickle.HIGHEST_PROTOCOL)
+            self._connection().execute("INSERT OR REPLACE INTO files VALUES (?, ?, ?, ?, ?)", (name, *stamp, data))
+
+    def commit(self) -> None:
+        """Make the stored entries durable (and release the database for other builds)."""
+        if self.write and self._db is not None:
+            self._db.commit()
 
     def save(self) -> None:
-        """Write the files that changed; forget the ones not seen in this build (deleted).
-        Then the cache is ready for the next build in this process."""
+        """Note new stamps of touched files, forget the files not seen in this build
+        (deleted). Then the cache is ready for the next build in this process."""
         seen = self._seen
         self._loaded = {name: loaded for name, loaded in self._loaded.items() if name in seen}
-        if self.path is None:
-            self.entries = seen
-            return
-        changed = [(name, *entry) for name, entry in seen.items() if self.entries.get(name) != entry]
-        gone = [(name,) for name in self.entries if name not in seen]
-        if changed or gone:
-            with _connect(self.path) as db:
-                db.executemany("INSERT OR REPLACE INTO files VALUES (?, ?, ?, ?, ?)", changed)
-                db.executemany("DELETE FROM files WHERE name = ?", gone)
-            db.close()
-        self.entries = seen
+        if self.write:
+            db = self._connection()
+            db.executemany("UPDATE files SET size = ?, mtime_ns = ? WHERE name = ?",
+                           [(size, mtime, name) for name, (size, mtime, digest) in seen.items()
+                            if name in self.stamps and self.stamps[name] != (size, mtime, digest)
+                            and self.stamps[name][2] == digest])  # touched, not changed
+            db.executemany("DELETE FROM files WHERE name = ?", [(name,) for name in self.stamps if name not in seen])
+            db.commit()
+        self.stamps = dict(seen)
+
+    def _connection(self) -> sqlite3.Connection:
+        if self._db is None:
+            self._db = _connect(self.path)
+        return self._db
 
 
 def _connect(path: Path) -> sqlite3.Connection:
     path.parent.mkdir(parents=True, exist_ok=True)
-    db = sqlite3.connect(str(path), timeout=30)
+    # Not tied to one thread: `sitegen serve` builds first in its main thread, then in its watcher's.
+    db = sqlite3.connect(str(path), timeout=30, check_same_thread=False)
     db.execute("CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value TEXT)")
     db.execute("CREATE TABLE IF NOT EXISTS files (name TEXT PRIMARY KEY, size INTEGER, mtime_ns INTEGER,"
                " digest TEXT, data BLOB)")
@@ -99,19 +117,8 @@ def _connect(path: Path) -> sqlite3.Connection:
     if version is None or version[0] != __version__:  # entries pickled by another sitegen
         db.execute("DELETE FROM files")
         db.execute("INSERT OR REPLACE INTO meta VALUES ('version', ?)", (__version__,))
-        db.commit()
+    db.commit()
     return db
-
-
-def _read(path: Path) -> dict[str, Entry]:
-    if not path.is_file():
-        return {}
-    db = _connect(path)
-    try:
-        return {name: (size, mtime, digest, data)
-                for name, size, mtime, digest, data in db.execute("SELECT * FROM files")}
-    finally:
-        db.close()
 
 
 def _digest(path: Path) -> str:

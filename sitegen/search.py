@@ -20,6 +20,7 @@ buckets of the results it shows. search.js tokenises queries exactly as `tokens`
 from __future__ import annotations
 
 import bisect
+from array import array
 import hashlib
 import json
 import math
@@ -27,7 +28,7 @@ import re
 import unicodedata
 from collections import defaultdict
 from dataclasses import dataclass
-from typing import Callable
+from typing import Callable, Iterator, Mapping
 
 from sitegen import __version__, urls
 from sitegen.model import Site
@@ -194,34 +195,55 @@ def bucket_file(number: int) -> str:
     return f"{FOLDER}/docs/{number}.json"
 
 
-def index_files(site: Site, texts: dict[str, PaperSearchText],
-                digests: dict[str, str]) -> tuple[dict[str, bytes], IndexState]:
-    """Every file of the index (site path → bytes) and the state to patch it later.
-    `texts` is keyed by paper id."""
+def index_files(site: Site, texts: Mapping[str, PaperSearchText],
+                digests: dict[str, str]) -> tuple[Iterator[tuple[str, bytes]], IndexState]:
+    """Every file of the index (site path, bytes), made one at a time as they are
+    consumed, and the state to patch it later. `texts` is keyed by paper id and read
+    in `site.newest` order.
+
+    A posting is kept as one integer (position in `site.newest`, weight) in an array
+    per term, not as a string: at 100,000 papers there are about 12 million of them.
+    """
     count = bucket_count(len(site.papers))
     papers = _Papers(site, texts, count)
-    postings: dict[str, list[str]] = {}
+    postings: dict[str, array] = {}
+    heavy: dict[tuple[str, int], int] = {}  # weights too large to pack, by (term, position)
     buckets: dict[int, dict[str, list]] = defaultdict(dict)
     state_papers = {}
-    for paper_id in site.newest:
+    for position, paper_id in enumerate(site.newest):
         weights = papers.terms(paper_id)
         for term, weight in weights.items():
+            if weight >= _WEIGHT_MASK:
+                heavy[(term, position)] = weight
+                weight = _WEIGHT_MASK
             found = postings.get(term)
             if found is None:
-                postings[term] = [_posting(paper_id, weight)]
-            else:
-                found.append(_posting(paper_id, weight))
+                found = postings[term] = array("Q")
+            found.append(position << _WEIGHT_BITS | weight)
         buckets[bucket(paper_id, count)][paper_id] = papers.record(paper_id)
         state_papers[paper_id] = (digests[paper_id], _keys(weights))
-    shards: dict[str, dict[str, str]] = defaultdict(dict)
-    for term in sorted(postings):
-        shards[shard_key(term)][term] = " ".join(postings[term])
-    files = {META: _meta(count)}
-    for key, shard in shards.items():
-        files[shard_file(key)] = _json(shard)
+    state = IndexState(STATE_LAYOUT, inputs_digest(site, digests), count, tuple(site.newest), state_papers)
+    return _index_stream(site.newest, postings, heavy, buckets, count), state
+
+
+_WEIGHT_BITS = 16
+_WEIGHT_MASK = (1 << _WEIGHT_BITS) - 1
+
+
+def _index_stream(newest, postings: dict[str, array], heavy: dict, buckets: dict, count: int):
+    yield META, _meta(count)
+    key, shard = None, {}
+    for term in sorted(postings):  # a shard's terms are consecutive in this order
+        if shard_key(term) != key:
+            if shard:
+                yield shard_file(key), _json(shard)
+            key, shard = shard_key(term), {}
+        shard[term] = " ".join(_posting(newest[v >> _WEIGHT_BITS], heavy.get((term, v >> _WEIGHT_BITS), v & _WEIGHT_MASK))
+                               for v in postings[term])
+    if shard:
+        yield shard_file(key), _json(shard)
     for number in range(count):
-        files[bucket_file(number)] = _json(buckets.get(number, {}))
-    return files, IndexState(STATE_LAYOUT, inputs_digest(site, digests), count, tuple(site.newest), state_papers)
+        yield bucket_file(number), _json(buckets.get(number, {}))
 
 
 def changed_papers(site: Site, digests: dict[str, str], state: IndexState | None) -> set[str] | None:

@@ -21,7 +21,7 @@ from sitegen.model import Site, month_key, week_key
 from sitegen.theme import Theme
 from sitegen.views import Pagination, Views, format_day, page_count, page_slice
 
-CACHE_LIMIT = 50_000  # entries kept by a process's caches of rendered pieces
+BIB_CACHE = 4096  # BibTeX entries a process keeps (a paper's goes into each of its authors' works.bib)
 
 PAGE_TEMPLATES = {
     "index": "index.html",
@@ -382,7 +382,7 @@ class Renderer:
         key = (paper.fingerprint, cite_key)
         entry = self.bib_cache.get(key)
         if entry is None:
-            if len(self.bib_cache) >= CACHE_LIMIT:
+            if len(self.bib_cache) >= BIB_CACHE:
                 self.bib_cache.clear()
             entry = self.bib_cache[key] = bibtex.entry(paper, cite_key, self.views.paper(paper_id).abstract_text)
         return entry

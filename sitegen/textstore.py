@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import sqlite3
 from pathlib import Path
-from typing import Iterable
+from typing import Iterable, Mapping, Sequence
 
 from markupsafe import Markup
 
@@ -21,7 +21,7 @@ from sitegen.model import Paper
 from sitegen.views import PaperText
 
 SCHEMA_VERSION = "3"
-CACHE_LIMIT = 50_000  # rendered texts a process keeps in memory
+CACHE_LIMIT = 8192  # rendered texts `sitegen serve` keeps in memory
 
 
 def text_key(paper: Paper) -> str:
@@ -88,6 +88,11 @@ class TextStore:
         rows = {key: search.PaperSearchText(title, snippet, terms) for key, title, snippet, terms in found}
         return {paper_id: rows[key] for paper_id, key in keys.items()}
 
+    def search_texts_in_order(self, ids: Sequence[str], papers: Mapping[str, Paper]) -> "_TextsInOrder":
+        """search_texts of every paper, read a few hundred at a time as a pass in `ids`
+        order asks for them, rather than all at once."""
+        return _TextsInOrder(self, ids, papers)
+
     def warnings(self) -> dict[str, list[tuple[str, str]]]:
         """key → [(field, message)] for every stored text that had a warning."""
         rows = self.db.execute("SELECT key, warnings FROM texts WHERE warnings != '[]'")
@@ -105,6 +110,23 @@ class TextStore:
         self.db.close()
 
 
+class _TextsInOrder:
+    CHUNK = 500
+
+    def __init__(self, store: TextStore, ids: Sequence[str], papers: Mapping[str, Paper]):
+        self.store, self.ids, self.papers = store, ids, papers
+        self.position = {paper_id: n for n, paper_id in enumerate(ids)}
+        self.chunk: dict[str, search.PaperSearchText] = {}
+
+    def __getitem__(self, paper_id: str) -> search.PaperSearchText:
+        found = self.chunk.get(paper_id)
+        if found is None:
+            start = self.position[paper_id]
+            self.chunk = self.store.search_texts(self.papers[i] for i in self.ids[start:start + self.CHUNK])
+            found = self.chunk[paper_id]
+        return found
+
+
 class StoredTexts:
     """The mapping Views reads: paper id → PaperText, fetched from the store on demand."""
 
@@ -112,16 +134,16 @@ class StoredTexts:
         self.papers = papers
         self.store_path = store_path
         self._store: TextStore | None = None
-        self._cache = {} if cache is None else cache  # text key → PaperText; kept by `sitegen serve`
+        self._cache = cache  # text key → PaperText, kept by `sitegen serve`; a build's views cache them anyway
 
     def get(self, paper_id: str) -> PaperText | None:
         paper = self.papers[paper_id]
-        text = self._cache.get(text_key(paper))
+        text = self._cache.get(text_key(paper)) if self._cache is not None else None
         if text is None:
             if self._store is None:  # opened lazily: each worker process needs its own connection
                 self._store = TextStore(self.store_path)
             text = self._store.get(paper)
-            if text is not None:
+            if text is not None and self._cache is not None:
                 if len(self._cache) >= CACHE_LIMIT:
                     self._cache.clear()
                 self._cache[text_key(paper)] = text

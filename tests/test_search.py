@@ -162,3 +162,19 @@ def test_an_index_file_changed_by_hand_makes_the_next_edit_rebuild_it_whole(make
     clean = make_site({"content/papers.yaml": _listing(40, edits={3: "edited"})})
     build_dir(clean)
     assert _index(site) == _index(clean)
+
+
+def test_weights_too_large_to_pack_are_kept_exactly():
+    from datetime import date
+
+    from sitegen.model import Credit, Paper, build_site
+
+    papers = [Paper(id=f"p{n}", title="Deep", authors=(Credit("Ann Lee"),), abstract="x",
+                    published=date(2024, 1, 1), day=date(2024, 1, 2 + n)) for n in range(2)]
+    site = build_site(papers)
+    texts = {"p0": search.PaperSearchText("Deep", "x", '{"deep":70000,"x":1}'),
+             "p1": search.PaperSearchText("Deep", "x", '{"deep":8,"x":2}')}
+    files, _ = search.index_files(site, texts, search.paper_digests(site))
+    shards = {name: json.loads(data) for name, data in files if "/terms/" in name}
+    assert shards[search.shard_file("dee")]["deep"] == "p1:8 p0:70000"
+    assert shards[search.shard_file("x")]["x"] == "p1:2 p0"
