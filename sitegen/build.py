@@ -76,6 +76,7 @@ class Warm:
     plan: PlanMemo = field(default_factory=PlanMemo)
     texts: dict = field(default_factory=dict)  # text key → rendered title and abstract
     bib_entries: dict = field(default_factory=dict)  # (paper fingerprint, cite key) → BibTeX entry
+    manifest: Manifest | None = None  # reused while the file on disk is the one it saved
 
 
 def prepare(config: Config, cache: ParseCache | None = None, *, check_templates: bool = False,
@@ -137,7 +138,7 @@ def build(config: Config, *, jobs: int | None = None, explain: bool = False, war
     with BuildLock(cache_dir):
         report.parsed = parse_cache.misses
         parse_cache.save()
-        manifest = Manifest.load(cache_dir, output_dir)
+        manifest = warm.manifest = Manifest.load(cache_dir, output_dir, warm.manifest)
         stale = [t for t in tasks if _why(t, manifest)]
         report.reasons = [(t.file, _why(t, manifest)) for t in stale] if explain else []
         store = TextStore(cache_dir / "texts.sqlite")

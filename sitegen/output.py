@@ -65,10 +65,15 @@ class Manifest:
         self.path = path
         self.output_dir = output_dir
         self.records: dict[str, Record] = records or {}
+        self.stamp: tuple[int, int] | None = None  # size and mtime of the file these records were read from or saved to
 
     @classmethod
-    def load(cls, cache_dir: Path, output_dir: Path) -> "Manifest":
+    def load(cls, cache_dir: Path, output_dir: Path, previous: "Manifest | None" = None) -> "Manifest":
+        """The manifest on disk; `previous` (kept by `sitegen serve`) if it is still that one."""
         path = cache_dir / f"manifest-{hashlib.sha1(str(output_dir).encode()).hexdigest()[:12]}.bin"
+        stamp = _file_stamp(path)
+        if previous is not None and previous.path == path and stamp is not None and previous.stamp == stamp:
+            return previous
         try:
             data = marshal.loads(path.read_bytes())
         except (OSError, ValueError, EOFError, TypeError):
@@ -77,7 +82,9 @@ class Manifest:
                 or data.get("sitegen") != __version__ or data.get("output") != str(output_dir):
             return cls(path, output_dir)
         records = {name: Record(*fields) for name, fields in data.get("files", {}).items()}
-        return cls(path, output_dir, records)
+        manifest = cls(path, output_dir, records)
+        manifest.stamp = stamp
+        return manifest
 
     def is_intact(self, name: str) -> bool:
         """The file on disk is still the one the manifest describes (size and mtime)."""
@@ -99,6 +106,15 @@ class Manifest:
             "files": {name: (r.inputs, r.digest, r.size, r.mtime_ns) for name, r in self.records.items()},
         }
         atomic_write(self.path, marshal.dumps(data))
+        self.stamp = _file_stamp(self.path)
+
+
+def _file_stamp(path: Path) -> tuple[int, int] | None:
+    try:
+        stat = os.stat(path)
+    except OSError:
+        return None
+    return stat.st_size, stat.st_mtime_ns
 
 
 # Creating files and folders is most of a large build's cost, and the kernel does it

@@ -28,6 +28,10 @@ class ServerState:
 
     error: str | None = None
     lock: threading.Lock = field(default_factory=threading.Lock)
+    generation: int = 0  # builds finished; pages carry it in a cookie (see catch_up_late_browsers)
+
+
+BUILD_COOKIE = "sitegen-build"
 
 
 def resolve_request(output_dir: Path, base_path: str, request_path: str) -> tuple[str, Path | str | None]:
@@ -83,9 +87,10 @@ def make_app(output_dir: Path, base_path: str, state: ServerState) -> Callable:
             return [b"method not allowed\n"]
         kind, target = resolve_request(output_dir, base_path, environ.get("PATH_INFO", "/"))
         error = state.error
+        built = ("Set-Cookie", f"{BUILD_COOKIE}={state.generation}; Path=/; SameSite=Strict")
         if error is not None and (kind != "file" or str(target).endswith(".html")):
             start_response("500 Build Failed", [("Content-Type", "text/html; charset=utf-8"),
-                                                  ("Cache-Control", "no-store")])
+                                                  ("Cache-Control", "no-store"), built])
             return [error_page(error)]
         if kind == "redirect":
             start_response("301 Moved Permanently", [("Location", str(target)), ("Content-Type", "text/plain")])
@@ -93,13 +98,14 @@ def make_app(output_dir: Path, base_path: str, state: ServerState) -> Callable:
         if kind == "missing":
             not_found = output_dir / "404.html"
             body = not_found.read_bytes() if not_found.is_file() else b"<!DOCTYPE html><title>Not found</title>"
-            start_response("404 Not Found", [("Content-Type", "text/html; charset=utf-8")])
+            start_response("404 Not Found", [("Content-Type", "text/html; charset=utf-8"), built])
             return [body]
         body = target.read_bytes()
         content_type = mimetypes.guess_type(target.name)[0] or "application/octet-stream"
         if content_type.startswith("text/") or content_type in ("application/xml", "application/rss+xml"):
             content_type += "; charset=utf-8"
-        start_response("200 OK", [("Content-Type", content_type), ("Cache-Control", "no-cache")])
+        headers = [("Content-Type", content_type), ("Cache-Control", "no-cache")]
+        start_response("200 OK", headers + [built] if content_type.startswith("text/html") else headers)
         return [body] if method == "GET" else [b""]
 
     return app
@@ -128,6 +134,31 @@ class _EventWatcher:
         return None, None
 
 
+_late_browsers: dict = {}
+
+
+def catch_up_late_browsers(state: ServerState) -> None:
+    """Reload a browser whose page was served before the last build finished but whose
+    live-reload socket connected only after that build's reload went out (a page loading
+    while a quick rebuild runs). Its page's cookie names the build it saw."""
+    from livereload.handlers import LiveReloadHandler
+
+    _late_browsers["state"] = state
+    if "installed" in _late_browsers:
+        return
+    handshake = LiveReloadHandler.on_message
+
+    def on_message(handler, message):
+        handshake(handler, message)
+        seen = handler.get_cookie(BUILD_COOKIE)
+        current = str(_late_browsers["state"].generation)
+        if handler in LiveReloadHandler.waiters and seen is not None and seen != current:
+            handler.send_message({"command": "reload", "path": "*", "liveCSS": True, "liveImg": True})
+
+    LiveReloadHandler.on_message = on_message
+    _late_browsers["installed"] = True
+
+
 def watch(paths: list[Path], on_change: Callable[[set], None], stop: threading.Event) -> None:
     """Call on_change with each batch of changed paths until `stop` is set."""
     from watchfiles import watch as watch_files
@@ -149,7 +180,10 @@ def serve(config: Config, rebuild: Callable[[], str | None], *, host: str, port:
 
     def on_change(_paths: set) -> None:
         state.error = rebuild()
+        state.generation += 1
         loop.add_callback(LiveReloadHandler.reload_waiters, "*")
+
+    catch_up_late_browsers(state)
 
     watcher = threading.Thread(target=watch, args=(watched_paths(config, theme_dir), on_change, stop), daemon=True)
     watcher.start()

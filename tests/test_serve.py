@@ -56,3 +56,39 @@ def test_failed_build_shows_an_overlay(output):
 
 def test_only_get_and_head(output):
     assert call(make_app(output, "/repo/", ServerState()), "/repo/", method="POST")[0] == 405
+
+
+def test_a_browser_that_connects_after_a_missed_reload_is_reloaded(tmp_path):
+    """A page served before the last build, whose socket connects after that build's
+    reload went out, is told to reload; a page of the current build is not."""
+    from livereload.handlers import LiveReloadHandler
+
+    from sitegen.serve import BUILD_COOKIE, ServerState, catch_up_late_browsers
+
+    (tmp_path / "index.html").write_text("<!DOCTYPE html><title>x</title>")
+    state = ServerState()
+    app = make_app(tmp_path, "/", state)
+    headers = {}
+    app({"PATH_INFO": "/", "REQUEST_METHOD": "GET"}, lambda status, h: headers.update(h))
+    assert headers["Set-Cookie"].startswith(f"{BUILD_COOKIE}=0;")
+
+    class Browser:
+        def __init__(self, seen):
+            self.seen, self.sent = seen, []
+
+        def get_cookie(self, name):
+            return self.seen if name == BUILD_COOKIE else None
+
+        def send_message(self, message):
+            self.sent.append(message)
+
+    catch_up_late_browsers(state)
+    state.generation = 1  # a build finished after the page was served
+    late, current = Browser("0"), Browser("1")
+    try:
+        for browser in (late, current):
+            LiveReloadHandler.on_message(browser, '{"command": "info", "url": "http://127.0.0.1/"}')
+    finally:
+        LiveReloadHandler.waiters.difference_update({late, current})
+    assert [m["command"] for m in late.sent] == ["reload"]
+    assert current.sent == []
