@@ -90,7 +90,7 @@ class _Update:
         for key in affected:
             slug = slug_of_key.get(key)
             works[key] = self._works(previous.tags[slug].papers if slug else (), added.get(key, []))
-        names = {key: tag.name for key, tag in ((k, previous.tags[s]) for k, s in slug_of_key.items())}
+        names = {key: previous.tags[slug].name for key, slug in slug_of_key.items()}
         first = dict(index.tag_first)
         for key, papers in works.items():
             if papers:

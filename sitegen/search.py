@@ -155,7 +155,6 @@ class _Papers:
         self._name_tokens: dict[str, list[str]] = {}
 
     def terms(self, paper_id: str) -> dict[str, int]:
-        site = self.site
         weights = json.loads(self.texts[paper_id].terms)
         for name in self._names(paper_id):
             name_terms = self._name_tokens.get(name)
