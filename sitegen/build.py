@@ -30,7 +30,8 @@ from sitegen.output import (BuildLock, Manifest, Record, Staging, check_output_l
                             content_digest, is_empty)
 from sitegen.parsecache import ParseCache
 from sitegen.problems import WARNING, ContentError, Problem, TemplateProblem
-from sitegen.tasks import PlanMemo, Renderer, Task, page_paths, plan
+from sitegen.fragments import FragmentCache
+from sitegen.tasks import BIB_CACHE, PlanMemo, Renderer, Task, page_paths, plan
 from sitegen.textstore import StoredTexts, TextStore, render_text, text_key
 from sitegen.theme import Theme, find_theme
 from sitegen.views import Views
@@ -75,7 +76,7 @@ class Warm:
     theme: Theme | None = None  # its Jinja environment keeps compiled templates (reloaded when edited)
     plan: PlanMemo = field(default_factory=PlanMemo)
     texts: dict = field(default_factory=dict)  # text key → rendered title and abstract
-    bib_entries: dict = field(default_factory=dict)  # (paper fingerprint, cite key) → BibTeX entry
+    bib_entries: FragmentCache = field(default_factory=lambda: FragmentCache(BIB_CACHE))  # (fingerprint, cite key) → entry
     manifest: Manifest | None = None  # reused while the file on disk is the one it saved
 
 

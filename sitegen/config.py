@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field, replace
+from functools import cached_property
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -42,13 +43,13 @@ class Config:
     def output_dir(self) -> Path:
         return (self.root / self.output).resolve()
 
-    @property
+    @cached_property  # read for every link of every page
     def base_path(self) -> str:
         """The path part of base_url, always starting and ending with '/'."""
         path = urlsplit(self.base_url).path or "/"
         return path if path.endswith("/") else path + "/"
 
-    @property
+    @cached_property
     def site_url(self) -> str | None:
         """Absolute base URL for feeds and the sitemap, or None if base_url has no host."""
         parts = urlsplit(self.base_url)

@@ -10,6 +10,7 @@ from email.utils import format_datetime
 from typing import Iterable, Sequence
 
 from sitegen.config import Config
+from sitegen.fragments import FragmentCache
 from sitegen.views import PaperView
 
 ATOM = "http://www.w3.org/2005/Atom"
@@ -21,10 +22,6 @@ SITEMAP_LIMIT = 50_000  # URLs per file, as sitemaps.org allows
 # each would make feeds grow with the square of the collaboration's size (10,000
 # authors: 10^8 elements). Items name the first ones, the paper page names all.
 FEED_AUTHOR_LIMIT = 100
-
-ET.register_namespace("atom", ATOM)
-ET.register_namespace("content", CONTENT)
-ET.register_namespace("dc", DC)
 
 
 def rfc822(day: date) -> str:
@@ -39,32 +36,48 @@ def _sub(parent: ET.Element, tag: str, text: str | None = None, **attrs) -> ET.E
 
 
 def rss(config: Config, *, title: str, description: str, page_path: str, feed_path: str,
-        papers: Sequence[PaperView]) -> bytes:
-    """An RSS 2.0 channel; item dates come from listing days, so output is reproducible."""
-    root = ET.Element("rss", {"version": "2.0"})
+        papers: Sequence[PaperView], items: FragmentCache | None = None) -> bytes:
+    """An RSS 2.0 channel; item dates come from listing days, so output is reproducible.
+
+    Items are serialised one by one and spliced into the channel: a paper's item is the
+    same in every feed that carries it, so `items` (a process's cache) makes each once.
+    """
+    root = ET.Element("rss", {"xmlns:atom": ATOM, "xmlns:content": CONTENT, "xmlns:dc": DC, "version": "2.0"})
     channel = _sub(root, "channel")
     _sub(channel, "title", title)
     _sub(channel, "link", config.absolute(page_path))
     _sub(channel, "description", description or title)
     _sub(channel, "language", config.language)
     _sub(channel, "generator", "sitegen")
-    _sub(channel, f"{{{ATOM}}}link", href=config.absolute(feed_path), rel="self", type="application/rss+xml")
+    _sub(channel, "atom:link", href=config.absolute(feed_path), rel="self", type="application/rss+xml")
     if papers:
         _sub(channel, "lastBuildDate", rfc822(max(p.day for p in papers)))
-    for paper in papers:
-        item = _sub(channel, "item")
-        url = config.absolute(paper.url[len(config.base_path):])
-        _sub(item, "title", paper.title_text)
-        _sub(item, "link", url)
-        _sub(item, "guid", url, isPermaLink="true")
-        _sub(item, "pubDate", rfc822(paper.day))
-        for author in paper.authors[:FEED_AUTHOR_LIMIT]:
-            _sub(item, f"{{{DC}}}creator", author.name)
-        for tag in paper.tags:
-            _sub(item, "category", tag.name)
-        _sub(item, "description", paper.abstract_text)
-        _sub(item, f"{{{CONTENT}}}encoded", _absolute_urls(str(paper.abstract), config))
-    return _serialise(root)
+    head, tail = _serialise(root).rsplit(_CHANNEL_END, 1)
+    if items is None:
+        items = FragmentCache()
+    body = b"".join(b"\n    " + items.get_or_make(("rss-item", paper.id), lambda: _item(config, paper))
+                    for paper in papers)
+    return head + body + _CHANNEL_END + tail
+
+
+_CHANNEL_END = b"\n  </channel>"
+
+
+def _item(config: Config, paper: PaperView) -> bytes:
+    item = ET.Element("item")
+    url = config.absolute(paper.url[len(config.base_path):])
+    _sub(item, "title", paper.title_text)
+    _sub(item, "link", url)
+    _sub(item, "guid", url, isPermaLink="true")
+    _sub(item, "pubDate", rfc822(paper.day))
+    for author in paper.authors[:FEED_AUTHOR_LIMIT]:
+        _sub(item, "dc:creator", author.name)
+    for tag in paper.tags:
+        _sub(item, "category", tag.name)
+    _sub(item, "description", paper.abstract_text)
+    _sub(item, "content:encoded", _absolute_urls(str(paper.abstract), config))
+    ET.indent(item, space="  ", level=2)
+    return ET.tostring(item, encoding="utf-8")
 
 
 def _absolute_urls(fragment: str, config: Config) -> str:

@@ -20,14 +20,15 @@ buckets of the results it shows. search.js tokenises queries exactly as `tokens`
 from __future__ import annotations
 
 import bisect
-from array import array
 import hashlib
 import json
 import math
 import re
 import unicodedata
+from array import array
 from collections import defaultdict
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Callable, Iterator, Mapping
 
 from sitegen import __version__, urls
@@ -58,7 +59,16 @@ def fold(text: str) -> str:
     text = text.lower()
     if text.isascii():
         return text
-    decomposed = unicodedata.normalize("NFKD", text)
+    # Decomposition leaves ASCII as is, so only the runs of other characters need it.
+    return _NON_ASCII.sub(lambda m: _fold_run(m.group()), text)
+
+
+_NON_ASCII = re.compile(r"[^\x00-\x7f]+")
+
+
+@lru_cache(maxsize=8192)
+def _fold_run(run: str) -> str:
+    decomposed = unicodedata.normalize("NFKD", run)
     return "".join(c for c in decomposed if not unicodedata.category(c).startswith("M"))
 
 
@@ -72,7 +82,20 @@ def stem(word: str) -> str:
 
 
 def tokens(text: str) -> list[str]:
-    return [stem(w) for w in _WORD.findall(fold(text)) if w not in STOP_WORDS]
+    stems = _STEMS
+    out = []
+    for word in _WORD.findall(fold(text)):
+        term = stems.get(word)
+        if term is None:
+            term = stems[word] = "" if word in STOP_WORDS else stem(word)
+            if len(stems) > 200_000:  # a vocabulary this large is not prose; start again
+                stems.clear()
+        if term:
+            out.append(term)
+    return out
+
+
+_STEMS: dict[str, str] = {}  # word → its term ('' for a stop word): prose repeats a small vocabulary
 
 
 def text_terms(title: str, abstract: str) -> str:

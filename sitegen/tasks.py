@@ -17,11 +17,12 @@ from typing import Callable, Mapping
 
 from sitegen import __version__, api, bibtex, feeds, metadata, urls
 from sitegen.config import Config
+from sitegen.fragments import FragmentCache
 from sitegen.model import Site, month_key, week_key
 from sitegen.theme import Theme
 from sitegen.views import Pagination, Views, format_day, page_count, page_slice
 
-BIB_CACHE = 4096  # BibTeX entries a process keeps (a paper's goes into each of its authors' works.bib)
+BIB_CACHE = 16384  # BibTeX entries a process keeps (a paper's goes into each of its authors' works.bib)
 
 PAGE_TEMPLATES = {
     "index": "index.html",
@@ -303,13 +304,14 @@ class Renderer:
     """Renders tasks to bytes. One per process; holds the model, views and templates."""
 
     def __init__(self, site: Site, config: Config, theme: Theme, views: Views, all_pages: list[str],
-                 bib_cache: dict | None = None):
+                 bib_cache: FragmentCache | None = None):
         self.site = site
-        self.bib_cache = {} if bib_cache is None else bib_cache
+        self.bib_cache = FragmentCache(BIB_CACHE) if bib_cache is None else bib_cache
         self.config = config
         self.theme = theme
         self.views = views
         self.env = theme.environment
+        self.env.fragment_cache = self.fragments = FragmentCache()  # fragments of this build's model only
         self.all_pages = all_pages
         self._handlers: dict[str, Callable[[Task], bytes]] = {
             "index": self._index, "paper": self._paper, "paper_bib": self._paper_bib,
@@ -379,13 +381,8 @@ class Renderer:
         """One paper's entry; cached (across builds in `sitegen serve`), since it also goes
         into each of its authors' works.bib."""
         paper, cite_key = self.site.papers[paper_id], self.site.cite_keys[paper_id]
-        key = (paper.fingerprint, cite_key)
-        entry = self.bib_cache.get(key)
-        if entry is None:
-            if len(self.bib_cache) >= BIB_CACHE:
-                self.bib_cache.clear()
-            entry = self.bib_cache[key] = bibtex.entry(paper, cite_key, self.views.paper(paper_id).abstract_text)
-        return entry
+        return self.bib_cache.get_or_make((paper.fingerprint, cite_key), lambda: bibtex.entry(
+            paper, cite_key, self.views.paper(paper_id).abstract_text))
 
     def _authors(self, task: Task) -> bytes:
         authors = [self.site.authors[s] for s in self.site.author_order]
@@ -407,7 +404,8 @@ class Renderer:
 
     def _feed_of(self, task: Task, title: str, page_path: str, ids) -> bytes:
         return feeds.rss(self.config, title=title, description=self.config.description or title,
-                         page_path=page_path, feed_path=task.path, papers=self.views.papers(ids))
+                         page_path=page_path, feed_path=task.path, papers=self.views.papers(ids),
+                         items=self.fragments)
 
     def _author_feed(self, task: Task) -> bytes:
         author = self.site.authors[task.key[0]]

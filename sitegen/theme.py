@@ -15,6 +15,7 @@ from pathlib import Path
 import jinja2
 
 from sitegen.config import Config
+from sitegen.fragments import CacheExtension
 from sitegen.problems import Problem
 
 _REFERENCE = re.compile(r"""\{%-?\s*(extends|include|import|from)\s+(?:"([^"]+)"|'([^']+)')""")
@@ -58,6 +59,7 @@ class Theme:
             trim_blocks=True,
             lstrip_blocks=True,
             keep_trailing_newline=True,
+            extensions=[CacheExtension],
         )
         env.filters["date"] = lambda d: f"{d:%b} {d.day}, {d.year}"
         env.filters["longdate"] = lambda d: f"{d:%B} {d.day}, {d.year}"

@@ -70,9 +70,7 @@ class Views:
     def paper(self, paper_id: str) -> "PaperView":
         view = self._papers.pop(paper_id, None)
         if view is None:
-            paper = self.site.papers[paper_id]
-            text = self.texts.get(paper_id) or render_paper_text(paper)
-            view = PaperView(self, paper, text)
+            view = PaperView(self, self.site.papers[paper_id])
             if len(self._papers) >= VIEW_CACHE:
                 del self._papers[next(iter(self._papers))]  # least recently used
         self._papers[paper_id] = view
@@ -106,15 +104,14 @@ class Views:
 
 
 class PaperView:
-    def __init__(self, views: Views, paper: Paper, text: PaperText):
+    """A paper as pages show it. Its rendered text is read only when a page shows it:
+    most pages reuse a card made earlier in the process (see fragments.py)."""
+
+    def __init__(self, views: Views, paper: Paper):
         self._views = views
         self.record = paper
         self.id = paper.id
-        self.title = text.title.html
-        self.title_text = text.title.text
         base = views.config.base_path
-        self.abstract = Markup(rebase_urls(text.abstract.html, base))
-        self.abstract_text = text.abstract.text
         self.published = paper.published
         self.day = paper.day
         self.venue = paper.venue
@@ -124,6 +121,26 @@ class PaperView:
         self.bibtex_url = views.link(urls.paper_bibtex(paper.id))
         self.day_url = views.link(urls.day(paper.day))
         self.cite_key = views.site.cite_keys[paper.id]
+
+    @cached_property
+    def _text(self) -> PaperText:
+        return self._views.texts.get(self.id) or render_paper_text(self.record)
+
+    @property
+    def title(self) -> Markup:
+        return self._text.title.html
+
+    @property
+    def title_text(self) -> str:
+        return self._text.title.text
+
+    @cached_property
+    def abstract(self) -> Markup:
+        return Markup(rebase_urls(self._text.abstract.html, self._views.config.base_path))
+
+    @property
+    def abstract_text(self) -> str:
+        return self._text.abstract.text
 
     @cached_property
     def authors(self) -> list[NamedLink]:

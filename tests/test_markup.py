@@ -1,3 +1,7 @@
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from sitegen import markup
 from sitegen.markup import latex_text, render_abstract, render_title, split_math
 
 
@@ -44,3 +48,25 @@ def test_mathml_text_cannot_smuggle_markup():
 
 def test_headings_in_abstracts_do_not_add_h1():
     assert "<h1" not in render_abstract("# Big\n\ntext").html
+
+
+# Plain prose skips Markdown; whatever takes that path must come out as Markdown makes it.
+_PLAIN = list("ab1 \n\n,.;:?()/%=+-") + ["é", "中", "٣", "\ue000", "\ue001"]
+_PROSE = st.one_of(st.text(alphabet=st.sampled_from(_PLAIN), max_size=40),
+                   st.text(alphabet=st.sampled_from(_PLAIN + list("_*'\"#>`[]!&<\t\\\r\x02")), max_size=40))
+
+
+@settings(max_examples=3000, deadline=None)
+@given(_PROSE)
+def test_plain_prose_shortcut_matches_markdown(text):
+    fast = markup._plain_paragraphs(text)
+    if fast is not None:
+        markup._converter.md.reset()
+        assert fast == markup._converter.md.convert(text)
+
+
+def test_plain_prose_takes_the_shortcut():
+    assert markup._plain_paragraphs("We show that models (e.g. ours) scale.\n\nSecond, 3.5% better.") == \
+        "<p>We show that models (e.g. ours) scale.</p>\n<p>Second, 3.5% better.</p>"
+    for marked in ("a -- b", "it's", "*x*", "a_b", "1. item", "- item", "    code", "wait...", "a  \nb", "x &amp; y"):
+        assert markup._plain_paragraphs(marked) is None

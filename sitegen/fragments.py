@@ -1,0 +1,73 @@
+"""Pieces of output a render process makes once and reuses on every page that shows them.
+
+A paper's card appears on its day, week and month pages, on each of its authors'
+and topics' pages; its feed item in as many feeds. Rendering each once per process
+instead of once per page is most of what makes a large build fast.
+
+Templates opt in with a tag whose arguments say what the fragment depends on:
+
+    {% cache paper.id, level, show_day %} ... {% endcache %}
+
+The cache lives for one build in one process, where the model cannot change, so a
+key made of ids and arguments is exact. Anything the fragment shows that is not
+determined by those arguments (say, the page it is on) must not be inside the tag.
+"""
+
+from __future__ import annotations
+
+from itertools import count
+from typing import Callable, Hashable
+
+from jinja2 import nodes
+from jinja2.ext import Extension
+
+FRAGMENT_LIMIT = 16384  # fragments kept per process; each is a few KB
+
+
+class FragmentCache:
+    """A bounded map that forgets the least recently used fragment first."""
+
+    def __init__(self, limit: int = FRAGMENT_LIMIT):
+        self.limit = limit
+        self._items: dict[Hashable, object] = {}
+        self.hits = 0
+        self.misses = 0
+
+    def get_or_make(self, key: Hashable, make: Callable[[], object]):
+        value = self._items.pop(key, None)
+        if value is None:
+            self.misses += 1
+            value = make()
+            if len(self._items) >= self.limit:
+                del self._items[next(iter(self._items))]
+        else:
+            self.hits += 1
+        self._items[key] = value  # re-inserted last: most recently used
+        return value
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+
+class CacheExtension(Extension):
+    """`{% cache key, ... %}body{% endcache %}`: the body rendered once per key per process."""
+
+    tags = {"cache"}
+
+    def __init__(self, environment):
+        super().__init__(environment)
+        environment.extend(fragment_cache=FragmentCache())
+        self._tags = count()  # two tags with the same key are still two fragments
+
+    def parse(self, parser):
+        lineno = next(parser.stream).lineno
+        where = nodes.Const(f"{parser.name}:{lineno}:{next(self._tags)}")
+        args = [parser.parse_expression()]
+        while parser.stream.skip_if("comma"):
+            args.append(parser.parse_expression())
+        body = parser.parse_statements(("name:endcache",), drop_needle=True)
+        call = self.call_method("_fragment", [where, nodes.Tuple(args, "load")])
+        return nodes.CallBlock(call, [], [], body).set_lineno(lineno)
+
+    def _fragment(self, where: str, key: tuple, caller) -> str:
+        return self.environment.fragment_cache.get_or_make((where, *key), caller)

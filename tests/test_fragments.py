@@ -1,0 +1,80 @@
+"""Fragments made once per process and reused: the cache never changes what a page says."""
+
+import shutil
+from pathlib import Path
+
+import jinja2
+import pytest
+
+from sitegen import fragments
+from sitegen.fragments import CacheExtension, FragmentCache
+from sitekit import build_dir, output_tree
+
+SAMPLE = Path(__file__).resolve().parent.parent / "content"
+
+
+def test_the_least_recently_used_fragment_is_forgotten_first():
+    cache = FragmentCache(limit=2)
+    made = []
+
+    def make(value):
+        return lambda: made.append(value) or value
+
+    assert cache.get_or_make("a", make("A")) == "A"
+    assert cache.get_or_make("b", make("B")) == "B"
+    assert cache.get_or_make("a", make("A2")) == "A"  # a hit, and now the most recent
+    assert cache.get_or_make("c", make("C")) == "C"  # forgets b, not a
+    assert cache.get_or_make("a", make("A3")) == "A"
+    assert cache.get_or_make("b", make("B2")) == "B2"
+    assert made == ["A", "B", "C", "B2"]
+    assert (cache.hits, cache.misses, len(cache)) == (2, 4, 2)
+
+
+def test_an_empty_fragment_is_cached_too():
+    cache = FragmentCache()
+    calls = []
+    for _ in range(3):
+        cache.get_or_make("k", lambda: calls.append(1) or "")
+    assert calls == [1]
+
+
+def render(source: str, **context) -> str:
+    env = jinja2.Environment(loader=jinja2.DictLoader({"t.html": source}), autoescape=True,
+                             extensions=[CacheExtension])
+    return env.get_template("t.html").render(**context), env
+
+
+def test_the_tag_renders_a_body_once_per_key_and_keeps_escaping():
+    calls = []
+    source = ("{% for p in papers %}{% cache p.id, level %}<b>{{ p.title }}{{ count() }}</b>{% endcache %}"
+              "{% endfor %}")
+    papers = [{"id": "x", "title": "<i>"}, {"id": "y", "title": "Y"}, {"id": "x", "title": "ignored"}]
+    html, env = render(source, papers=papers, level=2, count=lambda: calls.append(1) or len(calls))
+    assert html == "<b>&lt;i&gt;1</b><b>Y2</b><b>&lt;i&gt;1</b>"
+    assert env.fragment_cache.hits == 1 and env.fragment_cache.misses == 2
+
+
+def test_two_tags_with_the_same_key_are_different_fragments():
+    html, _ = render("{% cache 1 %}A{% endcache %}{% cache 1 %}B{% endcache %}")
+    assert html == "AB"
+
+
+def test_a_malformed_tag_is_a_template_error():
+    with pytest.raises(jinja2.TemplateSyntaxError):
+        render("{% cache %}A{% endcache %}")
+    with pytest.raises(jinja2.TemplateSyntaxError):
+        render("{% cache 1 %}A")
+
+
+def test_the_default_theme_renders_the_same_pages_with_and_without_the_cache(tmp_path, monkeypatch):
+    """The keys the theme gives its `cache` tags name everything the fragments show."""
+    for name in ("content", "sitegen.yaml"):
+        source = SAMPLE.parent / name
+        (shutil.copytree if source.is_dir() else shutil.copy)(source, tmp_path / "cached" / name)
+        (shutil.copytree if source.is_dir() else shutil.copy)(source, tmp_path / "uncached" / name)
+    build_dir(tmp_path / "cached")
+    monkeypatch.setattr(fragments.FragmentCache, "get_or_make", lambda self, key, make: make())
+    build_dir(tmp_path / "uncached")
+    cached, uncached = output_tree(tmp_path / "cached" / "output"), output_tree(tmp_path / "uncached" / "output")
+    assert cached.keys() == uncached.keys()
+    assert [name for name in cached if cached[name] != uncached[name]] == []
