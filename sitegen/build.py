@@ -24,7 +24,7 @@ import jinja2
 from sitegen import search, stamp
 from sitegen.atomic import atomic_write
 from sitegen.config import Config
-from sitegen.content import load_content
+from sitegen.content import default_jobs, load_content
 from sitegen.model import Site
 from sitegen.output import (BuildLock, Manifest, Record, Staging, check_output_location, commit,
                             content_digest, is_empty)
@@ -62,10 +62,6 @@ class BuildReport:
                 f"{self.deleted} removed in {self.seconds:.2f} s")
 
 
-def default_jobs() -> int:
-    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
-
-
 @dataclass
 class Warm:
     """What a long-running process (`sitegen serve`) keeps from one build to the next:
@@ -81,13 +77,13 @@ class Warm:
 
 
 def prepare(config: Config, cache: ParseCache | None = None, *, check_templates: bool = False,
-            previous: Site | None = None) -> tuple[Site, Theme, list[Problem]]:
+            previous: Site | None = None, jobs: int | None = None) -> tuple[Site, Theme, list[Problem]]:
     """Load and check everything a build needs; raise ContentError listing every problem.
 
     A build finds template errors when it renders with them (with file and line);
     `check` parses every template up front.
     """
-    content = load_content(config, cache, previous)
+    content = load_content(config, cache, previous, jobs)
     problems = list(content.problems)
     theme_dir, theme_problems = find_theme(config)
     problems += theme_problems
@@ -118,7 +114,7 @@ def build(config: Config, *, jobs: int | None = None, explain: bool = False, war
     if warm.parse_cache is None or warm.parse_cache.path != cache_path:
         warm.parse_cache = ParseCache(cache_path)
     parse_cache = warm.parse_cache
-    site, theme, warnings = prepare(config, parse_cache, previous=warm.site)
+    site, theme, warnings = prepare(config, parse_cache, previous=warm.site, jobs=jobs)
     if theme == warm.theme:
         theme = warm.theme
     warm.site, warm.theme = site, theme

@@ -70,14 +70,16 @@ class ParseCache:
         self.hits += 1
         return papers, problems
 
-    def store(self, name: str, path: Path, papers: list[Paper], problems: list[Problem]) -> None:
+    def store(self, name: str, path: Path, papers: list[Paper], problems: list[Problem],
+              pickled: bytes | None = None) -> None:
+        """`pickled`: the same (papers, problems), already pickled by a worker."""
         stat = os.stat(path)
         stamp = (stat.st_size, stat.st_mtime_ns, _digest(path))
         self._seen[name] = stamp
         self._loaded[name] = (stamp[2], papers, problems)
         self.misses += 1
         if self.write:  # written now, committed by commit()
-            data = pickle.dumps((papers, problems), protocol=pickle.HIGHEST_PROTOCOL)
+            data = pickled or pickle.dumps((papers, problems), protocol=pickle.HIGHEST_PROTOCOL)
             self._connection().execute("INSERT OR REPLACE INTO files VALUES (?, ?, ?, ?, ?)", (name, *stamp, data))
 
     def commit(self) -> None:

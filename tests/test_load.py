@@ -1,0 +1,38 @@
+"""The content stage reads many files in worker processes and gets what one process gets."""
+
+from sitegen.config import load_config
+from sitegen.content import PARALLEL_FILES, load_papers
+from sitegen.parsecache import ParseCache
+from sitekit import write_files
+
+
+def entry(index: int) -> str:
+    return (f"- id: p{index}\n  title: Paper {index}\n  authors: [Ada Lovelace, Author {index % 7}]\n"
+            f"  abstract: About $x_{index}$.\n  published: 2024-03-{index % 28 + 1:02d}\n")
+
+
+def test_parsing_in_workers_gives_the_same_papers_and_problems_in_the_same_order(tmp_path):
+    files = {f"content/{index:03d}.yaml": entry(index) + entry(1000 + index) for index in range(PARALLEL_FILES + 8)}
+    files["content/017.yaml"] += "- id: bad\n  title: No authors\n  autors: [Typo]\n"
+    files["content/notes.md"] = "---\nid: md1\ntitle: Notes\nauthors: [Ada Lovelace]\npublished: 2024-01-02\n---\nBody.\n"
+    write_files(tmp_path, files)
+    config, _ = load_config(tmp_path)
+    one = load_papers(config, ParseCache(tmp_path / "one.sqlite"), jobs=1)
+    two = load_papers(config, ParseCache(tmp_path / "two.sqlite"), jobs=2)
+    assert [p.id for p in one[0]] == [p.id for p in two[0]]
+    assert one[0] == two[0]
+    assert [str(p) for p in one[1]] == [str(p) for p in two[1]]
+    assert any("autors" in str(p) and "017.yaml" in str(p) for p in two[1])
+    assert one[2] == two[2] == PARALLEL_FILES + 9
+
+
+def test_entries_parsed_in_workers_are_cached_for_the_next_build(tmp_path):
+    write_files(tmp_path, {f"content/{index:03d}.yaml": entry(index) for index in range(PARALLEL_FILES)})
+    config, _ = load_config(tmp_path)
+    cache = ParseCache(tmp_path / "cache.sqlite")
+    first = load_papers(config, cache, jobs=2)
+    cache.save()
+    again = ParseCache(tmp_path / "cache.sqlite")
+    second = load_papers(config, again, jobs=2)
+    assert (again.hits, again.misses) == (PARALLEL_FILES, 0)
+    assert first[0] == second[0]
