@@ -74,6 +74,7 @@ class Warm:
     texts: dict = field(default_factory=dict)  # text key → rendered title and abstract
     bib_entries: FragmentCache = field(default_factory=lambda: FragmentCache(BIB_CACHE))  # (fingerprint, cite key) → entry
     manifest: Manifest | None = None  # reused while the file on disk is the one it saved
+    text_store: TextStore | None = None  # an open store knows its keys, not read again each build
 
 
 def prepare(config: Config, cache: ParseCache | None = None, *, check_templates: bool = False,
@@ -138,7 +139,8 @@ def build(config: Config, *, jobs: int | None = None, explain: bool = False, war
         manifest = warm.manifest = Manifest.load(cache_dir, output_dir, warm.manifest)
         stale = [t for t in tasks if _why(t, manifest)]
         report.reasons = [(t.file, _why(t, manifest)) for t in stale] if explain else []
-        store = TextStore(cache_dir / "texts.sqlite")
+        store = warm.text_store if warm.text_store and warm.text_store.path == cache_dir / "texts.sqlite" \
+            else TextStore(cache_dir / "texts.sqlite")
         staging = Staging(cache_dir, flat=not is_empty(output_dir))
         pages = page_paths(tasks)
         texts = StoredTexts(site.papers, store.path, warm.texts if serving else None)
@@ -170,7 +172,10 @@ def build(config: Config, *, jobs: int | None = None, explain: bool = False, war
         finally:
             warnings += _text_warnings(site, store)
             store.prune(site.papers.values())
-            store.close()
+            if serving:
+                warm.text_store = store
+            else:
+                store.close()
     if inputs is not None:
         stamp.write(stamp_path, inputs, warnings)
     report.warnings = warnings

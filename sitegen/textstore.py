@@ -56,9 +56,20 @@ class TextStore:
         self.db.execute("CREATE TABLE IF NOT EXISTS texts (key TEXT PRIMARY KEY, title_html TEXT, title_text TEXT,"
                         " abstract_html TEXT, abstract_text TEXT, warnings TEXT, snippet TEXT, terms TEXT)")
         self.db.commit()
+        self._known: dict[str, str] | None = None  # key → warnings (JSON) of every stored text
+        self._version: int | None = None
+
+    def _index(self) -> dict[str, str]:
+        """Every stored key and its warnings, read once and then kept up to date; read
+        again if another connection (another build) changed the store since."""
+        version = self.db.execute("PRAGMA data_version").fetchone()[0]
+        if self._known is None or version != self._version:
+            self._known = dict(self.db.execute("SELECT key, warnings FROM texts"))
+            self._version = version
+        return self._known
 
     def missing(self, papers: Iterable[Paper]) -> list[Paper]:
-        known = {row[0] for row in self.db.execute("SELECT key FROM texts")}
+        known = self._index()
         seen: set[str] = set()
         out = []
         for paper in papers:
@@ -69,9 +80,11 @@ class TextStore:
         return out
 
     def add(self, rows: Iterable[tuple[str, tuple]]) -> None:
-        self.db.executemany("INSERT OR REPLACE INTO texts VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                            [(key, *row) for key, row in rows])
+        rows = [(key, *row) for key, row in rows]
+        self.db.executemany("INSERT OR REPLACE INTO texts VALUES (?, ?, ?, ?, ?, ?, ?, ?)", rows)
         self.db.commit()
+        if self._known is not None:
+            self._known.update((row[0], row[5]) for row in rows)
 
     def get(self, paper: Paper) -> PaperText | None:
         row = self.db.execute("SELECT title_html, title_text, abstract_html, abstract_text"
@@ -95,16 +108,18 @@ class TextStore:
 
     def warnings(self) -> dict[str, list[tuple[str, str]]]:
         """key → [(field, message)] for every stored text that had a warning."""
-        rows = self.db.execute("SELECT key, warnings FROM texts WHERE warnings != '[]'")
-        return {key: [tuple(w) for w in json.loads(text)] for key, text in rows}
+        return {key: [tuple(w) for w in json.loads(text)] for key, text in self._index().items() if text != "[]"}
 
     def prune(self, papers: Iterable[Paper]) -> None:
         """Forget texts no paper has any more, so the store does not grow forever."""
         keep = {text_key(p) for p in papers}
-        stale = [(row[0],) for row in self.db.execute("SELECT key FROM texts") if row[0] not in keep]
+        known = self._index()
+        stale = [key for key in known if key not in keep]
         if stale:
-            self.db.executemany("DELETE FROM texts WHERE key = ?", stale)
+            self.db.executemany("DELETE FROM texts WHERE key = ?", [(key,) for key in stale])
             self.db.commit()
+            for key in stale:
+                del known[key]
 
     def close(self) -> None:
         self.db.close()

@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from sitegen import search
 from sitegen.build import build
@@ -178,3 +180,16 @@ def test_weights_too_large_to_pack_are_kept_exactly():
     shards = {name: json.loads(data) for name, data in files if "/terms/" in name}
     assert shards[search.shard_file("dee")]["deep"] == "p1:8 p0:70000"
     assert shards[search.shard_file("x")]["x"] == "p1:2 p0"
+
+
+_IDS = st.sampled_from(["p1", "p10", "p1.0", "a-b", "ab", "2401.00001", "2401.000011"])
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.tuples(_IDS, st.integers(1, 70)), max_size=12), st.sets(_IDS, min_size=1, max_size=3))
+def test_dropping_the_changed_papers_postings_keeps_every_other_posting(postings, changed):
+    line = " ".join(search._posting(paper_id, weight) for paper_id, weight in postings)
+    expected = [search._posting(i, w) for i, w in postings if i not in changed]
+    assert search._posting_filter(changed)(line) == expected  # the regular expression, for a few papers
+    many = changed | {f"other{n}" for n in range(20)}
+    assert search._posting_filter(many)(line) == expected  # one posting at a time, for many

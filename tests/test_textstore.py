@@ -1,0 +1,41 @@
+"""The store of rendered texts keeps its keys in memory and notices other builds' changes."""
+
+from sitegen.config import load_config
+from sitegen.content import load_papers
+from sitegen.textstore import TextStore, render_text
+from sitekit import write_files
+
+
+def papers(tmp_path, *abstracts: str):
+    entries = "".join(f"- id: p{n}\n  title: Paper {n}\n  authors: [Ada Lovelace]\n  abstract: {abstract!r}\n"
+                      f"  published: 2024-01-02\n" for n, abstract in enumerate(abstracts))
+    write_files(tmp_path / "site", {"content/x.yaml": entries})
+    config, _ = load_config(tmp_path / "site")
+    found, problems, _ = load_papers(config)
+    assert not [p for p in problems if p.is_error], problems
+    return found
+
+
+def test_keys_and_warnings_are_kept_up_to_date_by_adds_and_prunes(tmp_path):
+    good, bad = papers(tmp_path, "Fine $x$.", "Broken $\\frac{1$ math.")
+    store = TextStore(tmp_path / "texts.sqlite")
+    assert store.missing([good, bad]) == [good, bad]
+    store.add([render_text(good), render_text(bad)])
+    assert store.missing([good, bad]) == []
+    assert list(store.warnings()) == [bad.text_key]
+    store.prune([good])
+    assert store.missing([good, bad]) == [bad]
+    assert store.warnings() == {}
+    reopened = TextStore(tmp_path / "texts.sqlite")
+    assert reopened.missing([good, bad]) == [bad]
+
+
+def test_a_store_kept_open_sees_what_another_build_changed(tmp_path):
+    first, second = papers(tmp_path, "One.", "Two.")
+    kept = TextStore(tmp_path / "texts.sqlite")
+    kept.add([render_text(first), render_text(second)])
+    assert kept.missing([first, second]) == []
+    other = TextStore(tmp_path / "texts.sqlite")  # a `sitegen build` while `sitegen serve` runs
+    other.prune([first])
+    other.close()
+    assert kept.missing([first, second]) == [second]
