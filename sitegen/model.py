@@ -11,7 +11,8 @@ import hashlib
 import re
 import unicodedata
 from collections import Counter, defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
+from operator import attrgetter
 from datetime import date
 from types import MappingProxyType
 from typing import Iterable, Mapping
@@ -24,6 +25,24 @@ MAX_COAUTHORED_AUTHORS = 100
 SLUG_MAX_LENGTH = 80
 
 
+def _quick_pickle(cls):
+    """Slotted dataclasses pickle through `dataclasses.fields()` once per object, and
+    every build unpickles every parsed paper and credit from the parse cache."""
+    names = tuple(f.name for f in fields(cls))
+    state_of = attrgetter(*names)
+
+    def __getstate__(self):
+        return state_of(self)
+
+    def __setstate__(self, state):
+        for name, value in zip(names, state):
+            object.__setattr__(self, name, value)
+
+    cls.__getstate__, cls.__setstate__ = __getstate__, __setstate__
+    return cls
+
+
+@_quick_pickle
 @dataclass(frozen=True, slots=True)
 class Credit:
     """An author as credited on one paper."""
@@ -34,6 +53,7 @@ class Credit:
     url: str | None = None
 
 
+@_quick_pickle
 @dataclass(frozen=True, slots=True)
 class Paper:
     id: str
