@@ -13,11 +13,8 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 
-import markdown
 import nh3
-from latex2mathml.converter import convert as latex_to_mathml
 from markupsafe import Markup
-from pylatexenc.latex2text import LatexNodes2Text
 
 MATHML_TAGS = frozenset({
     "math", "semantics", "annotation", "mrow", "mi", "mo", "mn", "ms", "mtext", "mspace",
@@ -65,7 +62,6 @@ _TEXT_ESCAPE = re.compile(
 )
 _DASHES = (("---", "\u2014"), ("--", "\u2013"))
 _CODE_SPAN = re.compile(r"(`+)(.+?)\1", re.S)
-_latex_text = LatexNodes2Text()
 logging.getLogger("pylatexenc").setLevel(logging.ERROR)  # bad TeX is reported as a build warning
 
 
@@ -177,7 +173,7 @@ def latex_text(source: str, dashes: bool = True) -> str:
 
 @lru_cache(maxsize=1024)  # a few hundred escapes exist; pylatexenc takes a millisecond per call
 def _escaped_character(escape: str) -> str:
-    return _latex_text.latex_to_text(escape)
+    return _latex_text().latex_to_text(escape)
 
 
 def _balanced(tex: str) -> bool:
@@ -196,6 +192,7 @@ def math_to_mathml(tex: str, display: bool) -> str | None:
     if not _balanced(tex):
         return None
     try:
+        from latex2mathml.converter import convert as latex_to_mathml  # imported when first needed
         mathml = latex_to_mathml(tex, display="block" if display else "inline")
     except Exception:  # latex2mathml raises many kinds of error on bad input
         return None
@@ -208,7 +205,7 @@ def math_to_text(tex: str) -> str:
     """Readable text of a formula: `O(n \\log n)` → 'O(n log n)', `\\alpha` → 'α'."""
     try:
         # A macro swallows the space after it; an empty group keeps that space.
-        text = _latex_text.latex_to_text(re.sub(r"(\\[A-Za-z]+)(\s+)", r"\1{}\2", tex))
+        text = _latex_text().latex_to_text(re.sub(r"(\\[A-Za-z]+)(\s+)", r"\1{}\2", tex))
     except Exception:
         return tex
     return " ".join(text.split())
@@ -239,16 +236,25 @@ def render_title(source: str) -> Rendered:
     return Rendered(Markup("".join(pieces)), " ".join("".join(text).split()), tuple(warnings))
 
 
-class _Converter:
-    def __init__(self):
-        self.md = markdown.Markdown(extensions=["smarty", "sane_lists"], output_format="html")
+# Markdown, MathML and LaTeX-to-text are imported when a text first needs them: a
+# rebuild that renders no text (most of them) does not pay for loading them.
+@lru_cache(maxsize=1)
+def _markdown():
+    import markdown
+    return markdown.Markdown(extensions=["smarty", "sane_lists"], output_format="html")
 
-    def convert(self, text: str) -> str:
-        plain = _plain_paragraphs(text)
-        if plain is not None:
-            return plain
-        self.md.reset()
-        return self.md.convert(text)
+
+@lru_cache(maxsize=1)
+def _latex_text():
+    from pylatexenc.latex2text import LatexNodes2Text
+    return LatexNodes2Text()
+
+
+def markdown_to_html(text: str) -> str:
+    plain = _plain_paragraphs(text)
+    if plain is not None:
+        return plain
+    return _markdown().reset().convert(text)
 
 
 # Prose with nothing Markdown (or its smart punctuation) would change: no markup
@@ -266,9 +272,6 @@ def _plain_paragraphs(text: str) -> str | None:
     return "\n".join(f"<p>{paragraph}</p>" for paragraph in re.split("\n\n+", text.strip("\n")) if paragraph)
 
 
-_converter = _Converter()
-
-
 def render_abstract(source: str) -> Rendered:
     """An abstract: Markdown with math, sanitised; and its plain text for feeds."""
     warnings: list[str] = []
@@ -284,7 +287,7 @@ def render_abstract(source: str) -> Rendered:
             plain_maths.append(math_to_text(piece) if "math-source" not in converted else piece)
             token = f"\ue000{len(maths) - 1}\ue001"
             md_source.append(f"\n\n{token}\n\n" if kind == "display" else token)
-    body = _converter.convert("".join(md_source))
+    body = markdown_to_html("".join(md_source))
     clean = nh3.clean(body, tags=set(ABSTRACT_TAGS), attributes=ABSTRACT_ATTRIBUTES,
                       url_schemes=URL_SCHEMES, link_rel="noopener noreferrer nofollow",
                       strip_comments=True)

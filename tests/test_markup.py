@@ -61,8 +61,7 @@ _PROSE = st.one_of(st.text(alphabet=st.sampled_from(_PLAIN), max_size=40),
 def test_plain_prose_shortcut_matches_markdown(text):
     fast = markup._plain_paragraphs(text)
     if fast is not None:
-        markup._converter.md.reset()
-        assert fast == markup._converter.md.convert(text)
+        assert fast == markup._markdown().reset().convert(text)
 
 
 def test_plain_prose_takes_the_shortcut():
