@@ -31,7 +31,7 @@ from sitegen.output import (BuildLock, Manifest, Record, Staging, check_output_l
 from sitegen.parsecache import ParseCache
 from sitegen.problems import WARNING, ContentError, Problem, TemplateProblem
 from sitegen.fragments import FragmentCache
-from sitegen.tasks import BIB_CACHE, PlanMemo, Renderer, Task, page_paths, plan
+from sitegen.tasks import BIB_CACHE, PlanMemo, Renderer, Task, page_paths, plan, render_order
 from sitegen.textstore import StoredTexts, TextStore, render_text, text_key
 from sitegen.theme import Theme, find_theme
 from sitegen.views import Views
@@ -153,7 +153,7 @@ def build(config: Config, *, jobs: int | None = None, explain: bool = False, war
                 report.texts = len(missing)
                 clock.lap("texts")
                 records = {t.file: manifest.records.get(t.file) for t in tasks}
-                written = _render(pool, stale, manifest, records)
+                written = _render(pool, render_order(site, config, stale), manifest, records)
                 clock.lap("render")
             if config.search:
                 indexed, index_state = _search_index(site, store, manifest, staging, records, index_state_path)

@@ -21,7 +21,7 @@ from typing import Callable, Hashable
 from jinja2 import nodes
 from jinja2.ext import Extension
 
-FRAGMENT_LIMIT = 16384  # fragments kept per process; each is a few KB
+FRAGMENT_LIMIT = 32768  # fragments kept per process; each is a few KB (about 120 MB in all)
 
 
 class FragmentCache:

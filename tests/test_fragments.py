@@ -8,6 +8,7 @@ import pytest
 
 from sitegen import fragments
 from sitegen.fragments import CacheExtension, FragmentCache
+from sitegen.config import load_config
 from sitekit import build_dir, output_tree
 
 SAMPLE = Path(__file__).resolve().parent.parent / "content"
@@ -78,3 +79,23 @@ def test_the_default_theme_renders_the_same_pages_with_and_without_the_cache(tmp
     cached, uncached = output_tree(tmp_path / "cached" / "output"), output_tree(tmp_path / "uncached" / "output")
     assert cached.keys() == uncached.keys()
     assert [name for name in cached if cached[name] != uncached[name]] == []
+
+
+def test_pages_render_in_the_order_of_the_newest_paper_they_show(tmp_path):
+    from sitegen.build import prepare
+    from sitegen.tasks import plan, render_order
+
+    shutil.copytree(SAMPLE, tmp_path / "content")
+    shutil.copy(SAMPLE.parent / "sitegen.yaml", tmp_path / "sitegen.yaml")
+    config, _ = load_config(tmp_path)
+    site, theme, _ = prepare(config)
+    tasks = plan(site, config, theme)
+    ordered = render_order(site, config, tasks)
+    assert sorted(t.file for t in ordered) == sorted(t.file for t in tasks)
+    days = [t.key for t in ordered if t.kind == "day"]
+    assert days == sorted(days)  # newest day first, as each day shows newer papers than the next
+    first_listing = next(t for t in ordered if t.kind in ("day", "week", "month", "author", "tag"))
+    shown = {"day": lambda k: site.days[k[0]].papers, "week": lambda k: site.weeks[k[0]].papers,
+             "month": lambda k: site.months[k[0]].papers, "author": lambda k: site.authors[k[0]].papers,
+             "tag": lambda k: site.tags[k[0]].papers}[first_listing.kind](first_listing.key)
+    assert site.newest[0] in shown
