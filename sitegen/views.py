@@ -16,6 +16,7 @@ from markupsafe import Markup
 
 from sitegen import urls
 from sitegen.config import Config
+from sitegen.fragments import FragmentCache
 from sitegen.markup import Rendered, rebase_urls, render_abstract, render_title, site_url
 from sitegen.model import Author, Day, Paper, Site, Tag
 from sitegen.problems import WARNING, Problem
@@ -62,19 +63,13 @@ class Views:
         self.site = site
         self.config = config
         self.texts = texts
-        self._papers: dict[str, PaperView] = {}
+        self._papers = FragmentCache(VIEW_CACHE)  # paper id → its view
 
     def link(self, site_path: str) -> str:
         return self.config.link(site_path)
 
     def paper(self, paper_id: str) -> "PaperView":
-        view = self._papers.pop(paper_id, None)
-        if view is None:
-            view = PaperView(self, self.site.papers[paper_id])
-            if len(self._papers) >= VIEW_CACHE:
-                del self._papers[next(iter(self._papers))]  # least recently used
-        self._papers[paper_id] = view
-        return view
+        return self._papers.get_or_make(paper_id, lambda: PaperView(self, self.site.papers[paper_id]))
 
     def papers(self, ids: Sequence[str]) -> list["PaperView"]:
         return [self.paper(i) for i in ids]
