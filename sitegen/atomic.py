@@ -1,4 +1,5 @@
-"""Whole-file writes that a reader sees either before or after, never half done."""
+"""Whole-file writes that a reader sees either before or after, never half done; and
+which file a path names now, for stores a long-running process keeps open."""
 
 from __future__ import annotations
 
@@ -19,3 +20,13 @@ def atomic_write(target: Path, data: bytes) -> None:
         with suppress(OSError):
             os.unlink(tmp)
         raise
+
+
+def file_identity(path: Path) -> tuple[int, int] | None:
+    """(device, inode) of the file at `path`, or None: an open database whose file was
+    deleted or replaced (say, .sitegen/ removed while `sitegen serve` runs) is not it."""
+    try:
+        stat = path.stat()
+    except OSError:
+        return None
+    return stat.st_dev, stat.st_ino

@@ -112,7 +112,7 @@ def build(config: Config, *, jobs: int | None = None, explain: bool = False, war
         return unchanged
     cache_path = cache_dir / "content.sqlite"
     serving, warm = warm is not None, warm or Warm()
-    if warm.parse_cache is None or warm.parse_cache.path != cache_path:
+    if warm.parse_cache is None or not warm.parse_cache.is_current(cache_path):
         warm.parse_cache = ParseCache(cache_path)
     parse_cache = warm.parse_cache
     site, theme, warnings = prepare(config, parse_cache, previous=warm.site, jobs=jobs)
@@ -139,8 +139,8 @@ def build(config: Config, *, jobs: int | None = None, explain: bool = False, war
         manifest = warm.manifest = Manifest.load(cache_dir, output_dir, warm.manifest)
         stale = [t for t in tasks if _why(t, manifest)]
         report.reasons = [(t.file, _why(t, manifest)) for t in stale] if explain else []
-        store = warm.text_store if warm.text_store and warm.text_store.path == cache_dir / "texts.sqlite" \
-            else TextStore(cache_dir / "texts.sqlite")
+        store_path = cache_dir / "texts.sqlite"
+        store = warm.text_store if warm.text_store and warm.text_store.is_current(store_path) else TextStore(store_path)
         staging = Staging(cache_dir, flat=not is_empty(output_dir))
         pages = page_paths(tasks)
         texts = StoredTexts(site.papers, store.path, warm.texts if serving else None)
@@ -172,9 +172,11 @@ def build(config: Config, *, jobs: int | None = None, explain: bool = False, war
         finally:
             warnings += _text_warnings(site, store)
             store.prune(site.papers.values())
-            if serving:
+            if serving and store is not warm.text_store:
+                if warm.text_store is not None:
+                    warm.text_store.close()
                 warm.text_store = store
-            else:
+            elif not serving:
                 store.close()
     if inputs is not None:
         stamp.write(stamp_path, inputs, warnings)

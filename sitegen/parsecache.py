@@ -18,6 +18,7 @@ import sqlite3
 from pathlib import Path
 
 from sitegen import __version__
+from sitegen.atomic import file_identity
 from sitegen.model import Paper
 from sitegen.problems import Problem
 
@@ -34,6 +35,7 @@ class ParseCache:
         self._seen: dict[str, Stamp] = {}
         self._loaded: dict[str, tuple[str, list[Paper], list[Problem]]] = {}  # name → (digest, papers, problems)
         self._db: sqlite3.Connection | None = None
+        self._file: tuple[int, int] | None = None  # the file the connection is open on
         if path is not None and path.is_file():
             try:
                 self.stamps = {name: (size, mtime, digest) for name, size, mtime, digest in
@@ -102,9 +104,15 @@ class ParseCache:
             db.commit()
         self.stamps = dict(seen)
 
+    def is_current(self, path: Path) -> bool:
+        """Still the cache at `path`: not reopened on another file, nor on one deleted
+        since it was opened (.sitegen/ removed while `sitegen serve` runs)."""
+        return path == self.path and (self._db is None or file_identity(path) == self._file)
+
     def _connection(self) -> sqlite3.Connection:
         if self._db is None:
             self._db = _connect(self.path)
+            self._file = file_identity(self.path)
         return self._db
 
 

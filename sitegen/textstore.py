@@ -16,6 +16,7 @@ from typing import Iterable, Mapping, Sequence
 from markupsafe import Markup
 
 from sitegen import search
+from sitegen.atomic import file_identity
 from sitegen.markup import Rendered, render_abstract, render_title
 from sitegen.model import Paper
 from sitegen.views import PaperText
@@ -58,6 +59,12 @@ class TextStore:
         self.db.commit()
         self._known: dict[str, str] | None = None  # key → warnings (JSON) of every stored text
         self._version: int | None = None
+        self._file = file_identity(path)
+
+    def is_current(self, path: Path) -> bool:
+        """Still the store at `path` (kept open by `sitegen serve`; .sitegen/ may have been
+        deleted since)."""
+        return path == self.path and self._file is not None and file_identity(path) == self._file
 
     def _index(self) -> dict[str, str]:
         """Every stored key and its warnings, read once and then kept up to date; read

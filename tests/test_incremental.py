@@ -81,3 +81,24 @@ def test_warm_rebuilds_equal_clean_builds(tmp_path_factory, sequence):
     assert warm.site is not None and warm.plan.groups
     again = build(config, jobs=1, warm=warm)
     assert (again.rendered, again.written, again.deleted) == (0, 0, 0)
+
+
+def test_a_warm_process_survives_its_cache_folder_being_deleted(tmp_path):
+    """`rm -rf .sitegen` while `sitegen serve` runs: the next rebuild starts its caches afresh."""
+    site = write_files(tmp_path / "site", {"sitegen.yaml": "base_url: https://example.org/site/\n"})
+    write_step(site, {"a.yaml": [("Monarch", ["Tri Dao"], ["ssm"], 10, 3)], "b.yaml": [("HiPPO", ["Albert Gu"], [], 11, 1)]})
+    config, _ = load_config(site)
+    warm = Warm()
+    build(config, jobs=1, warm=warm)
+    shutil.rmtree(site / ".sitegen")
+    write_step(site, {"a.yaml": [("Monarch", ["Tri Dao"], ["ssm"], 10, 3)], "b.yaml": [("Hyena", ["Albert Gu"], [], 11, 1)]})
+    build(config, jobs=1, warm=warm)
+    clean = write_files(tmp_path / "clean", {"sitegen.yaml": "base_url: https://example.org/site/\n"})
+    shutil.copytree(site / "content", clean / "content")
+    build_dir(clean)
+    built, expected = output_tree(site / "output"), output_tree(clean / "output")
+    # Without the manifest the build cannot know which older files were its own, so a file
+    # an edit made obsolete (here a search shard) stays, as after `rm -rf .sitegen` and a
+    # fresh `sitegen build`; every file the site has is as a clean build makes it.
+    assert {name: built[name] for name in expected} == expected
+    assert set(built) - set(expected) <= {"search-index/terms/hip.json"}

@@ -39,3 +39,14 @@ def test_a_store_kept_open_sees_what_another_build_changed(tmp_path):
     other.prune([first])
     other.close()
     assert kept.missing([first, second]) == [second]
+
+
+def test_a_store_kept_open_knows_when_its_file_was_deleted(tmp_path):
+    path = tmp_path / "cache" / "texts.sqlite"
+    kept = TextStore(path)
+    assert kept.is_current(path)
+    kept.close()
+    for name in path.parent.iterdir():  # the user removes .sitegen/ while serving
+        name.unlink()
+    assert not kept.is_current(path)
+    assert TextStore(path).is_current(path)
