@@ -31,6 +31,7 @@ from sitegen.output import (BuildLock, Manifest, Record, Staging, check_output_l
 from sitegen.parsecache import ParseCache
 from sitegen.problems import WARNING, ContentError, Problem, TemplateProblem
 from sitegen.fragments import FragmentCache
+from sitegen.segments import Segments
 from sitegen.tasks import BIB_CACHE, PlanMemo, Renderer, Task, page_paths, plan, render_order
 from sitegen.textstore import StoredTexts, TextStore, render_text, text_key
 from sitegen.theme import Theme, find_theme
@@ -144,16 +145,21 @@ def build(config: Config, *, jobs: int | None = None, explain: bool = False, war
         staging = Staging(cache_dir, flat=not is_empty(output_dir))
         pages = page_paths(tasks)
         texts = StoredTexts(site.papers, store.path, warm.texts if serving else None)
-        state = (site, config, theme, texts, pages, str(staging.dir), staging.flat, warm.bib_entries)
+        order = render_order(site, config, stale)
+        previous = {t.file: manifest.records[t.file].digest for t in stale
+                    if t.file in manifest.records and manifest.is_intact(t.file)}
+        state = (site, config, theme, texts, pages, str(staging.dir), staging.flat, warm.bib_entries,
+                 order, previous)
         index_state_path, index_state = cache_dir / "search-state.pickle", None
         try:
-            with _workers(jobs, len(stale), state) as pool:
+            pool, workers = _workers(jobs, len(stale), state)
+            with pool:
                 missing = store.missing(site.papers.values())
                 _render_texts(pool, missing, store)
                 report.texts = len(missing)
                 clock.lap("texts")
                 records = {t.file: manifest.records.get(t.file) for t in tasks}
-                written = _render(pool, render_order(site, config, stale), manifest, records)
+                written = _render(pool, workers, order, records)
                 clock.lap("render")
             if config.search:
                 indexed, index_state = _search_index(site, store, manifest, staging, records, index_state_path)
@@ -241,14 +247,17 @@ class _InProcess(Executor):
         return map(fn, *iterables)
 
 
-def _workers(jobs: int | None, work: int, state: tuple) -> Executor:
-    """A pool whose processes get the model once (by fork), not once per task."""
+def _workers(jobs: int | None, work: int, state: tuple) -> tuple[Executor, int]:
+    """A pool whose processes get the model and the render order once (by fork), not
+    once per task, and how many processes share the rendering."""
     jobs = jobs or default_jobs()
-    _init_worker(*state)  # the parent renders too when jobs=1, and needs the model for texts
     if jobs <= 1 or work <= CHUNK:
-        return _InProcess()
+        _init_worker(*state, Segments(work, 1, CHUNK, shared=False))
+        return _InProcess(), 1
+    segments = Segments(work, jobs, CHUNK)
+    _init_worker(*state, segments)
     return ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context("fork"),
-                               initializer=_init_worker, initargs=(*state, os.getpid()))
+                               initializer=_init_worker, initargs=(*state, segments, os.getpid())), jobs
 
 
 def _die_with_parent(parent: int) -> None:
@@ -344,35 +353,52 @@ def _text_warnings(site: Site, store: TextStore) -> list[Problem]:
             for paper in site.papers.values() for field, message in stored.get(text_key(paper), ())]
 
 
-def _render(pool: Executor, stale: list[Task], manifest: Manifest, records: dict) -> list[str]:
-    """Render stale tasks; stage the files whose bytes changed; return their names."""
-    previous = {t.file: manifest.records[t.file].digest for t in stale
-                if t.file in manifest.records and manifest.is_intact(t.file)}
-    chunks = [stale[i:i + CHUNK] for i in range(0, len(stale), CHUNK)]
+def _render(pool: Executor, workers: int, order: list[Task], records: dict) -> list[str]:
+    """Render the stale tasks, each worker its own run of the render order (segments.py);
+    stage the files whose bytes changed; return their names, in render order."""
+    done = {}
+    for run in pool.map(_render_run, range(workers)):
+        for result in run:
+            done[result[0]] = result
     written = []
-    for chunk_result in pool.map(_render_chunk, chunks, [previous] * len(chunks)):
-        for name, inputs, digest, changed in chunk_result:
-            old = records.get(name)
-            records[name] = Record(inputs, digest, old.size if old else 0, old.mtime_ns if old else 0)
-            if changed:
-                written.append(name)
+    for task in order:
+        name, inputs, digest, changed = done[task.file]
+        old = records.get(name)
+        records[name] = Record(inputs, digest, old.size if old else 0, old.mtime_ns if old else 0)
+        if changed:
+            written.append(name)
     return written
 
 
 _worker: dict = {}
 
 
-def _init_worker(site, config, theme, texts, pages, staging_dir, flat, bib_entries,
-                 parent: int | None = None) -> None:
+def _init_worker(site, config, theme, texts, pages, staging_dir, flat, bib_entries, order, previous,
+                 segments, parent: int | None = None) -> None:
     if parent is not None:
         _die_with_parent(parent)
     _worker["renderer"] = Renderer(site, config, theme, Views(site, config, texts), pages, bib_entries)
     _worker["staging"] = Staging.attach(Path(staging_dir), flat)
+    _worker.update(order=order, previous=previous, segments=segments)
 
 
-def _render_chunk(chunk: list[Task], previous: dict[str, str]) -> list[tuple[str, str, str, bool]]:
+def _render_run(worker: int) -> list[tuple[str, str, str, bool]]:
+    segments: Segments = _worker["segments"]
+    order: list[Task] = _worker["order"]
+    out = []
+    try:
+        while (piece := segments.take(worker)) is not None:
+            out += _render_chunk(order[piece[0]:piece[1]])
+    except BaseException:
+        segments.cancel()
+        raise
+    return out
+
+
+def _render_chunk(chunk: list[Task]) -> list[tuple[str, str, str, bool]]:
     renderer: Renderer = _worker["renderer"]
     staging: Staging = _worker["staging"]
+    previous: dict[str, str] = _worker["previous"]
     out = []
     for task in chunk:
         try:

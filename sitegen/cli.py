@@ -20,6 +20,7 @@ from sitegen.output import OutputLocationError
 from sitegen.problems import ContentError, Problem, TemplateProblem
 from sitegen.scaffold import init_command
 from sitegen.theme import find_theme
+from sitegen.urls import UnsafePath
 
 site_option = click.option("--site", "-s", "site_dir", type=click.Path(file_okay=False, path_type=Path),
                            default=".", show_default=True, help="The site folder (holding sitegen.yaml).")
@@ -101,7 +102,7 @@ def run_build_or_exit(config: Config, **options):
     """Build, print warnings; on any error print every problem and exit 1."""
     try:
         report = run_build(config, **options)
-    except (ContentError, TemplateProblem, OutputLocationError) as error:
+    except (ContentError, TemplateProblem, OutputLocationError, UnsafePath) as error:
         _fail(error)
     _print_problems(report.warnings)
     return report
@@ -228,7 +229,7 @@ def serve(site_dir, host, port, drafts, base_url) -> None:
         except ContentError as error:
             click.echo(error.report(), err=True)
             return error.report()
-        except (TemplateProblem, OutputLocationError) as error:
+        except (TemplateProblem, OutputLocationError, UnsafePath) as error:
             click.echo(f"Error: {error}", err=True)
             return str(error)
         _print_problems([w for w in report.warnings if str(w) not in shown])  # each warning once

@@ -24,7 +24,7 @@ from pathlib import Path
 
 from sitegen import __version__
 from sitegen.atomic import atomic_write
-from sitegen.urls import safe_output_path
+from sitegen.urls import UnsafePath, checked_relative, safe_output_path
 
 MANIFEST_VERSION = 2
 
@@ -148,10 +148,12 @@ class Staging:
         staging._pending = []
         return staging
 
-    def path(self, name: str) -> Path:
+    def path(self, name: str) -> str:
         if self.flat:
-            return self.dir / hashlib.blake2b(name.encode(), digest_size=16).hexdigest()
-        return safe_output_path(self.dir, name)
+            return f"{self.dir}/{hashlib.blake2b(name.encode(), digest_size=16).hexdigest()}"
+        # The staging folder is new and every folder in it made by this build, so no
+        # link can lead out of it: a name checked by its spelling stays inside.
+        return f"{self.dir}/{checked_relative(name)}"
 
     def write(self, name: str, data: bytes) -> None:
         """Queue a file to be written; `flush()` waits for all of them."""
@@ -160,9 +162,8 @@ class Staging:
     def _write(self, name: str, data: bytes) -> None:
         target = self.path(name)
         if not self.flat:
-            self._folders.ensure(target.parent)
-        with open(target, "wb") as handle:
-            handle.write(data)
+            self._folders.ensure(target.rpartition("/")[0])
+        write_new(target, data)
 
     def flush(self) -> None:
         pending, self._pending = self._pending, []
@@ -192,16 +193,38 @@ def run_io(function, items) -> None:
         future.result()
 
 
+def write_new(path: str, data: bytes) -> None:
+    """Write a file no reader has open yet (in staging): a plain write, no temporary
+    file; the commit is what makes it appear in output/ whole."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+    try:
+        view = memoryview(data)
+        while view:
+            view = view[os.write(fd, view):]
+    finally:
+        os.close(fd)
+
+
 class _Folders:
     """mkdir -p, remembering what exists: thousands of pages share a few folders."""
 
     def __init__(self):
-        self.known: set[Path] = set()
+        self.known: set[str] = set()
 
-    def ensure(self, folder: Path) -> None:
+    def ensure(self, folder: str) -> None:
         if folder not in self.known:  # a race between threads is harmless: exist_ok
-            folder.mkdir(parents=True, exist_ok=True)
+            os.makedirs(folder, exist_ok=True)
             self.known.add(folder)
+
+
+def _refuse_links_out(folders: set[str], output_dir: Path) -> None:
+    """UnsafePath if a folder, followed through symbolic links, is not in output_dir:
+    checked once per folder before anything moves, not once per file."""
+    top = os.path.realpath(output_dir)
+    for folder in sorted(folders):
+        real = os.path.realpath(folder)
+        if real != top and not real.startswith(top + os.sep):
+            raise UnsafePath(f"refusing to write through {folder}: a link to {real}, outside the output folder")
 
 
 def is_empty(folder: Path) -> bool:
@@ -244,11 +267,13 @@ def _move_tree(staging: Staging, output_dir: Path) -> bool:
 
 
 def _move_files(staging: Staging, written: list[str], output_dir: Path) -> None:
+    targets = {name: f"{output_dir}/{checked_relative(name)}" for name in written}
+    _refuse_links_out({target.rpartition("/")[0] for target in targets.values()}, output_dir)
     folders = _Folders()
 
     def move(name: str) -> None:
-        target = safe_output_path(output_dir, name)
-        folders.ensure(target.parent)
+        target = targets[name]
+        folders.ensure(target.rpartition("/")[0])
         _replace(staging.path(name), target)
 
     run_io(move, written)
@@ -262,13 +287,13 @@ def _remove_files(removed: list[str], output_dir: Path) -> None:
         _prune_empty_parents(target.parent, output_dir)
 
 
-def _replace(source: Path, target: Path) -> None:
+def _replace(source: str, target: str) -> None:
     try:
         os.replace(source, target)
     except OSError as exc:
         if exc.errno != errno.EXDEV:
             raise
-        atomic_write(target, source.read_bytes())  # staging on another file system
+        atomic_write(Path(target), Path(source).read_bytes())  # staging on another file system
 
 
 def _prune_empty_parents(folder: Path, top: Path) -> None:

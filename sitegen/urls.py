@@ -8,7 +8,7 @@ site paths into links with `Config.link` (base path) or `Config.absolute`.
 from __future__ import annotations
 
 from datetime import date
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 
 INDEX = ""
 PAPERS = "papers/"
@@ -72,12 +72,19 @@ class UnsafePath(ValueError):
     pass
 
 
-def safe_output_path(output_dir: Path, file_path: str) -> Path:
-    """`output_dir / file_path`, refusing anything that would land outside output_dir."""
-    pure = PurePosixPath(file_path)
-    if pure.is_absolute() or ".." in pure.parts or "\\" in file_path or "\x00" in file_path:
+def checked_relative(file_path: str) -> str:
+    """`file_path`, if it names a place below a folder by its spelling alone (not
+    absolute, no `..`, no backslash or NUL); else UnsafePath."""
+    if (file_path.startswith("/") or "\\" in file_path or "\x00" in file_path
+            or ".." in file_path.split("/")):
         raise UnsafePath(f"refusing to write outside the output folder: {file_path!r}")
-    target = output_dir.joinpath(*pure.parts)
+    return file_path
+
+
+def safe_output_path(output_dir: Path, file_path: str) -> Path:
+    """`output_dir / file_path`, refusing anything that would land outside output_dir,
+    through a symbolic link too."""
+    target = output_dir / checked_relative(file_path)
     if not target.resolve().is_relative_to(output_dir.resolve()):
         raise UnsafePath(f"refusing to write outside the output folder: {file_path!r}")
     return target

@@ -1,0 +1,47 @@
+"""Share an ordered list of work between processes, keeping neighbours together.
+
+Pages next to each other in the render order show the same papers (tasks.render_order),
+and a render process makes each paper's card once (fragments.py) — but only if that
+paper's pages come to the same process. Handing out chunks in turn sent a paper's day
+page to one process and its week page to the other, so both made its card. Here each
+worker owns one contiguous run of the list and works through it from the front; a
+worker whose run is done takes chunks from the back of the longest other run, so the
+work stays balanced and the runs still meet only at their ends.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+from contextlib import nullcontext
+
+
+class Segments:
+    def __init__(self, total: int, workers: int, chunk: int, *, shared: bool = True):
+        bounds = []
+        for k in range(workers):
+            bounds += [total * k // workers, total * (k + 1) // workers]
+        self.workers, self.chunk = workers, chunk
+        # start and end of each worker's remaining run, in memory the forked workers share
+        self._bounds = multiprocessing.Array("q", bounds) if shared else bounds
+        self._lock = self._bounds.get_lock() if shared else nullcontext()
+
+    def take(self, worker: int) -> tuple[int, int] | None:
+        """The next (start, stop) slice for `worker`, or None when all work is handed out."""
+        b, chunk = self._bounds, self.chunk
+        with self._lock:
+            start, end = b[2 * worker], b[2 * worker + 1]
+            if start < end:
+                b[2 * worker] = stop = min(start + chunk, end)
+                return start, stop
+            other = max(range(self.workers), key=lambda k: b[2 * k + 1] - b[2 * k])
+            start, end = b[2 * other], b[2 * other + 1]
+            if start >= end:
+                return None
+            b[2 * other + 1] = begin = max(start, end - chunk)
+            return begin, end
+
+    def cancel(self) -> None:
+        """Hand out nothing more (a worker failed: the others stop after their chunk)."""
+        with self._lock:
+            for k in range(self.workers):
+                self._bounds[2 * k] = self._bounds[2 * k + 1]

@@ -1,0 +1,95 @@
+"""The write stage's safety and the sharing of render work between processes."""
+
+from pathlib import Path
+
+import pytest
+from hypothesis import given, strategies as st
+
+from sitegen.segments import Segments
+from sitegen.urls import UnsafePath, checked_relative
+from sitekit import PAPER, build_dir, output_tree
+
+
+@pytest.mark.parametrize("name", ["/etc/passwd", "../x.html", "papers/../../x", "a\\b", "a\x00b"])
+def test_names_that_would_leave_the_folder_are_refused(name):
+    with pytest.raises(UnsafePath):
+        checked_relative(name)
+
+
+@pytest.mark.parametrize("name", ["index.html", "papers/2203.00555/cite.bib", "tags/a..b/index.html"])
+def test_ordinary_names_pass(name):
+    assert checked_relative(name) == name
+
+
+def test_a_rebuild_does_not_write_through_a_link_out_of_the_output_folder(make_site, tmp_path, runner):
+    from sitegen.cli import main
+
+    site = make_site({"content/papers.yaml": PAPER})
+    build_dir(site)
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    paper = site / "output" / "papers" / "2203.00555"
+    for file in paper.iterdir():
+        file.unlink()
+    paper.rmdir()
+    paper.symlink_to(elsewhere)  # output/papers/<id>/ now leads outside
+    before = output_tree(site / "output")
+    (site / "content/papers.yaml").write_text(PAPER.replace("excel in", "shine in"))
+
+    result = runner.invoke(main, ["build", "--site", str(site)])
+
+    assert result.exit_code == 1
+    assert "outside the output folder" in result.output
+    assert list(elsewhere.iterdir()) == []
+    assert output_tree(site / "output") == before  # nothing moved before the refusal
+
+
+def _hand_out(segments: Segments, order: list[int]) -> list[tuple[int, tuple[int, int]]]:
+    taken = []
+    for worker in order:
+        piece = segments.take(worker)
+        if piece is not None:
+            taken.append((worker, piece))
+    while True:  # whoever asks next, until nothing is left
+        piece = segments.take(0)
+        if piece is None:
+            return taken
+        taken.append((0, piece))
+
+
+@given(total=st.integers(0, 500), workers=st.integers(1, 5), chunk=st.integers(1, 40),
+       order=st.lists(st.integers(0, 4), max_size=60))
+def test_every_task_is_handed_out_exactly_once(total, workers, chunk, order):
+    segments = Segments(total, workers, chunk, shared=False)
+    taken = _hand_out(segments, [w % workers for w in order])
+    covered = sorted(i for _, (start, stop) in taken for i in range(start, stop))
+    assert covered == list(range(total))
+    assert all(0 < stop - start <= chunk for _, (start, stop) in taken)
+
+
+def test_each_worker_starts_on_its_own_run_and_only_then_takes_from_the_back_of_another():
+    segments = Segments(100, 2, 10, shared=False)
+    assert segments.take(0) == (0, 10)
+    assert segments.take(1) == (50, 60)
+    for _ in range(4):
+        segments.take(0)  # worker 0 finishes 0–50
+    assert segments.take(0) == (90, 100)  # the end of worker 1's run, furthest from where it works
+    assert segments.take(1) == (60, 70)
+
+
+def test_a_cancelled_share_hands_out_nothing_more():
+    segments = Segments(100, 2, 10, shared=False)
+    segments.take(0)
+    segments.cancel()
+    assert segments.take(0) is None and segments.take(1) is None
+
+
+def test_shared_segments_are_seen_by_a_forked_process():
+    import multiprocessing
+
+    segments = Segments(30, 2, 10)
+    context = multiprocessing.get_context("fork")
+    process = context.Process(target=segments.take, args=(0,))
+    process.start()
+    process.join()
+    assert segments.take(0) == (10, 15)  # the child took 0–10 of worker 0's run (0–15)
