@@ -39,7 +39,9 @@ print(json.dumps({"files": report.pages, "rendered": report.rendered, "written":
 
 
 # What `sitegen serve` does after a save: one process keeps its engine warm between
-# builds. Builds once, then edits one abstract at a time and times each rebuild.
+# builds. Builds once, then edits one abstract at a time and times each rebuild, from
+# the save to the rebuilt output. Saves are two seconds apart, as a person's are: between
+# builds the server checks output/ against the manifest (output.Manifest.check_in_background).
 _WARM = """
 import json, sys, time
 from pathlib import Path
@@ -51,6 +53,7 @@ build(config, warm=warm)
 days = sorted((config.content_dir / "days").glob("*.yaml"))
 rows = []
 for n in range(int(sys.argv[2])):
+    time.sleep(2)
     day = days[(len(days) // 3 + 7 * n) % len(days)]
     day.write_text(day.read_text().replace("abstract: ", f"abstract: Warm edit {n}. ", 1))
     started = time.perf_counter()

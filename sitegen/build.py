@@ -171,6 +171,8 @@ def build(config: Config, *, jobs: int | None = None, explain: bool = False, war
             commit(staging, written, removed, manifest, records)
             if index_state is not None:  # after the commit: it describes the index in output/
                 atomic_write(index_state_path, pickle.dumps(index_state, protocol=pickle.HIGHEST_PROTOCOL))
+            if serving:
+                manifest.check_in_background()
             clock.lap("write")
         except BaseException:
             staging.discard()

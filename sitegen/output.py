@@ -17,6 +17,7 @@ import marshal
 import os
 import shutil
 import tempfile
+import threading
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import suppress
 from dataclasses import dataclass
@@ -66,6 +67,8 @@ class Manifest:
         self.output_dir = output_dir
         self.records: dict[str, Record] = records or {}
         self.stamp: tuple[int, int] | None = None  # size and mtime of the file these records were read from or saved to
+        self._check: threading.Thread | None = None
+        self._damaged: set[str] = set()
 
     @classmethod
     def load(cls, cache_dir: Path, output_dir: Path, previous: "Manifest | None" = None) -> "Manifest":
@@ -88,6 +91,27 @@ class Manifest:
 
     def is_intact(self, name: str) -> bool:
         """The file on disk is still the one the manifest describes (size and mtime)."""
+        if self._check is not None:
+            self._check.join()
+            return name in self.records and name not in self._damaged
+        return self._matches(name)
+
+    def check_in_background(self) -> None:
+        """Compare every file with its record on a thread, now, and answer is_intact from
+        that. `sitegen serve` starts this after each build, while it waits for the next
+        edit, so that a rebuild does not first make one `stat` call per output file
+        (37,000 at 10,000 papers); a file changed by hand after the check is found by
+        the check after the next build, and that build's successor restores it."""
+        names = list(self.records)
+        self._damaged = set()
+
+        def check() -> None:
+            self._damaged = {name for name in names if not self._matches(name)}
+
+        self._check = threading.Thread(target=check, name="sitegen-check", daemon=True)
+        self._check.start()
+
+    def _matches(self, name: str) -> bool:
         record = self.records.get(name)
         if record is None:
             return False
@@ -107,6 +131,9 @@ class Manifest:
         }
         atomic_write(self.path, marshal.dumps(data))
         self.stamp = _file_stamp(self.path)
+        if self._check is not None:  # it checked the records these replace
+            self._check.join()
+            self._check = None
 
 
 def _file_stamp(path: Path) -> tuple[int, int] | None:

@@ -102,3 +102,24 @@ def test_a_warm_process_survives_its_cache_folder_being_deleted(tmp_path):
     # fresh `sitegen build`; every file the site has is as a clean build makes it.
     assert {name: built[name] for name in expected} == expected
     assert set(built) - set(expected) <= {"search-index/terms/hip.json"}
+
+
+def test_a_warm_process_restores_output_files_changed_between_builds(tmp_path):
+    """`sitegen serve` checks output/ against the manifest between builds: a page deleted
+    or edited by hand comes back with the next rebuild, as after a fresh build."""
+    site = write_files(tmp_path / "site", {"sitegen.yaml": "base_url: https://example.org/site/\n"})
+    write_step(site, {"a.yaml": [("Monarch", ["Tri Dao"], ["ssm"], 10, 3)], "b.yaml": [("HiPPO", ["Albert Gu"], [], 11, 1)]})
+    config, _ = load_config(site)
+    warm = Warm()
+    build(config, jobs=1, warm=warm)
+    expected = output_tree(site / "output")
+    build(config, jobs=1, warm=warm)  # its check runs against this build's manifest
+    warm.manifest._check.join()  # the server waits for the next save meanwhile
+    (site / "output/papers/p1/index.html").unlink()
+    (site / "output/tags/ssm/index.html").write_text("vandalised")
+    # A later check (after the next build) sees the damage; that build's successor repairs it.
+    first = build(config, jobs=1, warm=warm)
+    assert first.written == 0  # this check ran before the damage
+    second = build(config, jobs=1, warm=warm)
+    assert sorted(second.rendered_files) == ["papers/p1/index.html", "tags/ssm/index.html"]
+    assert output_tree(site / "output") == expected
