@@ -61,6 +61,7 @@ _TEXT_ESCAPE = re.compile(
     r"""|[&%$#_{}])"""
 )
 _DASHES = (("---", "\u2014"), ("--", "\u2013"))
+_MATH_OR_ESCAPE = re.compile(r"[$\\]")
 _CODE_SPAN = re.compile(r"(`+)(.+?)\1", re.S)
 logging.getLogger("pylatexenc").setLevel(logging.ERROR)  # bad TeX is reported as a build warning
 
@@ -87,6 +88,13 @@ def split_math(source: str) -> list[tuple[str, str]]:
     text: list[str] = []
     i, n = 0, len(source)
     while i < n:
+        special = _MATH_OR_ESCAPE.search(source, i)
+        if special is None:
+            text.append(source[i:])
+            break
+        if special.start() > i:  # a run of plain text, as is
+            text.append(source[i:special.start()])
+            i = special.start()
         ch = source[i]
         if ch == "\\" and i + 1 < n:
             text.append(source[i:i + 2])
