@@ -76,6 +76,7 @@ class Warm:
     bib_entries: FragmentCache = field(default_factory=lambda: FragmentCache(BIB_CACHE))  # (fingerprint, cite key) → entry
     manifest: Manifest | None = None  # reused while the file on disk is the one it saved
     text_store: TextStore | None = None  # an open store knows its keys, not read again each build
+    search_digests: tuple[Site, dict[str, str]] | None = None  # the model they were computed for, and them
 
 
 def prepare(config: Config, cache: ParseCache | None = None, *, check_templates: bool = False,
@@ -162,7 +163,8 @@ def build(config: Config, *, jobs: int | None = None, explain: bool = False, war
                 written = _render(pool, workers, order, records)
                 clock.lap("render")
             if config.search:
-                indexed, index_state = _search_index(site, store, manifest, staging, records, index_state_path)
+                indexed, index_state = _search_index(site, store, manifest, staging, records, index_state_path,
+                                                     warm)
                 written += indexed
                 if explain:
                     report.reasons += [(name, "search index changed") for name in indexed]
@@ -291,7 +293,7 @@ def _render_text_chunk(papers: list) -> list:
 
 
 def _search_index(site: Site, store: TextStore, manifest: Manifest, staging: Staging,
-                  records: dict[str, Record], state_path: Path) -> tuple[list[str], search.IndexState | None]:
+                  records: dict[str, Record], state_path: Path, warm: Warm) -> tuple[list[str], search.IndexState | None]:
     """Add the search index's files to `records`, staging those whose bytes changed.
 
     Nothing is computed when no paper changed (the index's inputs digest is meta.json's
@@ -300,7 +302,8 @@ def _search_index(site: Site, store: TextStore, manifest: Manifest, staging: Sta
     changed, output/ files touched by hand) builds the index whole. Returns the files
     written and the state to keep for the next build, if it changed.
     """
-    digests = search.paper_digests(site)
+    digests = search.paper_digests(site, _unchanged_search_digests(warm))
+    warm.search_digests = (site, digests)
     inputs = search.inputs_digest(site, digests)
     previous = {n: r for n, r in manifest.records.items() if n.startswith(search.FOLDER + "/")}
     meta = previous.get(search.META)
@@ -334,6 +337,15 @@ def _search_index(site: Site, store: TextStore, manifest: Manifest, staging: Sta
             written.append(name)
     staging.flush()
     return written, state
+
+
+def _unchanged_search_digests(warm: Warm) -> dict[str, str] | None:
+    """The last build's search digests of the papers this build's plan found unchanged,
+    if that build's model is the one the plan compared with."""
+    if warm.search_digests is None or warm.search_digests[0] is not warm.plan.changed_since:
+        return None
+    changed = warm.plan.changed_papers
+    return {i: d for i, d in warm.search_digests[1].items() if i not in changed}
 
 
 def _read_index_state(path: Path, inputs: str) -> search.IndexState | None:

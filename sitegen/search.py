@@ -148,11 +148,15 @@ class IndexState:
     papers: dict[str, tuple[str, str]]  # id → (paper digest, shard keys of its terms, space-separated)
 
 
-def paper_digests(site: Site) -> dict[str, str]:
+def paper_digests(site: Site, known: Mapping[str, str] | None = None) -> dict[str, str]:
     """Per paper, a digest of all the index shows of it: every field and its texts (the
-    fingerprint), its authors' and topics' names, and sitegen's version."""
+    fingerprint), its authors' and topics' names, and sitegen's version. `known`: digests
+    of papers that did not change since they were computed."""
     out = {}
     for paper_id in site.newest:
+        if known is not None and paper_id in known:
+            out[paper_id] = known[paper_id]
+            continue
         names = [site.authors[s].name for s in site.paper_authors[paper_id]]
         names += [site.tags[s].name for s in site.paper_tags[paper_id]]
         data = f"{FORMAT}\0{__version__}\0{site.papers[paper_id].fingerprint}\0{chr(1).join(names)}"

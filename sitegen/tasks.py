@@ -113,6 +113,10 @@ class PlanMemo:
     paper_digests: dict[str, str] = field(default_factory=dict)
     people_digests: dict[str, str] = field(default_factory=dict)
     groups: dict[tuple, list[Task]] = field(default_factory=dict)  # ('author', slug) → its tasks
+    # Papers that may show something else than in the model `changed_since` (the one
+    # before `site`): the others show the same (search.paper_digests reuses theirs).
+    changed_since: Site | None = None
+    changed_papers: set[str] = field(default_factory=set)
 
 
 class _Reuse:
@@ -127,6 +131,7 @@ class _Reuse:
     def __init__(self, site: Site, memo: "PlanMemo | None"):
         self.paper_digests: dict[str, str] = {}
         self.people_digests: dict[str, str] = {}
+        self.papers: set[str] = set()
         old = memo.site if memo is not None else None
         self.memo = memo if old is not None else None
         if old is None:
@@ -241,6 +246,8 @@ def plan(site: Site, config: Config, theme: Theme, memo: PlanMemo | None = None)
         stat = source.stat()
         add(Task(path, "static", (), _digest(str(source), stat.st_size, stat.st_mtime_ns), source=str(source)))
     if memo is not None:
+        memo.changed_since = memo.site if d.reuse.memo is not None else None
+        memo.changed_papers = d.reuse.papers
         memo.site, memo.context, memo.groups = site, d.context, groups
         memo.paper_digests, memo.people_digests = d.papers_digests, d.people_digests
     return tasks
