@@ -114,6 +114,9 @@ def build(config: Config, *, jobs: int | None = None, explain: bool = False, war
         return unchanged
     cache_path = cache_dir / "content.sqlite"
     serving, warm = warm is not None, warm or Warm()
+    # Checked again under the lock: if another build saved one meanwhile, that one is read.
+    warm.manifest = Manifest.load(cache_dir, config.output_dir, warm.manifest)
+    warm.manifest.check_in_background()
     if warm.parse_cache is None or not warm.parse_cache.is_current(cache_path):
         warm.parse_cache = ParseCache(cache_path)
     parse_cache = warm.parse_cache

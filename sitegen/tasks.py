@@ -13,6 +13,7 @@ import hashlib
 from dataclasses import dataclass, field
 from functools import cached_property, lru_cache
 from itertools import groupby
+from operator import itemgetter
 from typing import Callable, Iterable, Mapping
 
 from sitegen import __version__, api, bibtex, feeds, metadata, urls
@@ -53,6 +54,9 @@ class Task:
         return urls.output_file(self.path)
 
 
+_first = itemgetter(0)
+
+
 def _digest(*parts) -> str:
     return hashlib.blake2b(repr(parts).encode(), digest_size=16).hexdigest()
 
@@ -69,6 +73,14 @@ class _Digests:
         self.reuse = _Reuse(site, memo if memo is not None and memo.context == self.context else None)
         self.papers_digests: dict[str, str] = self.reuse.paper_digests
         self.people_digests: dict[str, str] = self.reuse.people_digests
+
+    @cached_property
+    def author_names(self) -> dict[str, str]:
+        return {slug: author.name for slug, author in self.site.authors.items()}
+
+    @cached_property
+    def tag_names(self) -> dict[str, str]:
+        return {slug: tag.name for slug, tag in self.site.tags.items()}
 
     @lru_cache(maxsize=None)
     def template(self, kind: str) -> str:
@@ -87,16 +99,22 @@ class _Digests:
         return digest
 
     def papers(self, ids) -> str:
-        return _digest([self.paper(i) for i in ids])
+        """One digest for a list of papers (a page's, a feed's): the most frequent call of
+        a plan, as every paper is on a dozen pages, so its digests are joined, not repr'd."""
+        known, paper = self.papers_digests, self.paper
+        digests = "".join([known.get(i) or paper(i) for i in ids])
+        return hashlib.blake2b(digests.encode(), digest_size=16).hexdigest()
 
     def people(self, slug: str) -> str:
         """An author's record and the names of the co-authors and topics it shows."""
         digest = self.people_digests.get(slug)
         if digest is None:
-            site, author = self.site, self.site.authors[slug]
+            author = self.site.authors[slug]
+            # Co-authors and topics are (slug, count), in the record; their names are
+            # looked up without a Python loop: a prolific author has hundreds.
             digest = self.people_digests[slug] = _digest(
-                author, [(s, site.authors[s].name) for s, _ in author.coauthors],
-                [(s, site.tags[s].name) for s, _ in author.topics])
+                author, "\0".join(map(self.author_names.__getitem__, map(_first, author.coauthors))),
+                "\0".join(map(self.tag_names.__getitem__, map(_first, author.topics))))
         return digest
 
     def page(self, kind: str, *data) -> str:

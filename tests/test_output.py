@@ -93,3 +93,38 @@ def test_shared_segments_are_seen_by_a_forked_process():
     process.start()
     process.join()
     assert segments.take(0) == (10, 15)  # the child took 0–10 of worker 0's run (0–15)
+
+
+@pytest.mark.parametrize("fork", [True, False])
+def test_the_background_check_finds_what_a_stat_of_each_file_finds(make_site, fork):
+    from sitegen.output import _Check
+
+    site = make_site({"content/papers.yaml": PAPER})
+    report = build_dir(site)
+    manifest = report_manifest(site)
+    (site / "output/index.html").unlink()
+    (site / "output/feed.xml").write_text("changed by hand")
+    expected = {name for name in manifest.records if not manifest._matches(name)}
+    assert expected == {"index.html", "feed.xml"}
+    assert _Check(lambda: {n for n in manifest.records if not manifest._matches(n)}, fork=fork).damaged() == expected
+
+
+def report_manifest(site: Path):
+    from sitegen.output import Manifest
+
+    return Manifest.load(site / ".sitegen", site / "output")
+
+
+def test_a_fresh_build_process_restores_damaged_output_while_rebuilding_an_edit(make_site):
+    import subprocess
+    import sys
+
+    site = make_site({"content/papers.yaml": PAPER})
+    command = [sys.executable, "-m", "sitegen", "build", "--site", str(site), "--quiet"]
+    subprocess.run(command, check=True)
+    expected = output_tree(site / "output")
+    (site / "output/authors/index.html").unlink()
+    (site / "output/days/index.html").write_text("changed by hand")
+    (site / "content/papers.yaml").write_text(PAPER + " ")  # an edit that changes no page
+    subprocess.run(command, check=True)  # a single-threaded process: the check runs in a fork
+    assert output_tree(site / "output") == expected
