@@ -18,7 +18,7 @@ from sitegen import urls
 from sitegen.config import Config
 from sitegen.fragments import FragmentCache
 from sitegen.markup import Rendered, rebase_urls, render_abstract, render_title, site_url
-from sitegen.model import Author, Day, Paper, Site, Tag
+from sitegen.model import Author, Day, Paper, Site
 from sitegen.problems import WARNING, Problem
 
 VIEW_CACHE = 4096  # paper views kept per process: a card appears on several pages in a row

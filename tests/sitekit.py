@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import importlib.util
+import sys
 import textwrap
 from pathlib import Path
 
@@ -9,6 +11,15 @@ from sitegen.build import build
 from sitegen.config import load_config
 
 REPO = Path(__file__).resolve().parent.parent
+
+
+def generated_listing(root: Path, papers: int) -> Path:
+    """A site holding the benchmarks' synthetic listing of `papers` papers (benchmarks/generate.py)."""
+    spec = importlib.util.spec_from_file_location("benchmarks_generate", REPO / "benchmarks" / "generate.py")
+    generate = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = generate  # its dataclasses look their module up there
+    spec.loader.exec_module(generate)
+    return generate.write_sitegen(generate.make_listing(papers), root)
 
 
 def write_files(root: Path, files: dict[str, str | bytes]) -> Path:

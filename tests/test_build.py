@@ -8,7 +8,7 @@ import bibtexparser
 import feedparser
 import pytest
 
-from sitekit import PAPER, build_dir, output_tree
+from sitekit import PAPER, build_dir, generated_listing, output_tree, write_files
 from invariants import check_site
 from sitegen.config import load_config
 from sitegen.problems import ContentError, TemplateProblem
@@ -331,3 +331,34 @@ def test_bad_math_warns_on_every_build_naming_the_file(make_site):
         report = build_dir(site)
         assert [(w.path, w.field) for w in report.warnings if "math" in w.message] == [("content/a.yaml", "abstract")]
     assert "math-source" in (site / "output/papers/2203.00555/index.html").read_text()
+
+
+def _pooled_listing(root, papers=80):
+    """A listing with enough pages that rendering goes to worker processes (build.CHUNK)."""
+    site = generated_listing(root, papers)
+    config, _ = load_config(site)
+    return site, config
+
+
+def test_render_processes_give_what_one_process_gives(tmp_path):
+    one, one_config = _pooled_listing(tmp_path / "one")
+    four, four_config = _pooled_listing(tmp_path / "four")
+    build(one_config, jobs=1)
+    report = build(four_config, jobs=4)
+    assert report.rendered > 4 * sitegen.build.CHUNK  # four processes shared the render order
+    assert output_tree(one / "output") == output_tree(four / "output")
+
+
+def test_a_template_error_in_a_render_process_stops_every_process_and_names_the_line(tmp_path):
+    site, config = _pooled_listing(tmp_path / "site")
+    build(config, jobs=2)
+    before = output_tree(site / "output")
+    papers = sorted(p.name for p in (site / "output/papers").iterdir())
+    broken = papers[len(papers) // 2]
+    write_files(site, {"templates/paper.html": '{% extends "base.html" %}\n{% block main %}\n'
+                       f'{{% if paper.id == "{broken}" %}}{{{{ paper.nope }}}}{{% endif %}}\n{{% endblock %}}\n'})
+    with pytest.raises(TemplateProblem) as error:
+        build(config, jobs=2)
+    assert f"papers/{broken}/" in str(error.value) and "paper.html" in str(error.value) and ":3" in str(error.value)
+    assert output_tree(site / "output") == before
+    assert not list((site / ".sitegen").glob("staging-*"))

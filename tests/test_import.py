@@ -1,6 +1,5 @@
 """Importers against recorded responses replayed by a local HTTP server."""
 
-import json
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path

@@ -2,7 +2,6 @@
 build brings output/ to exactly what a clean build gives."""
 
 import random
-import shutil
 import signal
 import subprocess
 import sys
@@ -10,7 +9,7 @@ import time
 
 import pytest
 
-from sitekit import REPO, build_dir, output_tree, write_files
+from sitekit import build_dir, output_tree, write_files
 
 SIGNALS = [signal.SIGKILL, signal.SIGINT]
 

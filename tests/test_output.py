@@ -100,8 +100,8 @@ def test_the_background_check_finds_what_a_stat_of_each_file_finds(make_site, fo
     from sitegen.output import _Check
 
     site = make_site({"content/papers.yaml": PAPER})
-    report = build_dir(site)
-    manifest = report_manifest(site)
+    build_dir(site)
+    manifest = built_manifest(site)
     (site / "output/index.html").unlink()
     (site / "output/feed.xml").write_text("changed by hand")
     expected = {name for name in manifest.records if not manifest._matches(name)}
@@ -109,7 +109,7 @@ def test_the_background_check_finds_what_a_stat_of_each_file_finds(make_site, fo
     assert _Check(lambda: {n for n in manifest.records if not manifest._matches(n)}, fork=fork).damaged() == expected
 
 
-def report_manifest(site: Path):
+def built_manifest(site: Path):
     from sitegen.output import Manifest
 
     return Manifest.load(site / ".sitegen", site / "output")

@@ -23,7 +23,6 @@ import json
 import os
 import shutil
 import subprocess
-import sys
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
@@ -35,7 +34,7 @@ import feedparser
 import pytest
 
 from invariants import check_site
-from sitekit import REPO
+from sitekit import REPO, generated_listing
 from sitegen.build import build
 from sitegen.config import load_config
 
@@ -87,12 +86,7 @@ def sample_site(tmp_path_factory) -> Site:
 
 @pytest.fixture(scope="module")
 def listing_site(tmp_path_factory) -> Site:
-    spec = importlib.util.spec_from_file_location("benchmarks_generate", REPO / "benchmarks" / "generate.py")
-    generate = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = generate  # its dataclasses look their module up there
-    spec.loader.exec_module(generate)
-    site = tmp_path_factory.mktemp("valid-listing")
-    generate.write_sitegen(generate.make_listing(LISTING_SIZE), site)
+    site = generated_listing(tmp_path_factory.mktemp("valid-listing"), LISTING_SIZE)
     built = _build(site, f"listing-{LISTING_SIZE}")
     assert built.papers == LISTING_SIZE
     return built
