@@ -106,15 +106,18 @@ def build(config: Config, *, jobs: int | None = None, explain: bool = False, war
     cache_dir = config.root / CACHE_DIR
     stamp_path = stamp.stamp_file(cache_dir, config.output_dir)
     inputs = _inputs_stamp(config)
+    serving, warm = warm is not None, warm or Warm()
     # A warm process's first build goes all the way, to have the model for the next one.
-    unchanged = _unchanged(config, cache_dir, stamp_path, inputs) if warm is None or warm.site else None
+    unchanged = _unchanged(config, cache_dir, stamp_path, inputs, warm) if not serving or warm.site else None
     if unchanged is not None:
+        if serving:  # for the next save: this check's answer is used
+            warm.manifest.check_in_background(again=True)
         unchanged.seconds = time.perf_counter() - started
         unchanged.timings = {"check": unchanged.seconds}
         return unchanged
     cache_path = cache_dir / "content.sqlite"
-    serving, warm = warm is not None, warm or Warm()
-    # Checked again under the lock: if another build saved one meanwhile, that one is read.
+    # The one _unchanged read, with its check, if any; checked again under the lock: if
+    # another build saved one meanwhile, that one is read.
     warm.manifest = Manifest.load(cache_dir, config.output_dir, warm.manifest)
     warm.manifest.check_in_background()
     if warm.parse_cache is None or not warm.parse_cache.is_current(cache_path):
@@ -211,13 +214,16 @@ def _inputs_stamp(config: Config) -> str | None:
     return stamp.inputs_stamp(config, [config.content_dir, theme_dir, *site_folders])
 
 
-def _unchanged(config: Config, cache_dir: Path, stamp_path: Path, inputs: str | None) -> BuildReport | None:
-    """The report of a build with nothing to do, or None if there may be something."""
+def _unchanged(config: Config, cache_dir: Path, stamp_path: Path, inputs: str | None,
+               warm: Warm) -> BuildReport | None:
+    """The report of a build with nothing to do, or None if there may be something. The
+    manifest and its check of output/ stay in `warm` for the build that follows."""
     previous = stamp.read(stamp_path) if inputs is not None else None
     if previous is None or previous[0] != inputs:
         return None
     with BuildLock(cache_dir):
-        manifest = Manifest.load(cache_dir, config.output_dir)
+        manifest = warm.manifest = Manifest.load(cache_dir, config.output_dir, warm.manifest)
+        manifest.check_now()  # or the one `sitegen serve` made while it waited
         if not manifest.records or not all(manifest.is_intact(name) for name in manifest.records):
             return None
     return BuildReport(pages=len(manifest.records), warnings=previous[1], output_dir=config.output_dir)

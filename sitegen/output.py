@@ -96,18 +96,29 @@ class Manifest:
             return name in self.records and name not in self._check.damaged()
         return self._matches(name)
 
-    def check_in_background(self) -> None:
+    def check_in_background(self, *, again: bool = False) -> None:
         """Start comparing every file with its record, and answer is_intact from that.
 
         A build starts this before it loads content, so that the one `stat` call per
         output file (37,000 at 10,000 papers) is made on the other core meanwhile;
         `sitegen serve` starts it after each build, while it waits for the next edit. A
         file changed by hand after the check is found by the next one (the build after
-        next restores it). Nothing is started if a check of these records is under way.
+        next restores it). Nothing is started if a check of these records is under way,
+        unless `again` (its answer has been used and output/ may have changed since).
         """
+        if again and self._check is not None:
+            self._check.damaged()  # a forked one is reaped
+            self._check = None
         if self._check is None and self.records:
             names = list(self.records)
             self._check = _Check(lambda: {name for name in names if not self._matches(name)})
+
+    def check_now(self) -> None:
+        """The same check, made here and now (a build with nothing else to do meanwhile);
+        its answer is kept for the build that may follow."""
+        if self._check is None:
+            names = list(self.records)
+            self._check = _Check.done({name for name in names if not self._matches(name)})
 
     def _matches(self, name: str) -> bool:
         record = self.records.get(name)
@@ -164,6 +175,13 @@ class _Check:
         os.close(write)
         self._pipe = read
         self._reaper = weakref.finalize(self, _reap, self._pid, read)  # if never asked
+
+    @classmethod
+    def done(cls, damaged: set[str]) -> "_Check":
+        check = cls.__new__(cls)
+        check._find, check._result = None, damaged
+        check._thread = check._pid = check._pipe = None
+        return check
 
     def _run_here(self) -> None:
         self._result = self._find()

@@ -128,3 +128,18 @@ def test_a_fresh_build_process_restores_damaged_output_while_rebuilding_an_edit(
     (site / "content/papers.yaml").write_text(PAPER + " ")  # an edit that changes no page
     subprocess.run(command, check=True)  # a single-threaded process: the check runs in a fork
     assert output_tree(site / "output") == expected
+
+
+def test_a_build_with_damaged_output_checks_each_file_once(make_site, monkeypatch):
+    from sitegen.output import Manifest
+
+    site = make_site({"content/papers.yaml": PAPER})
+    build_dir(site)
+    files = len(built_manifest(site).records)
+    (site / "output/index.html").unlink()  # inputs unchanged: the no-change check finds it
+    checked = []
+    matches = Manifest._matches
+    monkeypatch.setattr(Manifest, "_matches", lambda self, name: checked.append(name) or matches(self, name))
+    report = build_dir(site)
+    assert report.rendered_files == ["index.html"]
+    assert len(checked) == files  # the build went on with the no-change check's answer
