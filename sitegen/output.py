@@ -189,6 +189,7 @@ class _Check:
     def damaged(self) -> set[str]:
         if self._thread is not None:
             self._thread.join()
+            self._thread = None  # asked once per output file by a build: joined once
         elif self._pipe is not None:
             self._reaper.detach()
             with os.fdopen(self._pipe, "rb") as pipe:
