@@ -9,7 +9,8 @@ import json
 from sitegen import urls
 from sitegen.config import Config
 from sitegen.model import Site
-from sitegen.views import PaperView, Views
+from sitegen.fragments import FragmentCache
+from sitegen.views import Views
 
 PAGE_SIZE = 1000  # an edit of a new paper rewrites its page: small pages keep that cheap
 PAPERS = "api/papers.json"
@@ -24,37 +25,42 @@ def page_count(site: Site) -> int:
     return max(1, -(-len(site.papers) // PAGE_SIZE))
 
 
-def paper_record(paper: PaperView, config: Config) -> dict:
-    record = paper.record
+def paper_record(site: Site, config: Config, paper_id: str, title_text: str) -> dict:
+    paper = site.papers[paper_id]
     return {
-        "id": record.id,
-        "url": config.absolute(urls.paper(record.id)),
-        "title": paper.title_text,
-        "title_source": record.title,
-        "authors": [{"name": a.name, "url": config.absolute(a.url[len(config.base_path):])} for a in paper.authors],
-        "abstract": record.abstract,
-        "published": record.published.isoformat(),
-        "day": record.day.isoformat(),
-        "tags": list(record.tags),
-        "links": dict(record.links),
-        "venue": record.venue,
-        "upvotes": record.upvotes,
-        "bibtex": config.absolute(urls.paper_bibtex(record.id)),
-        "cite_key": paper.cite_key,
+        "id": paper_id,
+        "url": config.absolute(urls.paper(paper_id)),
+        "title": title_text,
+        "title_source": paper.title,
+        "authors": [{"name": site.authors[s].name, "url": config.absolute(urls.author(s))}
+                    for s in site.paper_authors[paper_id]],
+        "abstract": paper.abstract,
+        "published": paper.published.isoformat(),
+        "day": paper.day.isoformat(),
+        "tags": list(paper.tags),
+        "links": dict(paper.links),
+        "venue": paper.venue,
+        "upvotes": paper.upvotes,
+        "bibtex": config.absolute(urls.paper_bibtex(paper_id)),
+        "cite_key": site.cite_keys[paper_id],
     }
 
 
-def papers_page(site: Site, views: Views, config: Config, number: int) -> bytes:
+def papers_page(site: Site, views: Views, config: Config, number: int, kept: FragmentCache | None = None) -> bytes:
+    """`kept`: records' JSON from earlier builds in this process (`sitegen serve`), keyed
+    by everything a record shows, so an edit's page joins them rather than make 1,000."""
     total = page_count(site)
     ids = site.newest[(number - 1) * PAGE_SIZE: number * PAGE_SIZE]
-    data = {
-        "count": len(site.papers),
-        "page": number,
-        "pages": total,
-        "next": config.absolute(papers_path(number + 1)) if number < total else None,
-        "papers": [paper_record(views.paper(i), config) for i in ids],
-    }
-    return _dump(data)
+    kept = kept if kept is not None else FragmentCache(PAGE_SIZE)
+    base = config.absolute("")
+    keys = [(site.papers[i].fingerprint, site.cite_keys[i], base, site.paper_authors[i],
+             tuple([site.authors[s].name for s in site.paper_authors[i]])) for i in ids]
+    titles = views.title_texts([i for i, key in zip(ids, keys) if key not in kept])
+    records = [kept.get_or_make(key, lambda: _json(paper_record(site, config, i, titles[i])))
+               for i, key in zip(ids, keys)]
+    head = {"count": len(site.papers), "page": number, "pages": total,
+            "next": config.absolute(papers_path(number + 1)) if number < total else None}
+    return (_json(head)[:-1] + ',"papers":[' + ",".join(records) + "]}\n").encode()
 
 
 def authors_file(site: Site, config: Config) -> bytes:
@@ -73,5 +79,9 @@ def authors_file(site: Site, config: Config) -> bytes:
     return _dump({"count": len(authors), "authors": authors})
 
 
+def _json(data) -> str:
+    return json.dumps(data, ensure_ascii=False, separators=(",", ":"))
+
+
 def _dump(data: dict) -> bytes:
-    return json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode() + b"\n"
+    return _json(data).encode() + b"\n"

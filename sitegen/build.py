@@ -32,7 +32,7 @@ from sitegen.parsecache import ParseCache
 from sitegen.problems import WARNING, ContentError, Problem, TemplateProblem
 from sitegen.fragments import FragmentCache
 from sitegen.segments import Segments
-from sitegen.tasks import BIB_CACHE, PlanMemo, Renderer, Task, page_paths, plan, render_order
+from sitegen.tasks import API_CACHE, BIB_CACHE, PlanMemo, Renderer, Task, page_paths, plan, render_order
 from sitegen.textstore import StoredTexts, TextStore, render_text, text_key
 from sitegen.theme import Theme, find_theme
 from sitegen.views import Views
@@ -74,9 +74,11 @@ class Warm:
     plan: PlanMemo = field(default_factory=PlanMemo)
     texts: dict = field(default_factory=dict)  # text key → rendered title and abstract
     bib_entries: FragmentCache = field(default_factory=lambda: FragmentCache(BIB_CACHE))  # (fingerprint, cite key) → entry
+    api_records: FragmentCache = field(default_factory=lambda: FragmentCache(API_CACHE))  # a paper's JSON, by what it shows
     manifest: Manifest | None = None  # reused while the file on disk is the one it saved
     text_store: TextStore | None = None  # an open store knows its keys, not read again each build
     search_digests: tuple[Site, dict[str, str]] | None = None  # the model they were computed for, and them
+    index_state: search.IndexState | None = None  # the last one saved, not read back from .sitegen/ again
 
 
 def prepare(config: Config, cache: ParseCache | None = None, *, check_templates: bool = False,
@@ -155,8 +157,9 @@ def build(config: Config, *, jobs: int | None = None, explain: bool = False, war
         order = render_order(site, config, stale)
         previous = {t.file: manifest.records[t.file].digest for t in stale
                     if t.file in manifest.records and manifest.is_intact(t.file)}
+        clock.lap("compare")
         state = (site, config, theme, texts, pages, str(staging.dir), staging.flat, warm.bib_entries,
-                 order, previous)
+                 warm.api_records, order, previous)
         index_state_path, index_state = cache_dir / "search-state.pickle", None
         try:
             pool, workers = _workers(jobs, len(stale), state)
@@ -179,6 +182,7 @@ def build(config: Config, *, jobs: int | None = None, explain: bool = False, war
             commit(staging, written, removed, manifest, records)
             if index_state is not None:  # after the commit: it describes the index in output/
                 atomic_write(index_state_path, pickle.dumps(index_state, protocol=pickle.HIGHEST_PROTOCOL))
+                warm.index_state = index_state
             if serving:
                 manifest.check_in_background()
             clock.lap("write")
@@ -320,7 +324,10 @@ def _search_index(site: Site, store: TextStore, manifest: Manifest, staging: Sta
     if intact and meta.inputs == inputs:
         records.update(previous)
         return [], None
-    state = _read_index_state(state_path, meta.inputs) if intact else None
+    state = None
+    if intact:
+        kept = warm.index_state
+        state = kept if kept is not None and kept.inputs == meta.inputs else _read_index_state(state_path, meta.inputs)
     changed = search.changed_papers(site, digests, state)
     if changed is None:
         files, state = search.index_files(site, store.search_texts_in_order(site.newest, site.papers), digests)
@@ -396,11 +403,12 @@ def _render(pool: Executor, workers: int, order: list[Task], records: dict) -> l
 _worker: dict = {}
 
 
-def _init_worker(site, config, theme, texts, pages, staging_dir, flat, bib_entries, order, previous,
+def _init_worker(site, config, theme, texts, pages, staging_dir, flat, bib_entries, api_records, order, previous,
                  segments, parent: int | None = None) -> None:
     if parent is not None:
         _die_with_parent(parent)
-    _worker["renderer"] = Renderer(site, config, theme, Views(site, config, texts), pages, bib_entries)
+    _worker["renderer"] = Renderer(site, config, theme, Views(site, config, texts), pages,
+                                  bib_entries, api_records)
     _worker["staging"] = Staging.attach(Path(staging_dir), flat)
     _worker.update(order=order, previous=previous, segments=segments)
 

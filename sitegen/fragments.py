@@ -45,6 +45,9 @@ class FragmentCache:
         self._items[key] = value  # re-inserted last: most recently used
         return value
 
+    def __contains__(self, key: Hashable) -> bool:
+        return key in self._items
+
     def __len__(self) -> int:
         return len(self._items)
 

@@ -24,6 +24,7 @@ from sitegen.theme import Theme
 from sitegen.views import Pagination, Views, format_day, page_count, page_slice
 
 BIB_CACHE = 16384  # BibTeX entries a process keeps (a paper's goes into each of its authors' works.bib)
+API_CACHE = 16384  # papers' JSON records `sitegen serve` keeps for api/papers pages
 
 PAGE_TEMPLATES = {
     "index": "index.html",
@@ -357,9 +358,10 @@ class Renderer:
     """Renders tasks to bytes. One per process; holds the model, views and templates."""
 
     def __init__(self, site: Site, config: Config, theme: Theme, views: Views, all_pages: list[str],
-                 bib_cache: FragmentCache | None = None):
+                 bib_cache: FragmentCache | None = None, api_cache: FragmentCache | None = None):
         self.site = site
         self.bib_cache = FragmentCache(BIB_CACHE) if bib_cache is None else bib_cache
+        self.api_cache = FragmentCache(API_CACHE) if api_cache is None else api_cache
         self.config = config
         self.theme = theme
         self.views = views
@@ -374,7 +376,8 @@ class Renderer:
             "feed": self._feed, "404": self._not_found, "search": self._search,
             "robots": lambda task: feeds.robots(self.config), "sitemap": self._sitemap,
             "sitemap_index": self._sitemap_index, "static": self._static,
-            "api_papers": lambda task: api.papers_page(self.site, self.views, self.config, task.key[0]),
+            "api_papers": lambda task: api.papers_page(self.site, self.views, self.config, task.key[0],
+                                                       self.api_cache),
             "api_authors": lambda task: api.authors_file(self.site, self.config),
         }
 

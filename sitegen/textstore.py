@@ -98,6 +98,16 @@ class TextStore:
                               " FROM texts WHERE key = ?", (text_key(paper),)).fetchone()
         return _text_from_row(row) if row else None
 
+    def title_texts(self, papers: Iterable[Paper]) -> dict[str, str]:
+        """text key → plain title, for many papers in one query (not their whole texts)."""
+        keys = list({text_key(p) for p in papers})
+        out: dict[str, str] = {}
+        for start in range(0, len(keys), 500):
+            part = keys[start:start + 500]
+            out.update(self.db.execute(f"SELECT key, title_text FROM texts WHERE key IN ({', '.join('?' * len(part))})",
+                                       part))
+        return out
+
     def search_texts(self, papers: Iterable[Paper]) -> dict[str, search.PaperSearchText]:
         """paper id → what the search index needs of its texts."""
         keys = {paper.id: text_key(paper) for paper in papers}
@@ -157,6 +167,20 @@ class StoredTexts:
         self.store_path = store_path
         self._store: TextStore | None = None
         self._cache = cache  # text key → PaperText, kept by `sitegen serve`; a build's views cache them anyway
+
+    def titles(self, ids: Iterable[str]) -> dict[str, str]:
+        """paper id → plain title of those whose text is stored."""
+        papers = [self.papers[i] for i in ids]
+        found = {}
+        if self._cache is not None:
+            found = {p.id: text.title.text for p in papers if (text := self._cache.get(text_key(p))) is not None}
+            papers = [p for p in papers if p.id not in found]
+        if papers:
+            if self._store is None:
+                self._store = TextStore(self.store_path)
+            rows = self._store.title_texts(papers)
+            found.update((p.id, rows[text_key(p)]) for p in papers if text_key(p) in rows)
+        return found
 
     def get(self, paper_id: str) -> PaperText | None:
         paper = self.papers[paper_id]

@@ -71,6 +71,11 @@ class Views:
     def paper(self, paper_id: str) -> "PaperView":
         return self._papers.get_or_make(paper_id, lambda: PaperView(self, self.site.papers[paper_id]))
 
+    def title_texts(self, ids: Sequence[str]) -> dict[str, str]:
+        """paper id → plain title, read in one query rather than a paper's whole text each."""
+        found = self.texts.titles(ids)
+        return {i: found[i] if i in found else self.paper(i).title_text for i in ids}
+
     def papers(self, ids: Sequence[str]) -> list["PaperView"]:
         return [self.paper(i) for i in ids]
 

@@ -123,3 +123,25 @@ def test_a_warm_process_restores_output_files_changed_between_builds(tmp_path):
     second = build(config, jobs=1, warm=warm)
     assert sorted(second.rendered_files) == ["papers/p1/index.html", "tags/ssm/index.html"]
     assert output_tree(site / "output") == expected
+
+
+def test_warm_api_records_follow_a_renamed_author(tmp_path):
+    """sitegen serve keeps papers' JSON records between builds: a profile that renames an
+    author (same slug) changes no paper entry, yet every record naming them changes."""
+    write_files(tmp_path, {
+        "sitegen.yaml": "base_url: https://example.org/site/\n",
+        "content/a.yaml": entry(1, "Monarch", ["Tri Dao", "Albert Gu"], [], 10, 3)
+        + entry(2, "HiPPO", ["Albert Gu"], ["ssm"], 11, 5),
+    })
+    config, _ = load_config(tmp_path)
+    warm = Warm()
+    build(config, jobs=1, warm=warm)
+    assert len(warm.api_records) == 2
+    write_files(tmp_path, {"content/authors.yaml": "- name: Tri DAO\n  aliases: [Tri Dao]\n"})
+    build(config, jobs=1, warm=warm)
+    clean = tmp_path / "clean"
+    shutil.copytree(tmp_path / "content", clean / "content")
+    shutil.copy(tmp_path / "sitegen.yaml", clean / "sitegen.yaml")
+    build_dir(clean)
+    api = (tmp_path / "output/api/papers.json").read_bytes()
+    assert b"Tri DAO" in api and api == (clean / "output/api/papers.json").read_bytes()
