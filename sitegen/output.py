@@ -16,20 +16,24 @@ import hashlib
 import marshal
 import os
 import shutil
+import struct
 import tempfile
 import threading
 import weakref
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import suppress
-from dataclasses import dataclass
-from typing import Callable
+from typing import Callable, NamedTuple
 from pathlib import Path
 
 from sitegen import __version__
 from sitegen.atomic import atomic_write
 from sitegen.urls import UnsafePath, checked_relative, safe_output_path
 
-MANIFEST_VERSION = 2
+MANIFEST_VERSION = 3
+# The journal of changes since the manifest was written whole is folded into it once it
+# is this share of the whole's size.
+JOURNAL_SHARE = 4
+_ENTRY_HEAD = struct.Struct("<I8s")  # payload length, its digest
 
 
 class OutputLocationError(Exception):
@@ -53,8 +57,7 @@ def content_digest(data: bytes) -> str:
     return hashlib.blake2b(data, digest_size=16).hexdigest()
 
 
-@dataclass
-class Record:
+class Record(NamedTuple):
     inputs: str
     digest: str
     size: int
@@ -62,31 +65,60 @@ class Record:
 
 
 class Manifest:
-    """Output file → what produced it; stored as JSON in the site's cache folder."""
+    """Output file → what produced it; kept in the site's cache folder.
+
+    Written whole now and then (`manifest-*.bin`); in between, a build appends only the
+    records it changed to a journal (`manifest-*.log`), so an edit's build does not
+    rewrite 37,000 records (700,000 at 100,000 papers). Each journal entry names the
+    whole it follows and carries a digest: a torn or foreign entry ends the replay,
+    and files it described look damaged to the next build, which renders them again.
+    """
 
     def __init__(self, path: Path, output_dir: Path, records: dict[str, Record] | None = None):
         self.path = path
         self.output_dir = output_dir
         self.records: dict[str, Record] = records or {}
-        self.stamp: tuple[int, int] | None = None  # size and mtime of the file these records were read from or saved to
+        self.stamp: tuple | None = None  # the files these records were read from or saved to
         self._check: _Check | None = None
+        self._saved: dict[str, Record] = {}  # the records as on disk
+        self._whole_id = ""  # of the whole file the journal continues
+        self._whole_size = 0
+        self._journal_size = 0  # bytes of intact entries in the journal
+
+    @property
+    def journal(self) -> Path:
+        return self.path.with_suffix(".log")
 
     @classmethod
     def load(cls, cache_dir: Path, output_dir: Path, previous: "Manifest | None" = None) -> "Manifest":
         """The manifest on disk; `previous` (kept by `sitegen serve`) if it is still that one."""
         path = cache_dir / f"manifest-{hashlib.sha1(str(output_dir).encode()).hexdigest()[:12]}.bin"
-        stamp = _file_stamp(path)
-        if previous is not None and previous.path == path and stamp is not None and previous.stamp == stamp:
+        manifest = cls(path, output_dir)
+        stamp = manifest._stamp()
+        if previous is not None and previous.path == path and stamp[0] is not None and previous.stamp == stamp:
             return previous
         try:
-            data = marshal.loads(path.read_bytes())
+            whole = path.read_bytes()
+            data = marshal.loads(whole)
         except (OSError, ValueError, EOFError, TypeError):
-            return cls(path, output_dir)
+            return manifest
         if not isinstance(data, dict) or data.get("version") != MANIFEST_VERSION \
                 or data.get("sitegen") != __version__ or data.get("output") != str(output_dir):
-            return cls(path, output_dir)
+            return manifest
         records = {name: Record(*fields) for name, fields in data.get("files", {}).items()}
-        manifest = cls(path, output_dir, records)
+        manifest._whole_id, manifest._whole_size = data.get("id", ""), len(whole)
+        try:
+            journal = manifest.journal.read_bytes()
+        except OSError:
+            journal = b""
+        replay = _JournalReplay(journal, manifest._whole_id)
+        for changed, removed in replay:
+            records.update((name, Record(*fields)) for name, fields in changed.items())
+            for name in removed:
+                records.pop(name, None)
+        manifest._journal_size = replay.size
+        manifest.records = records
+        manifest._saved = dict(records)
         manifest.stamp = stamp
         return manifest
 
@@ -131,18 +163,71 @@ class Manifest:
         return stat.st_size == record.size and stat.st_mtime_ns == record.mtime_ns
 
     def save(self) -> None:
-        """marshal, not JSON: a 100,000-paper site has about 700,000 records."""
-        data = {
-            "version": MANIFEST_VERSION,
-            "sitegen": __version__,
-            "output": str(self.output_dir),
-            "files": {name: (r.inputs, r.digest, r.size, r.mtime_ns) for name, r in self.records.items()},
-        }
-        atomic_write(self.path, marshal.dumps(data))
-        self.stamp = _file_stamp(self.path)
+        """Append the records changed since the last load or save to the journal, or
+        write them all when there is no whole file yet or the journal has grown."""
+        saved, records = self._saved, self.records
+        changed = {name: tuple(r) for name, r in records.items() if saved.get(name) is not r}
+        removed = [name for name in saved if name not in records]
+        journal = _file_stamp(self.journal)
+        if changed or removed:
+            if not self._whole_id or (journal[0] if journal else 0) != self._journal_size \
+                    or (self._journal_size + 64 * (len(changed) + len(removed))) * JOURNAL_SHARE > self._whole_size:
+                self._save_whole()  # first, or the journal has grown, or ends in a torn entry
+            else:
+                payload = marshal.dumps((self._whole_id, changed, removed), 2)
+                head = _ENTRY_HEAD.pack(len(payload), hashlib.blake2b(payload, digest_size=8).digest())
+                fd = os.open(self.journal, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
+                try:
+                    os.write(fd, head + payload)
+                finally:
+                    os.close(fd)
+                self._journal_size += len(head) + len(payload)
+        self._saved = dict(records)
+        self.stamp = self._stamp()
         if self._check is not None:  # it checked the records these replace
             self._check.damaged()
             self._check = None
+
+    def _save_whole(self) -> None:
+        """marshal (version 2: without its reference table, three times faster to write)."""
+        self._whole_id = os.urandom(8).hex()
+        data = marshal.dumps({
+            "version": MANIFEST_VERSION,
+            "sitegen": __version__,
+            "output": str(self.output_dir),
+            "id": self._whole_id,
+            "files": {name: tuple(r) for name, r in self.records.items()},
+        }, 2)
+        atomic_write(self.path, data)
+        self._whole_size, self._journal_size = len(data), 0
+        with suppress(FileNotFoundError):
+            self.journal.unlink()  # its entries name the previous whole: ignored if this fails
+
+    def _stamp(self) -> tuple:
+        return _file_stamp(self.path), _file_stamp(self.journal)
+
+
+class _JournalReplay:
+    """(changed, removed) of each intact journal entry made after the whole `whole_id`;
+    `size`: the bytes of intact entries read."""
+
+    def __init__(self, journal: bytes, whole_id: str):
+        self.journal, self.whole_id, self.size = journal, whole_id, 0
+
+    def __iter__(self):
+        journal, position = self.journal, 0
+        while position + _ENTRY_HEAD.size <= len(journal):
+            length, digest = _ENTRY_HEAD.unpack_from(journal, position)
+            payload = journal[position + _ENTRY_HEAD.size: position + _ENTRY_HEAD.size + length]
+            if len(payload) != length or hashlib.blake2b(payload, digest_size=8).digest() != digest:
+                return  # torn: the build appending it was cut off
+            try:
+                entry_whole, changed, removed = marshal.loads(payload)
+            except (ValueError, EOFError, TypeError):
+                return
+            position = self.size = position + _ENTRY_HEAD.size + length
+            if entry_whole == self.whole_id:
+                yield changed, removed
 
 
 class _Check:
@@ -343,8 +428,7 @@ def commit(staging: Staging, written: list[str], removed: list[str], manifest: M
         _move_files(staging, written, output_dir)
     for name in written:
         stat = os.stat(f"{output_dir}/{name}")
-        records[name].size = stat.st_size
-        records[name].mtime_ns = stat.st_mtime_ns
+        records[name] = records[name]._replace(size=stat.st_size, mtime_ns=stat.st_mtime_ns)
     _remove_files(removed, output_dir)
     manifest.records = records
     manifest.save()

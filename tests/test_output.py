@@ -143,3 +143,69 @@ def test_a_build_with_damaged_output_checks_each_file_once(make_site, monkeypatc
     report = build_dir(site)
     assert report.rendered_files == ["index.html"]
     assert len(checked) == files  # the build went on with the no-change check's answer
+
+
+def _edit_and_build(site: Path, old: str, new: str):
+    papers = site / "content/papers.yaml"
+    papers.write_text(papers.read_text().replace(old, new))
+    return build_dir(site)
+
+
+@pytest.fixture
+def journaled(monkeypatch):
+    """A tiny site's edit changes a large share of its records: journal them anyway."""
+    from sitegen import output
+
+    monkeypatch.setattr(output, "JOURNAL_SHARE", 0.001)
+
+
+def test_a_rebuild_appends_its_records_to_the_journal_and_a_reload_replays_them(make_site, journaled):
+    site = make_site({"content/papers.yaml": PAPER})
+    build_dir(site)
+    manifest = built_manifest(site)
+    whole = manifest.path.read_bytes()
+    report = _edit_and_build(site, "excel in", "shine in")
+    assert report.rendered > 0
+    assert manifest.path.read_bytes() == whole  # not rewritten
+    assert manifest.journal.stat().st_size > 0
+    reloaded = built_manifest(site)
+    assert reloaded.records["papers/2203.00555/index.html"] != manifest.records["papers/2203.00555/index.html"]
+    assert all(reloaded._matches(name) for name in reloaded.records)  # each record is the file on disk
+    assert build_dir(site).rendered == 0
+
+
+def test_a_torn_journal_entry_is_ignored_and_its_pages_render_again(make_site, journaled):
+    site = make_site({"content/papers.yaml": PAPER})
+    build_dir(site)
+    _edit_and_build(site, "excel in", "shine in")
+    journal = built_manifest(site).journal
+    journal.write_bytes(journal.read_bytes()[:-3])  # the build was cut off while appending
+    again = build_dir(site)
+    assert "papers/2203.00555/index.html" in again.rendered_files  # its record is the one before the edit
+    clean = make_site({"content/papers.yaml": PAPER.replace("excel in", "shine in")})
+    build_dir(clean)
+    assert output_tree(site / "output") == output_tree(clean / "output")
+    assert build_dir(site).rendered == 0
+
+
+def test_the_journal_is_folded_into_the_whole_once_it_grows(make_site, monkeypatch):
+    from sitegen import output
+
+    site = make_site({"content/papers.yaml": PAPER})
+    build_dir(site)
+    monkeypatch.setattr(output, "JOURNAL_SHARE", 1000)  # any entry is too much
+    _edit_and_build(site, "excel in", "shine in")
+    manifest = built_manifest(site)
+    assert not manifest.journal.exists()
+    assert all(manifest._matches(name) for name in manifest.records)
+
+
+def test_journal_entries_of_another_whole_are_ignored(make_site, journaled):
+    site = make_site({"content/papers.yaml": PAPER})
+    build_dir(site)
+    _edit_and_build(site, "excel in", "shine in")
+    manifest = built_manifest(site)
+    entries = manifest.journal.read_bytes()
+    manifest._save_whole()  # a new whole; as if the journal could not be removed after it:
+    manifest.journal.write_bytes(entries)
+    assert built_manifest(site).records == manifest.records
