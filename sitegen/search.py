@@ -29,7 +29,7 @@ from array import array
 from collections import defaultdict
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Callable, Iterator, Mapping
+from typing import Callable, Iterator, Mapping, Sequence
 
 from sitegen import __version__, urls
 from sitegen.model import Site
@@ -313,10 +313,7 @@ def patched_files(site: Site, texts: dict[str, PaperSearchText], digests: dict[s
             touched_buckets.add(bucket(paper_id, count))
             state_papers[paper_id] = (digests[paper_id], keys)
 
-    def by_rank(posting: str) -> int:
-        return rank[_posting_id(posting)]
-
-    without_changed = _posting_filter(changed)
+    patch = _line_patcher(changed, rank)
     files: dict[str, bytes | None] = {}
     for key in touched_keys:
         name = shard_file(key)
@@ -327,10 +324,7 @@ def patched_files(site: Site, texts: dict[str, PaperSearchText], digests: dict[s
         for term in sorted(old_shard.keys() | added.keys()):
             line = old_shard.get(term, "")
             if term in added or any(paper_id in line for paper_id in changed):
-                postings = without_changed(line)
-                for posting in added.get(term, ()):  # the rest stay newest first: insert in place
-                    bisect.insort(postings, posting, key=by_rank)
-                line = " ".join(postings)
+                line = patch(line, added.get(term, ()))
             if line:
                 shard[term] = line
         files[name] = _json(shard) if shard else None
@@ -340,6 +334,58 @@ def patched_files(site: Site, texts: dict[str, PaperSearchText], digests: dict[s
         records.update({i: papers.record(i) for i in changed if i in digests and bucket(i, count) == number})
         files[name] = _json({i: records[i] for i in sorted(records, key=rank.__getitem__)})
     return files, IndexState(STATE_LAYOUT, inputs_digest(site, digests), count, tuple(site.newest), state_papers)
+
+
+def _line_patcher(changed: set[str], rank: Mapping[str, int]) -> Callable[[str, Sequence[str]], str]:
+    """(posting line, postings of changed papers to add) → the line without the changed
+    papers' old postings and with the new ones, newest first.
+
+    An abstract edit keeps most of a paper's terms and its place among the others: its
+    posting is then replaced where it stands, without splitting a line that may list
+    thousands of papers."""
+    without_changed = _posting_filter(changed)
+    single = next(iter(changed)) if len(changed) == 1 else None
+    search = re.compile(f"{re.escape(single)}(?::\\d+)?(?![^ ])").search if single is not None else None
+
+    def find(line: str) -> re.Match | None:
+        match = search(line)
+        while match is not None and match.start() > 0 and line[match.start() - 1] != " ":
+            match = search(line, match.start() + 1)  # the end of a longer id
+        return match
+
+    def by_rank(posting: str) -> int:
+        return rank[_posting_id(posting)]
+
+    def patch(line: str, added: Sequence[str]) -> str:
+        if single is not None and len(added) <= 1:
+            match = find(line)
+            if match is None and not added:
+                return line
+            if match is not None:
+                start, end = match.span()
+                if not added:  # the posting goes, with one space beside it
+                    return line[:start] + line[end + 1:] if end < len(line) else line[:max(start - 1, 0)]
+                if _between_neighbours(line, start, end, rank[single], rank):
+                    return line[:start] + added[0] + line[end:]
+        postings = without_changed(line)
+        for posting in added:  # the rest stay newest first: insert in place
+            bisect.insort(postings, posting, key=by_rank)
+        return " ".join(postings)
+    return patch
+
+
+def _between_neighbours(line: str, start: int, end: int, position: int, rank: Mapping[str, int]) -> bool:
+    """The posting at line[start:end] may be replaced by one of a paper at `position`:
+    the postings either side of it are of papers newer and older than that."""
+    if start > 0:
+        left = line[line.rfind(" ", 0, start - 1) + 1: start - 1]
+        if rank[_posting_id(left)] >= position:
+            return False
+    if end < len(line):
+        stop = line.find(" ", end + 1)
+        if rank[_posting_id(line[end + 1: stop if stop >= 0 else len(line)])] <= position:
+            return False
+    return True
 
 
 def _posting_filter(changed: set[str]) -> Callable[[str], list[str]]:

@@ -193,3 +193,24 @@ def test_dropping_the_changed_papers_postings_keeps_every_other_posting(postings
     assert search._posting_filter(changed)(line) == expected  # the regular expression, for a few papers
     many = changed | {f"other{n}" for n in range(20)}
     assert search._posting_filter(many)(line) == expected  # one posting at a time, for many
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.lists(st.sampled_from(["p1", "p10", "p1.0", "a-b", "ab", "2401.00001", "2401.000011"]), unique=True,
+                min_size=1),
+       st.data())
+def test_patching_a_posting_line_equals_dropping_and_inserting(order, data):
+    """The in-place replacement of one paper's posting gives what splitting the line,
+    dropping the paper's old posting and inserting its new one in rank order gives."""
+    rank = {paper_id: n for n, paper_id in enumerate(order)}
+    weights = data.draw(st.dictionaries(st.sampled_from(order), st.integers(1, 70)))
+    line = " ".join(search._posting(i, weights[i]) for i in order if i in weights)
+    changed = data.draw(st.sampled_from(order))
+    added = data.draw(st.lists(st.integers(1, 70).map(lambda w: search._posting(changed, w)), max_size=1))
+    if data.draw(st.booleans()):  # the paper moved to another place in the listing
+        moved = [i for i in order if i != changed]
+        moved.insert(data.draw(st.integers(0, len(moved))), changed)
+        rank = {paper_id: n for n, paper_id in enumerate(moved)}
+    expected = [p for p in line.split() if search._posting_id(p) != changed] + added
+    expected.sort(key=lambda p: rank[search._posting_id(p)])
+    assert search._line_patcher({changed}, rank)(line, added) == " ".join(expected)
