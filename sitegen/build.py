@@ -84,7 +84,8 @@ class Warm:
 
 
 def prepare(config: Config, cache: ParseCache | None = None, *, check_templates: bool = False,
-            previous: Site | None = None, jobs: int | None = None) -> tuple[Site, Theme, list[Problem]]:
+            previous: Site | None = None, jobs: int | None = None,
+            cache_dir: Path | None = None) -> tuple[Site, Theme, list[Problem]]:
     """Load and check everything a build needs; raise ContentError listing every problem.
 
     A build finds template errors when it renders with them (with file and line);
@@ -96,7 +97,7 @@ def prepare(config: Config, cache: ParseCache | None = None, *, check_templates:
     problems += theme_problems
     theme = None
     if theme_dir is not None:
-        theme = Theme.for_site(config, theme_dir)
+        theme = Theme.for_site(config, theme_dir, cache_dir / "templates" if cache_dir else None)
         if check_templates:
             problems += theme.check()
     if any(p.is_error for p in problems):
@@ -145,9 +146,10 @@ def _build(config: Config, *, jobs: int | None, explain: bool, warm: Warm | None
     if warm.parse_cache is None or not warm.parse_cache.is_current(cache_path):
         warm.parse_cache = ParseCache(cache_path)
     parse_cache = warm.parse_cache
-    site, theme, warnings = prepare(config, parse_cache, previous=warm.site, jobs=jobs)
+    site, theme, warnings = prepare(config, parse_cache, previous=warm.site, jobs=jobs, cache_dir=cache_dir)
     if theme == warm.theme:
         theme = warm.theme
+        theme.reload_changed()
     warm.site, warm.theme = site, theme
     clock.lap("load")
     output_dir = config.output_dir

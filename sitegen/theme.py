@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 
@@ -42,13 +42,16 @@ class Theme:
 
     template_dirs: tuple[Path, ...]
     static_dirs: tuple[Path, ...]
+    # Compiled templates kept between processes (keyed by their source): each build
+    # process, and each of its render processes, would otherwise compile them again.
+    bytecode_dir: Path | None = field(default=None, compare=False)
 
     @classmethod
-    def for_site(cls, config: Config, theme_dir: Path) -> "Theme":
+    def for_site(cls, config: Config, theme_dir: Path, bytecode_dir: Path | None = None) -> "Theme":
         site_templates = config.root / "templates"
         templates = ((site_templates,) if site_templates.is_dir() else ()) + (theme_dir / "templates",)
         statics = tuple(d for d in (theme_dir / "static", config.root / "static") if d.is_dir())
-        return cls(templates, statics)
+        return cls(templates, statics, bytecode_dir)
 
     @cached_property
     def environment(self) -> jinja2.Environment:
@@ -60,10 +63,36 @@ class Theme:
             lstrip_blocks=True,
             keep_trailing_newline=True,
             extensions=[CacheExtension],
+            auto_reload=False,  # a page asks for three templates: not three stat calls each (see reload_changed)
+            bytecode_cache=self._bytecode_cache(),
         )
         env.filters["date"] = lambda d: f"{d:%b} {d.day}, {d.year}"
         env.filters["longdate"] = lambda d: f"{d:%B} {d.day}, {d.year}"
         return env
+
+    def _bytecode_cache(self) -> jinja2.BytecodeCache | None:
+        if self.bytecode_dir is None:
+            return None
+        try:
+            self.bytecode_dir.mkdir(parents=True, exist_ok=True)
+        except OSError:
+            return None
+        return jinja2.FileSystemBytecodeCache(str(self.bytecode_dir))
+
+    def reload_changed(self) -> None:
+        """Forget compiled templates whose file changed, or which a file earlier in the
+        lookup order now overrides: a process that builds again (`sitegen serve`) calls
+        this once per build, where Jinja's auto_reload would check on every page."""
+        env = self.__dict__.get("environment")
+        if env is None or env.cache is None:
+            return
+        for key, template in env.cache.items():
+            try:
+                current = env.loader.get_source(env, template.name)[1]
+            except jinja2.TemplateNotFound:
+                current = None
+            if current != template.filename or not template.is_up_to_date:
+                del env.cache[key]
 
     def source(self, name: str) -> str:
         return self.environment.loader.get_source(self.environment, name)[0]

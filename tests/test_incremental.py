@@ -145,3 +145,23 @@ def test_warm_api_records_follow_a_renamed_author(tmp_path):
     build_dir(clean)
     api = (tmp_path / "output/api/papers.json").read_bytes()
     assert b"Tri DAO" in api and api == (clean / "output/api/papers.json").read_bytes()
+
+
+def test_a_warm_process_renders_with_edited_and_newly_overriding_templates(tmp_path):
+    """Templates are not stat'ed on every page: each build drops the compiled ones whose
+    file changed or is now overridden by the site's templates/."""
+    write_files(tmp_path, {
+        "sitegen.yaml": "base_url: https://example.org/\n",
+        "content/a.yaml": entry(1, "Monarch", ["Tri Dao"], ["ssm"], 10, 3),
+        "templates/tag.html": '{% extends "base.html" %}{% block main %}First {{ tag.name }}{% endblock %}',
+    })
+    config, _ = load_config(tmp_path)
+    warm = Warm()
+    build(config, jobs=1, warm=warm)
+    assert "First ssm" in (tmp_path / "output/tags/ssm/index.html").read_text()
+    (tmp_path / "templates/tag.html").write_text('{% extends "base.html" %}{% block main %}Second {{ tag.name }}{% endblock %}')
+    build(config, jobs=1, warm=warm)
+    assert "Second ssm" in (tmp_path / "output/tags/ssm/index.html").read_text()
+    (tmp_path / "templates/paper.html").write_text('{% extends "base.html" %}{% block main %}Own {{ paper.id }}{% endblock %}')
+    build(config, jobs=1, warm=warm)
+    assert (tmp_path / "output/papers/p1/index.html").read_text().count("Own p1") == 1
