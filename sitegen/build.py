@@ -169,8 +169,9 @@ def _build(config: Config, *, jobs: int | None, explain: bool, warm: Warm | None
         report.parsed = parse_cache.misses
         parse_cache.save()
         manifest = warm.manifest = Manifest.load(cache_dir, output_dir, warm.manifest)
-        stale = [t for t in tasks if _why(t, manifest)]
-        report.reasons = [(t.file, _why(t, manifest)) for t in stale] if explain else []
+        reasons = _stale(tasks, manifest)
+        stale = [task for task, _ in reasons]
+        report.reasons = [(task.file, why) for task, why in reasons] if explain else []
         store_path = cache_dir / "texts.sqlite"
         store = warm.text_store if warm.text_store and warm.text_store.is_current(store_path) else TextStore(store_path)
         staging = Staging(cache_dir, flat=not is_empty(output_dir))
@@ -268,15 +269,19 @@ class _Clock:
         self._last = now
 
 
-def _why(task: Task, manifest: Manifest) -> str | None:
-    record = manifest.records.get(task.file)
-    if record is None:
-        return "new"
-    if record.inputs != task.inputs:
-        return "inputs changed"
-    if not manifest.is_intact(task.file):
-        return "output file changed or missing"
-    return None
+def _stale(tasks: list[Task], manifest: Manifest) -> list[tuple[Task, str]]:
+    """The tasks to render, and why: one pass over every output file of the site."""
+    records, intact = manifest.records, manifest.is_intact
+    out = []
+    for task in tasks:
+        record = records.get(task.file)
+        if record is None:
+            out.append((task, "new"))
+        elif record.inputs != task.inputs:
+            out.append((task, "inputs changed"))
+        elif not intact(task.file):
+            out.append((task, "output file changed or missing"))
+    return out
 
 
 class _InProcess(Executor):

@@ -11,6 +11,7 @@ and the caller builds the model whole.
 
 from __future__ import annotations
 
+import bisect
 from collections import defaultdict
 from datetime import date
 from typing import Iterable
@@ -54,7 +55,12 @@ class _Update:
         self.touched = {p.id for p in changed} | set(removed)
         self.before = [previous.papers[i] for i in self.touched if i in previous.papers]
         self.changed = changed
-        self.by_id = {p.id: p for p in sorted(new.values(), key=listing_order)}
+        # The papers that did not change keep their order: the changed ones are put in
+        # place, rather than sorting every paper again.
+        order = [i for i in previous.newest if i not in self.touched]
+        for paper in changed:
+            bisect.insort(order, paper.id, key=lambda i: listing_order(new[i]))
+        self.by_id = {i: new[i] for i in order}
 
     def site(self) -> Site | None:
         tags = self._tags()

@@ -80,7 +80,7 @@ class TextStore:
         seen: set[str] = set()
         out = []
         for paper in papers:
-            key = text_key(paper)
+            key = paper.text_key
             if key not in known and key not in seen:
                 seen.add(key)
                 out.append(paper)
@@ -129,9 +129,8 @@ class TextStore:
 
     def prune(self, papers: Iterable[Paper]) -> None:
         """Forget texts no paper has any more, so the store does not grow forever."""
-        keep = {text_key(p) for p in papers}
         known = self._index()
-        stale = [key for key in known if key not in keep]
+        stale = known.keys() - {p.text_key for p in papers}
         if stale:
             self.db.executemany("DELETE FROM texts WHERE key = ?", [(key,) for key in stale])
             self.db.commit()
