@@ -23,7 +23,7 @@ from pathlib import Path
 
 import jinja2
 
-from sitegen import search, stamp
+from sitegen import search, snapshot, stamp
 from sitegen.atomic import atomic_write
 from sitegen.config import Config
 from sitegen.content import default_jobs, load_content
@@ -146,6 +146,7 @@ def _build(config: Config, *, jobs: int | None, explain: bool, warm: Warm | None
     if warm.parse_cache is None or not warm.parse_cache.is_current(cache_path):
         warm.parse_cache = ParseCache(cache_path)
     parse_cache = warm.parse_cache
+    restored = None if serving else _restore(cache_dir, warm)
     site, theme, warnings = prepare(config, parse_cache, previous=warm.site, jobs=jobs, cache_dir=cache_dir)
     if theme == warm.theme:
         theme = warm.theme
@@ -221,6 +222,9 @@ def _build(config: Config, *, jobs: int | None, explain: bool, warm: Warm | None
                 warm.text_store = store
             elif not serving:
                 store.close()
+    if not serving and snapshot.worth_saving(restored, warm.plan, site):
+        search_digests = warm.search_digests[1] if warm.search_digests and warm.search_digests[0] is site else None
+        snapshot.save(cache_dir, site, warm.plan, search_digests, parse_cache)
     if inputs is not None:
         stamp.write(stamp_path, inputs, warnings)
     report.warnings = warnings
@@ -231,6 +235,16 @@ def _build(config: Config, *, jobs: int | None, explain: bool, warm: Warm | None
     report.deleted = len(removed)
     report.seconds = time.perf_counter() - started
     return report
+
+
+def _restore(cache_dir: Path, warm: Warm) -> snapshot.Snapshot | None:
+    """A fresh process takes up the warm state the snapshot kept, if there is one."""
+    kept = snapshot.load(cache_dir)
+    if kept is not None:
+        warm.site, warm.plan = kept.site, kept.plan
+        warm.search_digests = (kept.site, kept.search) if kept.search is not None else None
+        warm.parse_cache.seed(kept.parsed)
+    return kept
 
 
 def _inputs_stamp(config: Config) -> str | None:

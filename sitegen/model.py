@@ -82,6 +82,7 @@ class Paper:
         object.__setattr__(self, "text_key", _hash(f"{self.title}\0{self.abstract}"))
 
 
+@_quick_pickle
 @dataclass(frozen=True, slots=True)
 class Profile:
     """An entry of authors.yaml."""
@@ -94,6 +95,7 @@ class Profile:
     bio: str | None = None
 
 
+@_quick_pickle
 @dataclass(frozen=True, slots=True)
 class Author:
     slug: str
@@ -108,12 +110,14 @@ class Author:
     has_profile: bool = False
 
 
+@_quick_pickle
 @dataclass(frozen=True, slots=True)
 class Day:
     date: date
     papers: tuple[str, ...]  # ids by upvotes, then title
 
 
+@_quick_pickle
 @dataclass(frozen=True, slots=True)
 class Period:
     """A week ('2024-W11') or a month ('2024-03') of listing days."""
@@ -124,6 +128,7 @@ class Period:
     papers: tuple[str, ...]  # ids by upvotes, then title
 
 
+@_quick_pickle
 @dataclass(frozen=True, slots=True)
 class Tag:
     slug: str
@@ -146,6 +151,20 @@ class Site:
     paper_tags: Mapping[str, tuple[str, ...]]  # id → tag slugs
     cite_keys: Mapping[str, str]  # id → BibTeX key
     index: "SiteIndex | None" = field(default=None, compare=False, repr=False)
+
+    def __getstate__(self):
+        """Its read-only mappings pickle as the dicts they show (snapshot.py)."""
+        return tuple(dict(value) if isinstance(value, MappingProxyType) else value
+                     for value in _site_fields(self))
+
+    def __setstate__(self, state):
+        for name, value in zip(_SITE_FIELDS, state):
+            object.__setattr__(self, name, MappingProxyType(value) if name in _SITE_MAPPINGS else value)
+
+
+_SITE_FIELDS = tuple(f.name for f in fields(Site))
+_SITE_MAPPINGS = {"papers", "authors", "paper_authors", "tags", "paper_tags", "cite_keys"}
+_site_fields = attrgetter(*_SITE_FIELDS)
 
 
 def _hash(text: str) -> str:
@@ -295,6 +314,7 @@ def build_site(papers: Iterable[Paper], profiles: Iterable[Profile] = ()) -> Sit
     return assemble(by_id, authors, paper_authors, days, tags, paper_tags, cite_keys, index)
 
 
+@_quick_pickle
 @dataclass(frozen=True, slots=True)
 class SiteIndex:
     """What an update of the model needs beyond the model itself (see model_update)."""

@@ -84,6 +84,16 @@ class ParseCache:
             data = pickled or pickle.dumps((papers, problems), protocol=pickle.HIGHEST_PROTOCOL)
             self._connection().execute("INSERT OR REPLACE INTO files VALUES (?, ?, ?, ?, ?)", (name, *stamp, data))
 
+    def loaded(self) -> dict[str, tuple[str, list[Paper], list[Problem]]]:
+        """name → (digest, papers, problems) of the files this cache has unpickled or parsed."""
+        return self._loaded
+
+    def seed(self, loaded: dict[str, tuple[str, list[Paper], list[Problem]]]) -> None:
+        """Entries unpickled elsewhere (snapshot.py): a file whose digest is still theirs
+        is not read from the database."""
+        for name, entry in loaded.items():
+            self._loaded.setdefault(name, entry)
+
     def commit(self) -> None:
         """Make the stored entries durable (and release the database for other builds)."""
         if self.write and self._db is not None:
