@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from datetime import date
 from pathlib import Path
@@ -89,6 +90,8 @@ def build(site_dir, content, output, theme, base_url, drafts, jobs, explain, qui
     except ContentError as error:
         _fail(error)
         return
+    global _leave_heap
+    _leave_heap = True
     report = run_build_or_exit(config, jobs=jobs, explain=explain)
     for name, reason in report.reasons:
         click.echo(f"{name}: {reason}")
@@ -96,6 +99,28 @@ def build(site_dir, content, output, theme, base_url, drafts, jobs, explain, qui
         click.echo("Stages: " + ", ".join(f"{stage} {seconds:.2f} s" for stage, seconds in report.timings.items()))
     if not quiet:
         click.echo(f"Built {report.output_dir}: {report.summary()}")
+
+
+_leave_heap = False  # set by commands that load a whole site into memory
+
+
+def entry() -> None:
+    """The `sitegen` program. A build leaves millions of objects in memory; freeing them
+    one by one at exit took 0.4 s, a third of an edit's rebuild at 10,000 papers. After
+    such a command the process ends without that (its files are written and closed,
+    its databases committed); `main` itself, as tests call it, returns as usual."""
+    try:
+        main()
+    except SystemExit as done:
+        if not _leave_heap:
+            raise
+        code = done.code
+        if code is not None and not isinstance(code, int):
+            print(code, file=sys.stderr)
+            code = 1
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(code or 0)
 
 
 def run_build_or_exit(config: Config, **options):
