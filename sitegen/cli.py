@@ -146,6 +146,8 @@ def check(site_dir, content, theme, drafts, fmt, links) -> None:
 
     Every problem is listed with its file, line and field. Exits 1 if any is an error.
     """
+    global _leave_heap
+    _leave_heap = True
     try:
         config = _config(site_dir, content=_str(content), theme=theme, drafts=True if drafts is None else drafts)
     except ContentError as error:
