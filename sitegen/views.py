@@ -10,7 +10,7 @@ import math
 from dataclasses import dataclass
 from datetime import date
 from functools import cached_property
-from typing import Mapping, Sequence
+from collections.abc import Mapping, Sequence
 
 from markupsafe import Markup
 
@@ -178,12 +178,29 @@ class AuthorView:
         self.count = len(author.papers)
 
     @cached_property
-    def topics(self) -> list[tuple[NamedLink, int]]:
-        return [(self._views.tag_link(slug), n) for slug, n in self.record.topics]
+    def topics(self) -> "LinkedCounts":
+        return LinkedCounts(self.record.topics, self._views.tag_link)
 
     @cached_property
-    def coauthors(self) -> list[tuple[NamedLink, int]]:
-        return [(self._views.author_link(slug), n) for slug, n in self.record.coauthors]
+    def coauthors(self) -> "LinkedCounts":
+        return LinkedCounts(self.record.coauthors, self._views.author_link)
+
+
+class LinkedCounts(Sequence):
+    """(link, count) pairs made as a page reads them: a prolific author has 1,800
+    co-authors, a page shows 30 of them and the number of the rest."""
+
+    def __init__(self, pairs: Sequence[tuple[str, int]], link):
+        self._pairs, self._link = pairs, link
+
+    def __len__(self) -> int:
+        return len(self._pairs)
+
+    def __getitem__(self, index):
+        if isinstance(index, slice):
+            return [(self._link(slug), count) for slug, count in self._pairs[index]]
+        slug, count = self._pairs[index]
+        return self._link(slug), count
 
 
 @dataclass(frozen=True)
