@@ -34,7 +34,7 @@ from sitegen.parsecache import ParseCache
 from sitegen.problems import WARNING, ContentError, Problem, TemplateProblem
 from sitegen.fragments import FragmentCache
 from sitegen.segments import Segments
-from sitegen.tasks import API_CACHE, BIB_CACHE, PlanMemo, Renderer, Task, page_paths, plan, render_order
+from sitegen.tasks import API_CACHE, BIB_CACHE, PlanMemo, Renderer, Task, plan, render_order
 from sitegen.textstore import StoredTexts, TextStore, render_text, text_key
 from sitegen.theme import Theme, find_theme
 from sitegen.views import Views
@@ -176,13 +176,12 @@ def _build(config: Config, *, jobs: int | None, explain: bool, warm: Warm | None
         store_path = cache_dir / "texts.sqlite"
         store = warm.text_store if warm.text_store and warm.text_store.is_current(store_path) else TextStore(store_path)
         staging = Staging(cache_dir, flat=not is_empty(output_dir))
-        pages = page_paths(tasks)
         texts = StoredTexts(site.papers, store.path, warm.texts if serving else None)
         order = render_order(site, config, stale)
         previous = {t.file: manifest.records[t.file].digest for t in stale
                     if t.file in manifest.records and manifest.is_intact(t.file)}
         clock.lap("compare")
-        state = (site, config, theme, texts, pages, str(staging.dir), staging.flat, warm.bib_entries,
+        state = (site, config, theme, texts, str(staging.dir), staging.flat, warm.bib_entries,
                  warm.api_records, order, previous)
         index_state_path, index_state = cache_dir / "search-state.pickle", None
         try:
@@ -444,13 +443,13 @@ def _render(pool: Executor, workers: int, order: list[Task], records: dict) -> l
 _worker: dict = {}
 
 
-def _init_worker(site, config, theme, texts, pages, staging_dir, flat, bib_entries, api_records, order, previous,
+def _init_worker(site, config, theme, texts, staging_dir, flat, bib_entries, api_records, order, previous,
                  segments, parent: int | None = None) -> None:
     if parent is not None:
         _die_with_parent(parent)
         gc.set_threshold(*_worker["collector"])  # rendering makes short-lived cycles (Jinja's contexts)
-    _worker["renderer"] = Renderer(site, config, theme, Views(site, config, texts), pages,
-                                  bib_entries, api_records)
+    _worker["renderer"] = Renderer(site, config, theme, Views(site, config, texts), bib_entries,
+                                  api_records)
     _worker["staging"] = Staging.attach(Path(staging_dir), flat)
     _worker.update(order=order, previous=previous, segments=segments)
 

@@ -330,14 +330,13 @@ def page_paths(tasks: list[Task]) -> list[str]:
 
 
 def _sitemap_tasks(paths: list[str], d: _Digests) -> list[Task]:
-    chunks = [paths[i:i + feeds.SITEMAP_LIMIT] for i in range(0, len(paths), feeds.SITEMAP_LIMIT)] or [[]]
+    """A sitemap task's key is the pages it lists."""
+    chunks = [tuple(paths[i:i + feeds.SITEMAP_LIMIT]) for i in range(0, len(paths), feeds.SITEMAP_LIMIT)] or [()]
     if len(chunks) == 1:
-        return [Task(urls.SITEMAP, "sitemap", (0, len(paths)), d.page("sitemap", paths))]
+        return [Task(urls.SITEMAP, "sitemap", (chunks[0],), d.page("sitemap", paths))]
     tasks = [Task(urls.SITEMAP, "sitemap_index", (len(chunks),), d.page("sitemap", len(chunks)))]
     for number, chunk in enumerate(chunks, 1):
-        start = (number - 1) * feeds.SITEMAP_LIMIT
-        tasks.append(Task(f"sitemaps/sitemap-{number}.xml", "sitemap", (start, start + len(chunk)),
-                          d.page("sitemap", chunk)))
+        tasks.append(Task(f"sitemaps/sitemap-{number}.xml", "sitemap", (chunk,), d.page("sitemap", list(chunk))))
     return tasks
 
 
@@ -357,7 +356,7 @@ def _by_day(site: Site, ids) -> list[str]:
 class Renderer:
     """Renders tasks to bytes. One per process; holds the model, views and templates."""
 
-    def __init__(self, site: Site, config: Config, theme: Theme, views: Views, all_pages: list[str],
+    def __init__(self, site: Site, config: Config, theme: Theme, views: Views,
                  bib_cache: FragmentCache | None = None, api_cache: FragmentCache | None = None):
         self.site = site
         self.bib_cache = FragmentCache(BIB_CACHE) if bib_cache is None else bib_cache
@@ -367,7 +366,6 @@ class Renderer:
         self.views = views
         self.env = theme.environment
         self.env.fragment_cache = self.fragments = FragmentCache()  # fragments of this build's model only
-        self.all_pages = all_pages
         self._handlers: dict[str, Callable[[Task], bytes]] = {
             "index": self._index, "paper": self._paper, "paper_bib": self._paper_bib,
             "authors": self._authors, "author": self._author, "author_feed": self._author_feed,
@@ -545,8 +543,7 @@ class Renderer:
         return self._page(task, "Page not found", page={"noindex": True})
 
     def _sitemap(self, task: Task) -> bytes:
-        start, end = task.key
-        return feeds.sitemap(self.config, ((p, self._lastmod(p)) for p in self.all_pages[start:end]))
+        return feeds.sitemap(self.config, ((p, self._lastmod(p)) for p in task.key[0]))
 
     def _lastmod(self, path: str):
         if path.startswith("papers/"):
