@@ -289,7 +289,7 @@ def changed_papers(site: Site, digests: dict[str, str], state: IndexState | None
 def patched_files(site: Site, texts: dict[str, PaperSearchText], digests: dict[str, str],
                   state: IndexState, changed: set[str],
                   read: Callable[[str], bytes | None]) -> tuple[dict[str, bytes | None], IndexState]:
-    """The index files an edit of `changed` papers touches (None: the file goes) and the
+    """The index files an edit of `changed` papers changes (None: the file goes) and the
     new state. `texts` needs only the changed papers; `read` gives a file of the current
     index, or None if it has no such file."""
     count = state.buckets
@@ -321,13 +321,17 @@ def patched_files(site: Site, texts: dict[str, PaperSearchText], digests: dict[s
         old_shard = json.loads(data) if data is not None else {}
         added = new_postings.get(key, {})
         shard: dict[str, str] = {}
+        edited = data is None
         for term in sorted(old_shard.keys() | added.keys()):
             line = old_shard.get(term, "")
             if term in added or any(paper_id in line for paper_id in changed):
-                line = patch(line, added.get(term, ()))
+                patched = patch(line, added.get(term, ()))
+                edited = edited or patched != line
+                line = patched
             if line:
                 shard[term] = line
-        files[name] = _json(shard) if shard else None
+        if edited:  # an abstract edit leaves most of its paper's postings as they were
+            files[name] = _json(shard) if shard else None
     for number in touched_buckets:
         name = bucket_file(number)
         records = {i: r for i, r in json.loads(read(name) or b"{}").items() if i not in changed}
