@@ -115,7 +115,7 @@ def _edit_template(site: Path) -> None:
                                                  "<h2 id=\"abstract-heading\">Summary</h2>"))
 
 
-def measure_sitegen(listing, runs: int, jobs: int, work: Path) -> dict:
+def measure_sitegen(listing, runs: int, jobs: int, work: Path, warm_edits: int = 5) -> dict:
     results: dict = {"full": [], "no-change": [], "edit abstract": [], "edit author name": [], "edit template": []}
     for run in range(runs):
         site = work / f"sitegen-{run}"
@@ -128,7 +128,7 @@ def measure_sitegen(listing, runs: int, jobs: int, work: Path) -> dict:
             edit(site)
             results[name].append(sitegen_build(site, jobs))
         if run == 0:
-            warm = sitegen_warm_edits(site, 5)
+            warm = sitegen_warm_edits(site, warm_edits)
         shutil.rmtree(site, ignore_errors=True)
     medians = {name: _median(rows) for name, rows in results.items()}
     medians["serve: edit abstract"] = {**warm, "files": medians["full"]["files"], "peak_mb": float("nan")}
