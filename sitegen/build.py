@@ -391,7 +391,6 @@ def _search_index(site: Site, store: TextStore, manifest: Manifest, staging: Sta
         if old is None or old.digest != digest or not manifest.is_intact(name):
             staging.write(name, data)
             written.append(name)
-    staging.flush()
     return written, state
 
 
@@ -447,6 +446,9 @@ def _init_worker(site, config, theme, texts, staging_dir, flat, bib_entries, api
                  segments, parent: int | None = None) -> None:
     if parent is not None:
         _die_with_parent(parent)
+        # The model came with the fork and lives as long as the process: frozen, the
+        # collector never walks it (each walk would also copy every page it touches).
+        gc.freeze()
         gc.set_threshold(*_worker["collector"])  # rendering makes short-lived cycles (Jinja's contexts)
     _worker["renderer"] = Renderer(site, config, theme, Views(site, config, texts), bib_entries,
                                   api_records)
@@ -482,7 +484,6 @@ def _render_chunk(chunk: list[Task]) -> list[tuple[str, str, str, bool]]:
         if changed:
             staging.write(task.file, data)
         out.append((task.file, task.inputs, digest, changed))
-    staging.flush()
     return out
 
 
