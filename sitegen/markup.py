@@ -164,12 +164,15 @@ def latex_text(source: str, dashes: bool = True) -> str:
     written, since abstracts are Markdown, not LaTeX.
     """
     def convert(piece: str) -> str:
-        piece = _TEXT_ESCAPE.sub(lambda m: _escaped_character(m.group(0)), piece)
-        if dashes:
+        if "\\" in piece:
+            piece = _TEXT_ESCAPE.sub(lambda m: _escaped_character(m.group(0)), piece)
+        if dashes and "--" in piece:
             for token, char in _DASHES:
                 piece = piece.replace(token, char)
         return piece
 
+    if "`" not in source:
+        return convert(source)
     out, last = [], 0
     for match in _CODE_SPAN.finditer(source):
         out.append(convert(source[last:match.start()]))
@@ -258,26 +261,34 @@ def _latex_text():
     return LatexNodes2Text()
 
 
-def markdown_to_html(text: str) -> str:
-    plain = _plain_paragraphs(text)
-    if plain is not None:
-        return plain
-    return _markdown().reset().convert(text)
-
-
 # Prose with nothing Markdown (or its smart punctuation) would change: no markup
 # characters, quotes, dashes, ellipses, entities, indents, list or heading starts.
 _PLAIN_CHARACTERS = re.compile("[\\w \n,.;:?()/%=+\\-\ue000\ue001]*")
-_NOT_PLAIN = re.compile(r"--|\.\.|  |^ | $|^[-+=\d]", re.M)
+_PARAGRAPH_BREAK = re.compile("\n\n+")
 
 
-def _plain_paragraphs(text: str) -> str | None:
-    """What Markdown makes of plain prose (paragraphs, nothing else), or None for
-    anything else. Most abstracts are plain prose, and Markdown takes a millisecond
-    each to find that out."""
-    if not _PLAIN_CHARACTERS.fullmatch(text) or "_" in text or _NOT_PLAIN.search(text):
+def _plain_paragraphs(text: str) -> list[str] | None:
+    """The paragraphs of plain prose, or None if Markdown could make anything else of
+    the text. Most abstracts are plain prose, and Markdown takes a millisecond each to
+    find that out. Every check is a scan in C: a regular expression with anchors in
+    multi-line mode cost more than the rest of the shortcut."""
+    if ("_" in text or "--" in text or ".." in text or "  " in text or " \n" in text or text.endswith(" ")
+            or not _PLAIN_CHARACTERS.fullmatch(text)):
         return None
-    return "\n".join(f"<p>{paragraph}</p>" for paragraph in re.split("\n\n+", text.strip("\n")) if paragraph)
+    for line in text.split("\n"):
+        if line and (line[0] in " -+=" or line[0].isdecimal()):  # an indent, a list, a heading underline
+            return None
+    return [paragraph for paragraph in _PARAGRAPH_BREAK.split(text.strip("\n")) if paragraph]
+
+
+def _paragraphs_html(paragraphs: list[str]) -> str:
+    return "\n".join(f"<p>{paragraph}</p>" for paragraph in paragraphs)
+
+
+# Spaces between a display formula and the text around it: the formula goes on a
+# line of its own, and they would otherwise end or indent the paragraphs beside it.
+_DISPLAY_SPACING = re.compile("[ \t]*(\n\n\ue000\\d+\ue001\n\n)[ \t]*")
+_DISPLAY_PARAGRAPH = re.compile("<p>(\ue000\\d+\ue001)</p>")
 
 
 def render_abstract(source: str) -> Rendered:
@@ -295,14 +306,20 @@ def render_abstract(source: str) -> Rendered:
             plain_maths.append(math_to_text(piece) if "math-source" not in converted else piece)
             token = f"\ue000{len(maths) - 1}\ue001"
             md_source.append(f"\n\n{token}\n\n" if kind == "display" else token)
-    body = markdown_to_html("".join(md_source))
-    clean = nh3.clean(body, tags=set(ABSTRACT_TAGS), attributes=ABSTRACT_ATTRIBUTES,
-                      url_schemes=URL_SCHEMES, link_rel="noopener noreferrer nofollow",
-                      strip_comments=True)
+    text = "".join(md_source)
+    if "\n\n\ue000" in text:
+        text = _DISPLAY_SPACING.sub(r"\1", text)
+    paragraphs = _plain_paragraphs(text)
+    if paragraphs is None:
+        clean = nh3.clean(_markdown().reset().convert(text), tags=set(ABSTRACT_TAGS),
+                          attributes=ABSTRACT_ATTRIBUTES, url_schemes=URL_SCHEMES,
+                          link_rel="noopener noreferrer nofollow", strip_comments=True)
+    else:  # nothing in plain prose for nh3 to remove or escape (test_markup checks it)
+        clean = _paragraphs_html(paragraphs)
     # A display formula alone in a paragraph becomes a block of its own.
-    clean = re.sub("<p>(\ue000\\d+\ue001)</p>", r"\1", clean)
-    rendered = _PLACEHOLDER.sub(lambda m: maths[int(m.group(1))], clean)
-    plain = _PLACEHOLDER.sub(lambda m: plain_maths[int(m.group(1))], clean)
+    clean = _DISPLAY_PARAGRAPH.sub(r"\1", clean)
+    rendered = _PLACEHOLDER.sub(lambda m: maths[int(m.group(1))], clean) if maths else clean
+    plain = _PLACEHOLDER.sub(lambda m: plain_maths[int(m.group(1))], clean) if maths else clean
     return Rendered(Markup(rendered), html_to_text(plain), tuple(warnings))
 
 

@@ -26,7 +26,7 @@ import math
 import re
 import unicodedata
 from array import array
-from collections import defaultdict
+from collections import Counter, defaultdict
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Callable, Iterator, Mapping, Sequence
@@ -51,6 +51,11 @@ STOP_WORDS = frozenset(
     "this these those to we which while with".split())
 
 _WORD = re.compile(r"[^\W_]+")
+_ASCII_WORD = re.compile(r"[a-z0-9]+")  # the same words in folded ASCII text, found faster
+
+
+def words(folded: str) -> list[str]:
+    return (_ASCII_WORD if folded.isascii() else _WORD).findall(folded)
 _SAFE_KEY = re.compile(r"[a-z0-9]+")
 
 
@@ -82,27 +87,31 @@ def stem(word: str) -> str:
 
 
 def tokens(text: str) -> list[str]:
-    stems = _STEMS
-    out = []
-    for word in _WORD.findall(fold(text)):
-        term = stems.get(word)
-        if term is None:
-            term = stems[word] = "" if word in STOP_WORDS else stem(word)
-            if len(stems) > 200_000:  # a vocabulary this large is not prose; start again
-                stems.clear()
-        if term:
-            out.append(term)
-    return out
+    term = _term
+    return [t for t in map(term, words(fold(text))) if t]
 
 
-_STEMS: dict[str, str] = {}  # word → its term ('' for a stop word): prose repeats a small vocabulary
+def _term(word: str) -> str:
+    """A word's term, '' for a stop word; remembered, since prose repeats a small vocabulary."""
+    term = _STEMS.get(word)
+    if term is None:
+        if len(_STEMS) > 200_000:  # a vocabulary this large is not prose; start again
+            _STEMS.clear()
+        term = _STEMS[word] = "" if word in STOP_WORDS else stem(word)
+    return term
+
+
+_STEMS: dict[str, str] = {}
 
 
 def text_terms(title: str, abstract: str) -> str:
-    """A paper's title and abstract terms as JSON {term: weight}, computed once per text."""
+    """A paper's title and abstract terms as JSON {term: weight}, computed once per text.
+    An abstract's words are counted first (in C), so each distinct word is looked at once."""
     weights: dict[str, int] = {}
-    for term in tokens(abstract):
-        weights[term] = min(weights.get(term, 0) + 1, MAX_ABSTRACT_WEIGHT)
+    for word, count in Counter(words(fold(abstract))).items():
+        term = _term(word)
+        if term:
+            weights[term] = min(weights.get(term, 0) + count, MAX_ABSTRACT_WEIGHT)
     for term in tokens(title):
         weights[term] = TITLE_WEIGHT + weights.get(term, 0)
     return json.dumps(weights, ensure_ascii=False, separators=(",", ":"), sort_keys=True)

@@ -21,7 +21,7 @@ from sitegen.markup import Rendered, render_abstract, render_title
 from sitegen.model import Paper
 from sitegen.views import PaperText
 
-SCHEMA_VERSION = "3"
+SCHEMA_VERSION = "4"
 CACHE_LIMIT = 8192  # rendered texts `sitegen serve` keeps in memory
 
 

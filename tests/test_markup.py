@@ -1,3 +1,5 @@
+from unittest import mock
+
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -99,11 +101,28 @@ _PROSE = st.one_of(st.text(alphabet=st.sampled_from(_PLAIN), max_size=40),
 def test_plain_prose_shortcut_matches_markdown(text):
     fast = markup._plain_paragraphs(text)
     if fast is not None:
-        assert fast == markup._markdown().reset().convert(text)
+        assert markup._paragraphs_html(fast) == markup._markdown().reset().convert(text)
+
+
+# Abstracts with math, escapes and Markdown around plain prose: the shortcut also
+# skips nh3 and makes the plain text itself, so the whole rendering is compared.
+_ABSTRACT = st.lists(st.one_of(_PROSE, st.sampled_from(
+    ["$x^2$", "$$\\sum_i a_i$$", " $$y$$ ", "$a<b$", "$a \\& b$", "$\\alpha$-optimal", "\\'e", "H\\\"older",
+     "\n\n", "  ", "--", "$$\\frac{1", "\\$5"])), max_size=8).map("".join)
+
+
+@settings(max_examples=1500, deadline=None)
+@given(_ABSTRACT)
+def test_abstracts_render_the_same_with_and_without_the_shortcut(source):
+    fast = render_abstract(source)
+    with mock.patch.object(markup, "_plain_paragraphs", lambda text: None):
+        slow = render_abstract(source)
+    assert fast == slow
 
 
 def test_plain_prose_takes_the_shortcut():
     assert markup._plain_paragraphs("We show that models (e.g. ours) scale.\n\nSecond, 3.5% better.") == \
-        "<p>We show that models (e.g. ours) scale.</p>\n<p>Second, 3.5% better.</p>"
+        ["We show that models (e.g. ours) scale.", "Second, 3.5% better."]
+    assert markup._plain_paragraphs("Before\n\n\ue0000\ue001\n\nafter.") == ["Before", "\ue0000\ue001", "after."]
     for marked in ("a -- b", "it's", "*x*", "a_b", "1. item", "- item", "    code", "wait...", "a  \nb", "x &amp; y"):
         assert markup._plain_paragraphs(marked) is None
