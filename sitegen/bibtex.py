@@ -19,7 +19,7 @@ def escape(text: str) -> str:
     out = []
     for kind, piece in split_math(text):
         if kind == "text":
-            out.append(_SPECIAL.sub(r"\\\1", piece))
+            out.append(_SPECIAL.sub(r"\\\1", piece) if _has_special(piece) else piece)
         else:
             delimiter = "$$" if kind == "display" else "$"
             out.append(f"{delimiter}{piece}{delimiter}")
@@ -29,6 +29,11 @@ def escape(text: str) -> str:
         if not _balanced(value):
             value = value.replace("{", "").replace("}", "")
     return " ".join(value.split())
+
+
+def _has_special(text: str) -> bool:
+    """A scan in C each; the pattern, with its look-behind, tries every position."""
+    return "&" in text or "%" in text or "#" in text or "_" in text
 
 
 def _balanced(text: str) -> bool:

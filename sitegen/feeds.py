@@ -82,7 +82,7 @@ def _item(config: Config, paper: PaperView) -> bytes:
 
 def _absolute_urls(fragment: str, config: Config) -> str:
     """Feed readers show items out of the site, so links in them must be absolute."""
-    if not config.site_url:
+    if not config.site_url or ('href="' not in fragment and 'src="' not in fragment):
         return fragment
     origin = config.site_url[: -len(config.base_path)] if config.base_path != "/" else config.site_url[:-1]
     return re.sub(r'(\s(?:href|src)=")/(?!/)', lambda m: f"{m.group(1)}{origin}/", fragment)

@@ -329,6 +329,8 @@ _URL_ATTRIBUTE = re.compile(r'(\s(?:href|src)=")([^"]*)"')
 def rebase_urls(fragment: str, base_path: str) -> str:
     """Relative URLs in content point into the site (e.g. static/ files), so that
     one abstract works on every page that shows it: 'fig.png' → '/repo/fig.png'."""
+    if 'href="' not in fragment and 'src="' not in fragment:  # most abstracts link nothing
+        return fragment
     def rebase(match: re.Match) -> str:
         url = match.group(2)
         if not url or url.startswith(("#", "/")) or re.match(r"[a-zA-Z][a-zA-Z0-9+.-]*:", url):
