@@ -16,7 +16,7 @@ import pickle
 import signal
 import time
 import traceback
-from concurrent.futures import Executor, ProcessPoolExecutor
+from concurrent.futures import Executor, Future, ProcessPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -41,7 +41,7 @@ from sitegen.views import Views
 
 CACHE_DIR = ".sitegen"
 CHUNK = 64  # tasks per message to a worker
-TEXT_CHUNK = 32  # papers per message when rendering texts
+TEXT_CHUNK = 32  # fewer texts to render than this: rendered in the build process, not in workers
 TEXT_BATCH = 1024  # rendered texts per write to the text store
 
 
@@ -162,56 +162,29 @@ def _build(config: Config, *, jobs: int | None, explain: bool, warm: Warm | None
         warnings.append(Problem("sitegen.yaml", None, "base_url",
                                 f"'{config.base_url}' has no host, so feeds and the sitemap carry paths, not full URLs",
                                 "set base_url: https://you.github.io/repo/", severity=WARNING))
-    tasks = plan(site, config, theme, warm.plan)
-    report = BuildReport(pages=len(tasks), output_dir=output_dir, timings=clock.laps)
-    clock.lap("plan")
-
     with BuildLock(cache_dir):
-        report.parsed = parse_cache.misses
-        parse_cache.save()
-        manifest = warm.manifest = Manifest.load(cache_dir, output_dir, warm.manifest)
-        reasons = _stale(tasks, manifest)
-        stale = [task for task, _ in reasons]
-        report.reasons = [(task.file, why) for task, why in reasons] if explain else []
         store_path = cache_dir / "texts.sqlite"
         store = warm.text_store if warm.text_store and warm.text_store.is_current(store_path) else TextStore(store_path)
-        staging = Staging(cache_dir, flat=not is_empty(output_dir))
-        texts = StoredTexts(site.papers, store.path, warm.texts if serving else None)
-        order = render_order(site, config, stale)
-        previous = {t.file: manifest.records[t.file].digest for t in stale
-                    if t.file in manifest.records and manifest.is_intact(t.file)}
-        clock.lap("compare")
-        state = (site, config, theme, texts, str(staging.dir), staging.flat, warm.bib_entries,
-                 warm.api_records, order, previous)
-        index_state_path, index_state = cache_dir / "search-state.pickle", None
         try:
-            pool, workers = _workers(jobs, len(stale), state)
-            with pool:
-                missing = store.missing(site.papers.values())
-                _render_texts(pool, missing, store)
-                report.texts = len(missing)
-                clock.lap("texts")
-                records = {t.file: manifest.records.get(t.file) for t in tasks}
-                written = _render(pool, workers, order, records)
-                clock.lap("render")
-            if config.search:
-                indexed, index_state = _search_index(site, store, manifest, staging, records, index_state_path,
-                                                     warm)
-                written += indexed
-                if explain:
-                    report.reasons += [(name, "search index changed") for name in indexed]
-            clock.lap("search")
-            removed = sorted(name for name in manifest.records if name not in records)
-            commit(staging, written, removed, manifest, records)
-            if index_state is not None:  # after the commit: it describes the index in output/
-                atomic_write(index_state_path, pickle.dumps(index_state, protocol=pickle.HIGHEST_PROTOCOL))
-                warm.index_state = index_state
-            if serving:
-                manifest.check_in_background()
-            clock.lap("write")
-        except BaseException:
-            staging.discard()
-            raise
+            # Texts the store lacks render in worker processes while this one plans.
+            missing = store.missing(site.papers.values())
+            with _rendering_texts(missing, store, jobs):
+                tasks = plan(site, config, theme, warm.plan)
+                report = BuildReport(pages=len(tasks), output_dir=output_dir, timings=clock.laps, texts=len(missing))
+                clock.lap("plan")
+                report.parsed = parse_cache.misses
+                parse_cache.save()
+                manifest = warm.manifest = Manifest.load(cache_dir, output_dir, warm.manifest)
+                reasons = _stale(tasks, manifest)
+                stale = [task for task, _ in reasons]
+                report.reasons = [(task.file, why) for task, why in reasons] if explain else []
+                order = render_order(site, config, stale)
+                previous = {t.file: manifest.records[t.file].digest for t in stale
+                            if t.file in manifest.records and manifest.is_intact(t.file)}
+                clock.lap("compare")
+            clock.lap("texts")
+            written, removed = _render_and_commit(config, site, theme, store, manifest, tasks, order, previous,
+                                                  jobs, warm, serving, explain, report, clock)
         finally:
             warnings += _text_warnings(site, store)
             store.prune(site.papers.values())
@@ -234,6 +207,47 @@ def _build(config: Config, *, jobs: int | None, explain: bool, warm: Warm | None
     report.deleted = len(removed)
     report.seconds = time.perf_counter() - started
     return report
+
+
+def _render_and_commit(config: Config, site: Site, theme: Theme, store: TextStore, manifest: Manifest,
+                       tasks: list[Task], order: list[Task], previous: dict[str, str], jobs: int | None,
+                       warm: Warm, serving: bool, explain: bool, report: BuildReport,
+                       clock: "_Clock") -> tuple[list[str], list[str]]:
+    """Render the stale tasks in worker processes, then the search index; move what
+    changed into output/. Returns the files written and removed.
+
+    The search index is made after the pages, not beside them: on two cores, a third
+    busy process slowed the render processes by more than the index took alone."""
+    cache_dir = config.root / CACHE_DIR
+    staging = Staging(cache_dir, flat=not is_empty(config.output_dir))
+    texts = StoredTexts(site.papers, store.path, warm.texts if serving else None)
+    state = (site, config, theme, texts, str(staging.dir), staging.flat, warm.bib_entries,
+             warm.api_records, order, previous)
+    index_state_path, index_state = cache_dir / "search-state.pickle", None
+    records = {t.file: manifest.records.get(t.file) for t in tasks}
+    try:
+        pool, workers = _workers(jobs, len(order), state)
+        with pool:
+            written = _rendered([pool.submit(_render_run, worker) for worker in range(workers)], order, records)
+        clock.lap("render")
+        if config.search:
+            indexed, index_state = _search_index(site, store, manifest, staging, records, index_state_path, warm)
+            written += indexed
+            if explain:
+                report.reasons += [(name, "search index changed") for name in indexed]
+        clock.lap("search")
+        removed = sorted(name for name in manifest.records if name not in records)
+        commit(staging, written, removed, manifest, records)
+        if index_state is not None:  # after the commit: it describes the index in output/
+            atomic_write(index_state_path, pickle.dumps(index_state, protocol=pickle.HIGHEST_PROTOCOL))
+            warm.index_state = index_state
+        if serving:
+            manifest.check_in_background()
+        clock.lap("write")
+    except BaseException:
+        staging.discard()
+        raise
+    return written, removed
 
 
 def _restore(cache_dir: Path, warm: Warm) -> snapshot.Snapshot | None:
@@ -300,8 +314,13 @@ def _stale(tasks: list[Task], manifest: Manifest) -> list[tuple[Task, str]]:
 class _InProcess(Executor):
     """jobs=1: the same code path as the pool, without processes."""
 
-    def map(self, fn, *iterables, **_):
-        return map(fn, *iterables)
+    def submit(self, fn, /, *args, **kwargs) -> Future:
+        future: Future = Future()
+        try:
+            future.set_result(fn(*args, **kwargs))
+        except BaseException as exc:
+            future.set_exception(exc)
+        return future
 
 
 def _workers(jobs: int | None, work: int, state: tuple) -> tuple[Executor, int]:
@@ -328,21 +347,59 @@ def _die_with_parent(parent: int) -> None:
         os._exit(1)
 
 
-def _render_texts(pool: Executor, papers: list, store: TextStore) -> None:
-    """Render and store texts, a batch at a time: all of them at once would hold about
-    8 KB per paper in memory (800 MB at 100,000 papers)."""
-    chunks = [papers[i:i + TEXT_CHUNK] for i in range(0, len(papers), TEXT_CHUNK)]
+@contextmanager
+def _rendering_texts(papers: list, store: TextStore, jobs: int | None):
+    """Render and store the texts of `papers` while the body of the `with` runs.
+
+    Each worker process takes a contiguous share of the papers and writes its rows to
+    the store itself, a batch at a time: nothing comes back through a pipe, and at
+    most a batch per worker is held in memory (all of them would be about 8 KB per
+    paper, 800 MB at 100,000 papers). A few texts render here, after the body.
+    """
+    jobs = jobs or default_jobs()
+    if jobs <= 1 or len(papers) <= TEXT_CHUNK:
+        yield
+        _store_texts(papers, 0, len(papers), store)
+        return
+    stop = multiprocessing.get_context("fork").RawValue("b", 0)
+    with ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context("fork"),
+                             initializer=_init_text_worker, initargs=(papers, str(store.path), stop, os.getpid())) as pool:
+        runs = [pool.submit(_text_run, len(papers) * k // jobs, len(papers) * (k + 1) // jobs) for k in range(jobs)]
+        try:
+            yield
+            for run in runs:
+                run.result()
+        except BaseException:
+            stop.value = 1
+            raise
+
+
+_text_job: dict = {}
+
+
+def _init_text_worker(papers: list, store_path: str, stop, parent: int) -> None:
+    _die_with_parent(parent)
+    _text_job.update(papers=papers, store_path=Path(store_path), stop=stop)
+
+
+def _text_run(start: int, end: int) -> None:
+    store = TextStore(_text_job["store_path"])
+    try:
+        _store_texts(_text_job["papers"], start, end, store, _text_job["stop"])
+    finally:
+        store.close()
+
+
+def _store_texts(papers: list, start: int, end: int, store: TextStore, stop=None) -> None:
     batch: list = []
-    for rows in pool.map(_render_text_chunk, chunks):
-        batch += rows
+    for paper in papers[start:end]:
+        if stop is not None and stop.value:
+            return
+        batch.append(render_text(paper))
         if len(batch) >= TEXT_BATCH:
             store.add(batch)
             batch = []
     store.add(batch)
-
-
-def _render_text_chunk(papers: list) -> list:
-    return [render_text(paper) for paper in papers]
 
 
 def _search_index(site: Site, store: TextStore, manifest: Manifest, staging: Staging,
@@ -422,12 +479,12 @@ def _text_warnings(site: Site, store: TextStore) -> list[Problem]:
             for paper in site.papers.values() for field, message in stored.get(text_key(paper), ())]
 
 
-def _render(pool: Executor, workers: int, order: list[Task], records: dict) -> list[str]:
-    """Render the stale tasks, each worker its own run of the render order (segments.py);
-    stage the files whose bytes changed; return their names, in render order."""
+def _rendered(runs: list[Future], order: list[Task], records: dict) -> list[str]:
+    """Wait for the render runs (each worker's own run of the render order, segments.py);
+    record every rendered file and return the names of those staged, in render order."""
     done = {}
-    for run in pool.map(_render_run, range(workers)):
-        for result in run:
+    for run in runs:
+        for result in run.result():
             done[result[0]] = result
     written = []
     for task in order:
