@@ -64,6 +64,7 @@ class Views:
         self.config = config
         self.texts = texts
         self._papers = FragmentCache(VIEW_CACHE)  # paper id → its view
+        self._links: dict[tuple[str, str], NamedLink] = {}  # an author's or topic's, on many pages
 
     def link(self, site_path: str) -> str:
         return self.config.link(site_path)
@@ -80,10 +81,17 @@ class Views:
         return [self.paper(i) for i in ids]
 
     def author_link(self, slug: str) -> NamedLink:
-        return NamedLink(self.site.authors[slug].name, self.link(urls.author(slug)))
+        link = self._links.get(("author", slug))
+        if link is None:
+            link = self._links[("author", slug)] = NamedLink(self.site.authors[slug].name,
+                                                             self.link(urls.author(slug)))
+        return link
 
     def tag_link(self, slug: str) -> NamedLink:
-        return NamedLink(self.site.tags[slug].name, self.link(urls.tag(slug)))
+        link = self._links.get(("tag", slug))
+        if link is None:
+            link = self._links[("tag", slug)] = NamedLink(self.site.tags[slug].name, self.link(urls.tag(slug)))
+        return link
 
     def author(self, slug: str) -> "AuthorView":
         return AuthorView(self, self.site.authors[slug])
