@@ -28,7 +28,7 @@ from sitegen import __version__
 from sitegen.atomic import atomic_write
 from sitegen.urls import UnsafePath, checked_relative, safe_output_path
 
-MANIFEST_VERSION = 3
+MANIFEST_VERSION = 4
 # The journal of changes since the manifest was written whole is folded into it once it
 # is this share of the whole's size.
 JOURNAL_SHARE = 4
@@ -53,7 +53,9 @@ def check_output_location(output_dir: Path, root: Path, protected: dict[str, Pat
 
 
 def content_digest(data: bytes) -> str:
-    return hashlib.blake2b(data, digest_size=16).hexdigest()
+    """SHA-256 (cut to 128 bits), not BLAKE2: with the CPU's SHA instructions it is twice
+    as fast here on large inputs, and a build digests every byte it renders."""
+    return hashlib.sha256(data).hexdigest()[:32]
 
 
 class Record(NamedTuple):
@@ -362,8 +364,13 @@ class _Folders:
         self.known: set[str] = set()
 
     def ensure(self, folder: str) -> None:
-        if folder not in self.known:  # a race between threads is harmless: exist_ok
-            os.makedirs(folder, exist_ok=True)
+        if folder not in self.known:
+            try:
+                os.mkdir(folder)  # mostly a page's own folder, in one that exists
+            except FileExistsError:
+                pass
+            except FileNotFoundError:
+                os.makedirs(folder, exist_ok=True)  # another process may make it meanwhile
             self.known.add(folder)
 
 
