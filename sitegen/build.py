@@ -443,11 +443,11 @@ def _search_index(site: Site, store: TextStore, manifest: Manifest, staging: Sta
             continue
         digest = content_digest(data)
         old = previous.get(name)
-        records[name] = Record(inputs if name == search.META else digest, digest,
-                               old.size if old else 0, old.mtime_ns if old else 0)
+        size, mtime_ns = (old.size, old.mtime_ns) if old else (0, 0)
         if old is None or old.digest != digest or not manifest.is_intact(name):
-            staging.write(name, data)
+            size, mtime_ns = staging.write(name, data)
             written.append(name)
+        records[name] = Record(inputs if name == search.META else digest, digest, size, mtime_ns)
     return written, state
 
 
@@ -488,10 +488,12 @@ def _rendered(runs: list[Future], order: list[Task], records: dict) -> list[str]
             done[result[0]] = result
     written = []
     for task in order:
-        name, inputs, digest, changed = done[task.file]
-        old = records.get(name)
-        records[name] = Record(inputs, digest, old.size if old else 0, old.mtime_ns if old else 0)
-        if changed:
+        name, inputs, digest, staged = done[task.file]
+        if staged is None:  # the same bytes as the file in output/
+            old = records.get(name)
+            records[name] = Record(inputs, digest, old.size if old else 0, old.mtime_ns if old else 0)
+        else:
+            records[name] = Record(inputs, digest, *staged)
             written.append(name)
     return written
 
@@ -513,7 +515,7 @@ def _init_worker(site, config, theme, texts, staging_dir, flat, bib_entries, api
     _worker.update(order=order, previous=previous, segments=segments)
 
 
-def _render_run(worker: int) -> list[tuple[str, str, str, bool]]:
+def _render_run(worker: int) -> list[tuple[str, str, str, tuple[int, int] | None]]:
     segments: Segments = _worker["segments"]
     order: list[Task] = _worker["order"]
     out = []
@@ -526,7 +528,7 @@ def _render_run(worker: int) -> list[tuple[str, str, str, bool]]:
     return out
 
 
-def _render_chunk(chunk: list[Task]) -> list[tuple[str, str, str, bool]]:
+def _render_chunk(chunk: list[Task]) -> list[tuple[str, str, str, tuple[int, int] | None]]:
     renderer: Renderer = _worker["renderer"]
     staging: Staging = _worker["staging"]
     previous: dict[str, str] = _worker["previous"]
@@ -537,10 +539,8 @@ def _render_chunk(chunk: list[Task]) -> list[tuple[str, str, str, bool]]:
         except Exception as exc:
             raise _template_problem(task, exc) from None
         digest = content_digest(data)
-        changed = previous.get(task.file) != digest
-        if changed:
-            staging.write(task.file, data)
-        out.append((task.file, task.inputs, digest, changed))
+        staged = staging.write(task.file, data) if previous.get(task.file) != digest else None
+        out.append((task.file, task.inputs, digest, staged))
     return out
 
 

@@ -335,26 +335,30 @@ class Staging:
         # link can lead out of it: a name checked by its spelling stays inside.
         return f"{self.dir}/{checked_relative(name)}"
 
-    def write(self, name: str, data: bytes) -> None:
+    def write(self, name: str, data: bytes) -> tuple[int, int]:
+        """Stage a file; its size and mtime as `write_new` gives them."""
         target = self.path(name)
         if not self.flat:
             self._folders.ensure(target.rpartition("/")[0])
-        write_new(target, data)
+        return write_new(target, data)
 
     def discard(self) -> None:
         shutil.rmtree(self.dir, ignore_errors=True)
 
 
-def write_new(path: str, data: bytes) -> None:
+def write_new(path: str, data: bytes) -> tuple[int, int]:
     """Write a file no reader has open yet (in staging): a plain write, no temporary
-    file; the commit is what makes it appear in output/ whole."""
+    file; the commit is what makes it appear in output/ whole. Returns its size and
+    mtime, which moving it into output/ keeps (the manifest records them)."""
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
     try:
         view = memoryview(data)
         while view:
             view = view[os.write(fd, view):]
+        stat = os.fstat(fd)
     finally:
         os.close(fd)
+    return stat.st_size, stat.st_mtime_ns
 
 
 class _Folders:
@@ -399,9 +403,10 @@ def commit(staging: Staging, written: list[str], removed: list[str], manifest: M
     builds move each changed file with its own `os.replace`.
     """
     output_dir = manifest.output_dir
+    copied = []
     if staging.flat or not (is_empty(output_dir) and not removed and _move_tree(staging, output_dir)):
-        _move_files(staging, written, output_dir)
-    for name in written:
+        copied = _move_files(staging, written, output_dir)
+    for name in copied:  # a renamed file keeps the mtime `records` has; a copy does not
         stat = os.stat(f"{output_dir}/{name}")
         records[name] = records[name]._replace(size=stat.st_size, mtime_ns=stat.st_mtime_ns)
     _remove_files(removed, output_dir)
@@ -422,13 +427,17 @@ def _move_tree(staging: Staging, output_dir: Path) -> bool:
     return True
 
 
-def _move_files(staging: Staging, written: list[str], output_dir: Path) -> None:
+def _move_files(staging: Staging, written: list[str], output_dir: Path) -> list[str]:
+    """Move each staged file into place; returns those that had to be copied."""
     targets = {name: f"{output_dir}/{checked_relative(name)}" for name in written}
     _refuse_links_out({target.rpartition("/")[0] for target in targets.values()}, output_dir)
     folders = _Folders()
+    copied = []
     for name, target in targets.items():
         folders.ensure(target.rpartition("/")[0])
-        _replace(staging.path(name), target)
+        if not _replace(staging.path(name), target):
+            copied.append(name)
+    return copied
 
 
 def _remove_files(removed: list[str], output_dir: Path) -> None:
@@ -439,13 +448,16 @@ def _remove_files(removed: list[str], output_dir: Path) -> None:
         _prune_empty_parents(target.parent, output_dir)
 
 
-def _replace(source: str, target: str) -> None:
+def _replace(source: str, target: str) -> bool:
+    """Move source to target: True if renamed, False if copied (another file system)."""
     try:
         os.replace(source, target)
+        return True
     except OSError as exc:
         if exc.errno != errno.EXDEV:
             raise
-        atomic_write(Path(target), Path(source).read_bytes())  # staging on another file system
+        atomic_write(Path(target), Path(source).read_bytes())
+        return False
 
 
 def _prune_empty_parents(folder: Path, top: Path) -> None:
