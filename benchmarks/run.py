@@ -2,7 +2,9 @@
 
     python -m benchmarks.run --papers 1000 --runs 3 --peers
 
-Each build runs as a fresh process, as a user would run it; times are medians.
+Each build runs as a fresh process, as a user would run it; times are medians. The
+tools take turns, a run of each at a time, and each timed full build starts after
+the file system has written back what the previous runs left.
 """
 
 from __future__ import annotations
@@ -115,54 +117,87 @@ def _edit_template(site: Path) -> None:
                                                  "<h2 id=\"abstract-heading\">Summary</h2>"))
 
 
-def measure_sitegen(listing, runs: int, jobs: int, work: Path, warm_edits: int = 5) -> dict:
-    results: dict = {"full": [], "no-change": [], "edit abstract": [], "edit author name": [], "edit template": []}
-    for run in range(runs):
-        site = work / f"sitegen-{run}"
-        shutil.rmtree(site, ignore_errors=True)
-        write_sitegen(listing, site)
-        results["full"].append(sitegen_build(site, jobs))
-        results["no-change"].append(sitegen_build(site, jobs))
-        for name, edit in (("edit abstract", _edit_abstract), ("edit author name", _edit_author),
-                           ("edit template", _edit_template)):
-            edit(site)
-            results[name].append(sitegen_build(site, jobs))
-        if run == 0:
-            warm = sitegen_warm_edits(site, warm_edits)
-        shutil.rmtree(site, ignore_errors=True)
-    medians = {name: _median(rows) for name, rows in results.items()}
+def _settle() -> None:
+    """Before a timed full build: write back what earlier runs left (deleting the last
+    run's output leaves the file system work to do), so that each tool's build pays
+    for its own files only."""
+    os.sync()
+    time.sleep(1)
+
+
+def sitegen_round(listing, run: int, jobs: int, work: Path, warm_edits: int = 0) -> dict:
+    """One run: a full build, a no-change build, three kinds of edit, and (if
+    `warm_edits`) edits rebuilt in one warm process as `sitegen serve` does."""
+    site = work / f"sitegen-{run}"
+    shutil.rmtree(site, ignore_errors=True)
+    write_sitegen(listing, site)
+    _settle()
+    row = {"full": sitegen_build(site, jobs), "no-change": sitegen_build(site, jobs)}
+    for name, edit in (("edit abstract", _edit_abstract), ("edit author name", _edit_author),
+                       ("edit template", _edit_template)):
+        edit(site)
+        row[name] = sitegen_build(site, jobs)
+    if warm_edits:
+        row["serve: edit abstract"] = sitegen_warm_edits(site, warm_edits)
+    shutil.rmtree(site, ignore_errors=True)
+    return row
+
+
+def _sitegen_medians(rounds: list[dict]) -> dict:
+    medians = {name: _median([r[name] for r in rounds]) for name in rounds[0] if name != "serve: edit abstract"}
+    warm = next(r["serve: edit abstract"] for r in rounds if "serve: edit abstract" in r)
     medians["serve: edit abstract"] = {**warm, "files": medians["full"]["files"], "peak_mb": float("nan")}
     return medians
+
+
+def measure_sitegen(listing, runs: int, jobs: int, work: Path, warm_edits: int = 5) -> dict:
+    return _sitegen_medians([sitegen_round(listing, run, jobs, work, warm_edits if run == 0 else 0)
+                             for run in range(runs)])
 
 
 def _median(rows: list[dict]) -> dict:
     return {key: statistics.median(row[key] for row in rows) for key in rows[0]}
 
 
-def measure_pelican(listing, runs: int, work: Path) -> dict:
-    site = write_pelican(listing, work / "pelican")
-    times, edits = [], []
-    for _ in range(runs):
-        shutil.rmtree(site / "output", ignore_errors=True)
-        times.append(_timed(["pelican", "content", "-o", "output", "-s", "pelicanconf.py", "-q"], site)[0])
-        first = sorted((site / "content").glob("*.md"))[0]
-        first.write_text(first.read_text().replace("\n\n", "\n\nEdited. ", 1))
-        edits.append(_timed(["pelican", "content", "-o", "output", "-s", "pelicanconf.py", "-q"], site)[0])
-    files = sum(1 for _ in (site / "output").rglob("*") if _.is_file())
-    return {"full": statistics.median(times), "edit abstract": statistics.median(edits), "files": files}
+def pelican_round(site: Path) -> dict:
+    shutil.rmtree(site / "output", ignore_errors=True)
+    _settle()
+    full = _timed(["pelican", "content", "-o", "output", "-s", "pelicanconf.py", "-q"], site)[0]
+    first = sorted((site / "content").glob("*.md"))[0]
+    first.write_text(first.read_text().replace("\n\n", "\n\nEdited. ", 1))
+    edit = _timed(["pelican", "content", "-o", "output", "-s", "pelicanconf.py", "-q"], site)[0]
+    return {"full": full, "edit abstract": edit, "files": _files(site / "output")}
 
 
-def measure_hugo(listing, runs: int, work: Path) -> dict:
-    site = write_hugo(listing, work / "hugo")
-    times, edits = [], []
-    for _ in range(runs):
-        shutil.rmtree(site / "public", ignore_errors=True)
-        times.append(_timed(["hugo", "--quiet", "--destination", "public"], site)[0])
-        first = sorted((site / "content" / "papers").glob("*.md"))[0]
-        first.write_text(first.read_text().replace("\n---\n\n", "\n---\n\nEdited. ", 1))
-        edits.append(_timed(["hugo", "--quiet", "--destination", "public"], site)[0])
-    files = sum(1 for _ in (site / "public").rglob("*") if _.is_file())
-    return {"full": statistics.median(times), "edit abstract": statistics.median(edits), "files": files}
+def hugo_round(site: Path) -> dict:
+    shutil.rmtree(site / "public", ignore_errors=True)
+    _settle()
+    full = _timed(["hugo", "--quiet", "--destination", "public"], site)[0]
+    first = sorted((site / "content" / "papers").glob("*.md"))[0]
+    first.write_text(first.read_text().replace("\n---\n\n", "\n---\n\nEdited. ", 1))
+    edit = _timed(["hugo", "--quiet", "--destination", "public"], site)[0]
+    return {"full": full, "edit abstract": edit, "files": _files(site / "public")}
+
+
+def _files(folder: Path) -> int:
+    return sum(1 for path in folder.rglob("*") if path.is_file())
+
+
+def measure(listing, runs: int, jobs: int, work: Path, peers: bool) -> dict:
+    """Each run builds with sitegen, then (with `peers`) with Pelican and Hugo, so that
+    every tool meets the machine in each of its moods, not one tool an hour after the other."""
+    sites = {"pelican": write_pelican(listing, work / "pelican"), "hugo": write_hugo(listing, work / "hugo")} \
+        if peers else {}
+    rounds: dict[str, list[dict]] = {"sitegen": [], "pelican": [], "hugo": []}
+    for run in range(runs):
+        rounds["sitegen"].append(sitegen_round(listing, run, jobs, work, 5 if run == 0 else 0))
+        for name, peer_round in (("pelican", pelican_round), ("hugo", hugo_round)):
+            if name in sites:
+                rounds[name].append(peer_round(sites[name]))
+    results = {"sitegen": _sitegen_medians(rounds["sitegen"]), "runs": rounds}
+    for name in sites:
+        results[name] = _median(rounds[name])
+    return results
 
 
 def _versions() -> dict:
@@ -189,12 +224,8 @@ def main() -> None:
 
     listing = make_listing(args.papers)
     with tempfile.TemporaryDirectory(prefix="sitegen-bench-") as tmp:
-        work = Path(tmp)
         results = {"papers": args.papers, "versions": _versions(),
-                   "sitegen": measure_sitegen(listing, args.runs, args.jobs, work)}
-        if args.peers:
-            results["pelican"] = measure_pelican(listing, args.runs, work)
-            results["hugo"] = measure_hugo(listing, args.runs, work)
+                   **measure(listing, args.runs, args.jobs, Path(tmp), args.peers)}
     print_table(results)
     if args.json:
         args.json.write_text(json.dumps(results, indent=2))
@@ -214,6 +245,11 @@ def print_table(results: dict) -> None:
             print(f"{peer:<8} full {p['full']:.2f} s ({p['files']} files, {p['full'] / s['full']['seconds']:.1f}× "
                   f"sitegen); after one edit {p['edit abstract']:.2f} s "
                   f"({p['edit abstract'] / s['edit abstract']['seconds']:.1f}× sitegen)")
+    runs = results.get("runs", {})
+    for tool, rounds in runs.items():
+        if rounds:
+            times = [r["full"]["seconds"] if tool == "sitegen" else r["full"] for r in rounds]
+            print(f"full builds, run by run: {tool:<8}" + " ".join(f"{t:7.2f}" for t in times))
 
 
 if __name__ == "__main__":
