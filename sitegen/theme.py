@@ -9,14 +9,21 @@ from __future__ import annotations
 import hashlib
 import re
 from dataclasses import dataclass, field
-from functools import cached_property
+from datetime import date
+from functools import cached_property, lru_cache
 from pathlib import Path
 
 import jinja2
+import markupsafe
 
 from sitegen.config import Config
 from sitegen.fragments import CacheExtension
 from sitegen.problems import Problem
+
+try:
+    from markupsafe import _escape_inner  # the C half of markupsafe.escape (MarkupSafe 3)
+except ImportError:  # another MarkupSafe: its own escape stays in use
+    _escape_inner = None
 
 _REFERENCE = re.compile(r"""\{%-?\s*(extends|include|import|from)\s+(?:"([^"]+)"|'([^']+)')""")
 PACKAGE_DIR = Path(__file__).resolve().parent
@@ -34,6 +41,40 @@ def find_theme(config: Config) -> tuple[Path | None, list[Problem]]:
             return candidate.resolve(), []
     return None, [Problem("sitegen.yaml", None, "theme", f"theme '{name}' not found",
                           "use 'default', a folder under themes/, or a path to a theme folder")]
+
+
+def _escape(value) -> str:
+    """What `{{ value }}` writes with autoescape on: markupsafe.escape's text, as a str.
+
+    markupsafe wraps each escaped value in a Markup object (two Python calls) only for
+    the template to join it into the page; a page has hundreds of them. The escaping
+    itself is markupsafe's own (test_theme.py compares the two).
+    """
+    if type(value) is str:
+        return _escape_inner(value)
+    if hasattr(value, "__html__"):
+        return value.__html__()
+    return _escape_inner(str(value))
+
+
+class _Template(jinja2.Template):
+    """Compiled templates look `escape` up in their module: it is `_escape` in ours."""
+
+    @classmethod
+    def _from_namespace(cls, environment, namespace, globals):
+        if _escape_inner is not None and namespace.get("escape") is markupsafe.escape:
+            namespace["escape"] = _escape
+        return super()._from_namespace(environment, namespace, globals)
+
+
+@lru_cache(maxsize=4096)
+def _date(day: date) -> str:
+    return f"{day:%b} {day.day}, {day.year}"
+
+
+@lru_cache(maxsize=4096)
+def _long_date(day: date) -> str:
+    return f"{day:%B} {day.day}, {day.year}"
 
 
 @dataclass(frozen=True)
@@ -66,8 +107,9 @@ class Theme:
             auto_reload=False,  # a page asks for three templates: not three stat calls each (see reload_changed)
             bytecode_cache=self._bytecode_cache(),
         )
-        env.filters["date"] = lambda d: f"{d:%b} {d.day}, {d.year}"
-        env.filters["longdate"] = lambda d: f"{d:%B} {d.day}, {d.year}"
+        env.template_class = _Template
+        env.filters["date"] = _date
+        env.filters["longdate"] = _long_date
         return env
 
     def _bytecode_cache(self) -> jinja2.BytecodeCache | None:
