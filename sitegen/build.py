@@ -20,6 +20,7 @@ from concurrent.futures import Executor, Future, ProcessPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Callable
 
 import jinja2
 
@@ -183,8 +184,12 @@ def _build(config: Config, *, jobs: int | None, explain: bool, warm: Warm | None
                             if t.file in manifest.records and manifest.is_intact(t.file)}
                 clock.lap("compare")
             clock.lap("texts")
+            keep = None
+            if not serving and snapshot.worth_saving(restored, warm.plan, site):
+                def keep(search_digests):
+                    return snapshot.start_saving(cache_dir, site, warm.plan, search_digests, parse_cache)
             written, removed = _render_and_commit(config, site, theme, store, manifest, tasks, order, previous,
-                                                  jobs, warm, serving, explain, report, clock)
+                                                  jobs, warm, serving, explain, report, clock, keep)
         finally:
             warnings += _text_warnings(site, store)
             store.prune(site.papers.values())
@@ -194,9 +199,6 @@ def _build(config: Config, *, jobs: int | None, explain: bool, warm: Warm | None
                 warm.text_store = store
             elif not serving:
                 store.close()
-    if not serving and snapshot.worth_saving(restored, warm.plan, site):
-        search_digests = warm.search_digests[1] if warm.search_digests and warm.search_digests[0] is site else None
-        snapshot.save(cache_dir, site, warm.plan, search_digests, parse_cache)
     if inputs is not None:
         stamp.write(stamp_path, inputs, warnings)
     report.warnings = warnings
@@ -212,9 +214,10 @@ def _build(config: Config, *, jobs: int | None, explain: bool, warm: Warm | None
 def _render_and_commit(config: Config, site: Site, theme: Theme, store: TextStore, manifest: Manifest,
                        tasks: list[Task], order: list[Task], previous: dict[str, str], jobs: int | None,
                        warm: Warm, serving: bool, explain: bool, report: BuildReport,
-                       clock: "_Clock") -> tuple[list[str], list[str]]:
+                       clock: "_Clock", keep: Callable | None = None) -> tuple[list[str], list[str]]:
     """Render the stale tasks in worker processes, then the search index; move what
-    changed into output/. Returns the files written and removed.
+    changed into output/. Returns the files written and removed. `keep`, if given,
+    starts writing the snapshot (given the search digests), beside the search index.
 
     The search index is made after the pages, not beside them: on two cores, a third
     busy process slowed the render processes by more than the index took alone."""
@@ -230,20 +233,31 @@ def _render_and_commit(config: Config, site: Site, theme: Theme, store: TextStor
         with pool:
             written = _rendered([pool.submit(_render_run, worker) for worker in range(workers)], order, records)
         clock.lap("render")
+        digests = None
         if config.search:
-            indexed, index_state = _search_index(site, store, manifest, staging, records, index_state_path, warm)
-            written += indexed
-            if explain:
-                report.reasons += [(name, "search index changed") for name in indexed]
-        clock.lap("search")
-        removed = sorted(name for name in manifest.records if name not in records)
-        commit(staging, written, removed, manifest, records)
-        if index_state is not None:  # after the commit: it describes the index in output/
-            atomic_write(index_state_path, pickle.dumps(index_state, protocol=pickle.HIGHEST_PROTOCOL))
-            warm.index_state = index_state
-        if serving:
-            manifest.check_in_background()
-        clock.lap("write")
+            digests = search.paper_digests(site, _unchanged_search_digests(warm))
+            warm.search_digests = (site, digests)
+        writer = keep(digests) if keep is not None else None
+        try:
+            if config.search:
+                indexed, index_state = _search_index(site, store, manifest, staging, records, index_state_path,
+                                                     digests, warm)
+                written += indexed
+                if explain:
+                    report.reasons += [(name, "search index changed") for name in indexed]
+            clock.lap("search")
+            removed = sorted(name for name in manifest.records if name not in records)
+            commit(staging, written, removed, manifest, records)
+            if index_state is not None:  # after the commit: it describes the index in output/
+                atomic_write(index_state_path, pickle.dumps(index_state, protocol=pickle.HIGHEST_PROTOCOL))
+                warm.index_state = index_state
+            if serving:
+                manifest.check_in_background()
+            clock.lap("write")
+        finally:
+            if writer is not None:
+                writer.join()
+                clock.lap("snapshot")
     except BaseException:
         staging.discard()
         raise
@@ -402,8 +416,8 @@ def _store_texts(papers: list, start: int, end: int, store: TextStore, stop=None
     store.add(batch)
 
 
-def _search_index(site: Site, store: TextStore, manifest: Manifest, staging: Staging,
-                  records: dict[str, Record], state_path: Path, warm: Warm) -> tuple[list[str], search.IndexState | None]:
+def _search_index(site: Site, store: TextStore, manifest: Manifest, staging: Staging, records: dict[str, Record],
+                  state_path: Path, digests: dict[str, str], warm: Warm) -> tuple[list[str], search.IndexState | None]:
     """Add the search index's files to `records`, staging those whose bytes changed.
 
     Nothing is computed when no paper changed (the index's inputs digest is meta.json's
@@ -412,8 +426,6 @@ def _search_index(site: Site, store: TextStore, manifest: Manifest, staging: Sta
     changed, output/ files touched by hand) builds the index whole. Returns the files
     written and the state to keep for the next build, if it changed.
     """
-    digests = search.paper_digests(site, _unchanged_search_digests(warm))
-    warm.search_digests = (site, digests)
     inputs = search.inputs_digest(site, digests)
     previous = {n: r for n, r in manifest.records.items() if n.startswith(search.FOLDER + "/")}
     meta = previous.get(search.META)

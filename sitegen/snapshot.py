@@ -16,6 +16,8 @@ loading it, so it is written only when it is missing or lags the content by many
 
 from __future__ import annotations
 
+import gc
+import multiprocessing
 import os
 import pickle
 import tempfile
@@ -61,11 +63,27 @@ def worth_saving(loaded: Snapshot | None, plan: PlanMemo, site: Site) -> bool:
     return len(plan.changed_papers) > max(LAG, len(site.papers) // LAG_SHARE)
 
 
-def save(cache_dir: Path, site: Site, plan: PlanMemo, search: dict[str, str] | None,
-         parse_cache: ParseCache) -> None:
+def start_saving(cache_dir: Path, site: Site, plan: PlanMemo, search: dict[str, str] | None,
+                 parse_cache: ParseCache) -> multiprocessing.process.BaseProcess:
+    """`save` in a forked process, so the build goes on with its search index and commit
+    meanwhile (pickling the model is about a second at 10,000 papers); join() it. A
+    snapshot that could not be written only makes the next build do more."""
+    parsed = parse_cache.loaded()
+    process = multiprocessing.get_context("fork").Process(target=_save_and_exit,
+                                                          args=(cache_dir, site, plan, search, parsed))
+    process.start()
+    return process
+
+
+def _save_and_exit(cache_dir: Path, site: Site, plan: PlanMemo, search: dict[str, str] | None, parsed: dict) -> None:
+    gc.freeze()  # the child only reads what it inherited: no collector walks over it
+    write(cache_dir, site, plan, search, parsed)
+
+
+def write(cache_dir: Path, site: Site, plan: PlanMemo, search: dict[str, str] | None, parsed: dict) -> None:
     """Written as it is pickled (no second copy in memory), then renamed into place."""
     memo = replace(plan, changed_since=None, changed_papers=set())
-    snapshot = Snapshot(site, memo, search, parse_cache.loaded())
+    snapshot = Snapshot(site, memo, search, parsed)
     cache_dir.mkdir(parents=True, exist_ok=True)
     fd, temporary = tempfile.mkstemp(dir=cache_dir, prefix=f".{FILE}.", suffix=".tmp")
     try:
