@@ -126,10 +126,20 @@ class ParseCache:
         return self._db
 
 
+def cache_pragmas(db: sqlite3.Connection) -> None:
+    """A cache in .sitegen/ needs to stay whole, not to survive a power cut: in WAL mode
+    with synchronous=NORMAL a commit is not synced to disk (a checkpoint is), and a
+    crash loses at most the last commits, which the next build redoes. Syncing every
+    commit cost `sitegen serve` 0.1-0.4 s of an edit's rebuild here."""
+    db.execute("PRAGMA journal_mode=WAL")
+    db.execute("PRAGMA synchronous=NORMAL")
+
+
 def _connect(path: Path) -> sqlite3.Connection:
     path.parent.mkdir(parents=True, exist_ok=True)
     # Not tied to one thread: `sitegen serve` builds first in its main thread, then in its watcher's.
     db = sqlite3.connect(str(path), timeout=30, check_same_thread=False)
+    cache_pragmas(db)
     db.execute("CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value TEXT)")
     db.execute("CREATE TABLE IF NOT EXISTS files (name TEXT PRIMARY KEY, size INTEGER, mtime_ns INTEGER,"
                " digest TEXT, data BLOB)")

@@ -18,6 +18,7 @@ from markupsafe import Markup
 from sitegen import search
 from sitegen.atomic import file_identity
 from sitegen.markup import Rendered, render_abstract, render_title
+from sitegen.parsecache import cache_pragmas
 from sitegen.model import Paper
 from sitegen.views import PaperText
 
@@ -48,7 +49,7 @@ class TextStore:
         self.path = path
         path.parent.mkdir(parents=True, exist_ok=True)
         self.db = sqlite3.connect(str(path), timeout=30, check_same_thread=False)
-        self.db.execute("PRAGMA journal_mode=WAL")
+        cache_pragmas(self.db)
         self.db.execute("CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value TEXT)")
         version = self.db.execute("SELECT value FROM meta WHERE name='version'").fetchone()
         if version is None or version[0] != SCHEMA_VERSION:
