@@ -18,13 +18,14 @@ import time
 import traceback
 from concurrent.futures import Executor, Future, ProcessPoolExecutor
 from contextlib import contextmanager
+from functools import partial
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
 import jinja2
 
-from sitegen import search, snapshot, stamp
+from sitegen import search, search_job, snapshot, stamp
 from sitegen.atomic import atomic_write
 from sitegen.config import Config
 from sitegen.content import default_jobs, load_content
@@ -186,8 +187,7 @@ def _build(config: Config, *, jobs: int | None, explain: bool, warm: Warm | None
             clock.lap("texts")
             keep = None
             if not serving and snapshot.worth_saving(restored, warm.plan, site):
-                def keep(search_digests):
-                    return snapshot.start_saving(cache_dir, site, warm.plan, search_digests, parse_cache)
+                keep = partial(_keep_snapshot, cache_dir, site, warm.plan, parse_cache.loaded())
             written, removed = _render_and_commit(config, site, theme, store, manifest, tasks, order, previous,
                                                   jobs, warm, serving, explain, report, clock, keep)
         finally:
@@ -215,53 +215,69 @@ def _render_and_commit(config: Config, site: Site, theme: Theme, store: TextStor
                        tasks: list[Task], order: list[Task], previous: dict[str, str], jobs: int | None,
                        warm: Warm, serving: bool, explain: bool, report: BuildReport,
                        clock: "_Clock", keep: Callable | None = None) -> tuple[list[str], list[str]]:
-    """Render the stale tasks in worker processes, then the search index; move what
-    changed into output/. Returns the files written and removed. `keep`, if given,
-    starts writing the snapshot (given the search digests), beside the search index.
-
-    The search index is made after the pages, not beside them: on two cores, a third
-    busy process slowed the render processes by more than the index took alone."""
+    """Render the stale tasks in worker processes and move what changed into output/.
+    Returns the files written and removed. The search index and, if `keep` is given
+    (called with the search digests), the snapshot are made by the render processes
+    too, each by one of them before its pages: made after the pages in this process,
+    they left a core idle, and made beside them by a third process they slowed
+    rendering by more than they took alone."""
     cache_dir = config.root / CACHE_DIR
     staging = Staging(cache_dir, flat=not is_empty(config.output_dir))
     texts = StoredTexts(site.papers, store.path, warm.texts if serving else None)
-    state = (site, config, theme, texts, str(staging.dir), staging.flat, warm.bib_entries,
-             warm.api_records, order, previous)
-    index_state_path, index_state = cache_dir / "search-state.pickle", None
+    index_state_path = cache_dir / "search-state.pickle"
     records = {t.file: manifest.records.get(t.file) for t in tasks}
+    side: list[Callable] = []
+    digests = None
+    if config.search:
+        digests = search.paper_digests(site, _unchanged_search_digests(warm))
+        warm.search_digests = (site, digests)
+        job = search_job.prepare(site, manifest, digests, index_state_path, warm.index_state, store.path)
+        if job is None:
+            records.update(search_job.unchanged_records(manifest))
+        else:
+            side.append(partial(_search_side_job, job))
+    if keep is not None:
+        side.append(partial(keep, digests))
+    clock.lap("search")
+    state = (site, config, theme, texts, str(staging.dir), staging.flat, warm.bib_entries,
+             warm.api_records, order, previous, side)
     try:
         pool, workers = _workers(jobs, len(order), state)
         with pool:
-            written = _rendered([pool.submit(_render_run, worker) for worker in range(workers)], order, records)
+            written, done = _rendered([pool.submit(_render_run, worker) for worker in range(workers)], order, records)
         clock.lap("render")
-        digests = None
-        if config.search:
-            digests = search.paper_digests(site, _unchanged_search_digests(warm))
-            warm.search_digests = (site, digests)
-        writer = keep(digests) if keep is not None else None
-        try:
-            if config.search:
-                indexed, index_state = _search_index(site, store, manifest, staging, records, index_state_path,
-                                                     digests, warm)
-                written += indexed
+        index_state = None
+        for result in done:
+            if isinstance(result, search_job.SearchResult):
+                written += result.written
+                records.update(result.records)
+                index_state = result.state
                 if explain:
-                    report.reasons += [(name, "search index changed") for name in indexed]
-            clock.lap("search")
-            removed = sorted(name for name in manifest.records if name not in records)
-            commit(staging, written, removed, manifest, records)
-            if index_state is not None:  # after the commit: it describes the index in output/
-                atomic_write(index_state_path, pickle.dumps(index_state, protocol=pickle.HIGHEST_PROTOCOL))
-                warm.index_state = index_state
-            if serving:
-                manifest.check_in_background()
-            clock.lap("write")
-        finally:
-            if writer is not None:
-                writer.join()
-                clock.lap("snapshot")
+                    report.reasons += [(name, "search index changed") for name in result.written]
+        removed = sorted(name for name in manifest.records if name not in records)
+        commit(staging, written, removed, manifest, records)
+        if index_state is not None:  # after the commit: it describes the index in output/
+            atomic_write(index_state_path, pickle.dumps(index_state, protocol=pickle.HIGHEST_PROTOCOL))
+            warm.index_state = index_state
+        if serving:
+            manifest.check_in_background()
+        clock.lap("write")
     except BaseException:
         staging.discard()
         raise
     return written, removed
+
+
+def _search_side_job(job: search_job.SearchJob) -> search_job.SearchResult:
+    return search_job.run(job, _worker["renderer"].site, _worker["staging"])
+
+
+def _keep_snapshot(cache_dir: Path, site: Site, plan: PlanMemo, parsed: dict, search_digests) -> None:
+    """The snapshot is a cache: one that cannot be written only makes the next build do more."""
+    try:
+        snapshot.write(cache_dir, site, plan, search_digests, parsed)
+    except OSError:
+        pass
 
 
 def _restore(cache_dir: Path, warm: Warm) -> snapshot.Snapshot | None:
@@ -416,53 +432,6 @@ def _store_texts(papers: list, start: int, end: int, store: TextStore, stop=None
     store.add(batch)
 
 
-def _search_index(site: Site, store: TextStore, manifest: Manifest, staging: Staging, records: dict[str, Record],
-                  state_path: Path, digests: dict[str, str], warm: Warm) -> tuple[list[str], search.IndexState | None]:
-    """Add the search index's files to `records`, staging those whose bytes changed.
-
-    Nothing is computed when no paper changed (the index's inputs digest is meta.json's
-    manifest inputs); an edit patches the shards and buckets of the papers it changed,
-    read back from output/; anything else (first build, a quarter of the papers
-    changed, output/ files touched by hand) builds the index whole. Returns the files
-    written and the state to keep for the next build, if it changed.
-    """
-    inputs = search.inputs_digest(site, digests)
-    previous = {n: r for n, r in manifest.records.items() if n.startswith(search.FOLDER + "/")}
-    meta = previous.get(search.META)
-    intact = bool(meta) and all(manifest.is_intact(n) for n in previous)
-    if intact and meta.inputs == inputs:
-        records.update(previous)
-        return [], None
-    state = None
-    if intact:
-        kept = warm.index_state
-        state = kept if kept is not None and kept.inputs == meta.inputs else _read_index_state(state_path, meta.inputs)
-    changed = search.changed_papers(site, digests, state)
-    if changed is None:
-        files, state = search.index_files(site, store.search_texts_in_order(site.newest, site.papers), digests)
-    else:
-        texts = store.search_texts(site.papers[i] for i in changed if i in site.papers)
-        files, state = search.patched_files(
-            site, texts, digests, state, changed,
-            lambda name: (manifest.output_dir / name).read_bytes() if name in previous else None)
-        records.update(previous)
-        files[search.META] = (manifest.output_dir / search.META).read_bytes()
-        files = files.items()
-    written = []
-    for name, data in files:
-        if data is None:
-            records.pop(name, None)
-            continue
-        digest = content_digest(data)
-        old = previous.get(name)
-        size, mtime_ns = (old.size, old.mtime_ns) if old else (0, 0)
-        if old is None or old.digest != digest or not manifest.is_intact(name):
-            size, mtime_ns = staging.write(name, data)
-            written.append(name)
-        records[name] = Record(inputs if name == search.META else digest, digest, size, mtime_ns)
-    return written, state
-
-
 def _unchanged_search_digests(warm: Warm) -> dict[str, str] | None:
     """The last build's search digests of the papers this build's plan found unchanged,
     if that build's model is the one the plan compared with."""
@@ -470,17 +439,6 @@ def _unchanged_search_digests(warm: Warm) -> dict[str, str] | None:
         return None
     changed = warm.plan.changed_papers
     return {i: d for i, d in warm.search_digests[1].items() if i not in changed}
-
-
-def _read_index_state(path: Path, inputs: str) -> search.IndexState | None:
-    """The state kept with the index now in output/, or None if it is not that one's."""
-    try:
-        state = pickle.loads(path.read_bytes())
-    except (OSError, pickle.UnpicklingError, EOFError, AttributeError, TypeError, ValueError):
-        return None
-    if not isinstance(state, search.IndexState) or getattr(state, "layout", None) != search.STATE_LAYOUT:
-        return None
-    return state if state.inputs == inputs else None
 
 
 def _text_warnings(site: Site, store: TextStore) -> list[Problem]:
@@ -491,12 +449,15 @@ def _text_warnings(site: Site, store: TextStore) -> list[Problem]:
             for paper in site.papers.values() for field, message in stored.get(text_key(paper), ())]
 
 
-def _rendered(runs: list[Future], order: list[Task], records: dict) -> list[str]:
+def _rendered(runs: list[Future], order: list[Task], records: dict) -> tuple[list[str], list]:
     """Wait for the render runs (each worker's own run of the render order, segments.py);
-    record every rendered file and return the names of those staged, in render order."""
-    done = {}
+    record every rendered file. Returns the names of those staged, in render order, and
+    what the side jobs returned."""
+    done, side = {}, []
     for run in runs:
-        for result in run.result():
+        side_results, rendered = run.result()
+        side += side_results
+        for result in rendered:
             done[result[0]] = result
     written = []
     for task in order:
@@ -507,14 +468,14 @@ def _rendered(runs: list[Future], order: list[Task], records: dict) -> list[str]
         else:
             records[name] = Record(inputs, digest, *staged)
             written.append(name)
-    return written
+    return written, side
 
 
 _worker: dict = {}
 
 
 def _init_worker(site, config, theme, texts, staging_dir, flat, bib_entries, api_records, order, previous,
-                 segments, parent: int | None = None) -> None:
+                 side, segments, parent: int | None = None) -> None:
     if parent is not None:
         _die_with_parent(parent)
         # The model came with the fork and lives as long as the process: frozen, the
@@ -524,20 +485,22 @@ def _init_worker(site, config, theme, texts, staging_dir, flat, bib_entries, api
     _worker["renderer"] = Renderer(site, config, theme, Views(site, config, texts), bib_entries,
                                   api_records)
     _worker["staging"] = Staging.attach(Path(staging_dir), flat)
-    _worker.update(order=order, previous=previous, segments=segments)
+    _worker.update(order=order, previous=previous, side=side, segments=segments)
 
 
-def _render_run(worker: int) -> list[tuple[str, str, str, tuple[int, int] | None]]:
+def _render_run(worker: int) -> tuple[list, list[tuple[str, str, str, tuple[int, int] | None]]]:
+    """A worker's side jobs (every `workers`-th, from its number on), then its pages."""
     segments: Segments = _worker["segments"]
     order: list[Task] = _worker["order"]
     out = []
     try:
+        side = [job() for job in _worker["side"][worker::segments.workers]]
         while (piece := segments.take(worker)) is not None:
             out += _render_chunk(order[piece[0]:piece[1]])
     except BaseException:
         segments.cancel()
         raise
-    return out
+    return side, out
 
 
 def _render_chunk(chunk: list[Task]) -> list[tuple[str, str, str, tuple[int, int] | None]]:

@@ -16,8 +16,6 @@ loading it, so it is written only when it is missing or lags the content by many
 
 from __future__ import annotations
 
-import gc
-import multiprocessing
 import os
 import pickle
 import tempfile
@@ -26,7 +24,6 @@ from pathlib import Path
 
 from sitegen import __version__
 from sitegen.model import Site
-from sitegen.parsecache import ParseCache
 from sitegen.tasks import PlanMemo
 
 LAYOUT = 1
@@ -61,23 +58,6 @@ def worth_saving(loaded: Snapshot | None, plan: PlanMemo, site: Site) -> bool:
     if loaded is None or plan.changed_since is not loaded.site:
         return True
     return len(plan.changed_papers) > max(LAG, len(site.papers) // LAG_SHARE)
-
-
-def start_saving(cache_dir: Path, site: Site, plan: PlanMemo, search: dict[str, str] | None,
-                 parse_cache: ParseCache) -> multiprocessing.process.BaseProcess:
-    """`save` in a forked process, so the build goes on with its search index and commit
-    meanwhile (pickling the model is about a second at 10,000 papers); join() it. A
-    snapshot that could not be written only makes the next build do more."""
-    parsed = parse_cache.loaded()
-    process = multiprocessing.get_context("fork").Process(target=_save_and_exit,
-                                                          args=(cache_dir, site, plan, search, parsed))
-    process.start()
-    return process
-
-
-def _save_and_exit(cache_dir: Path, site: Site, plan: PlanMemo, search: dict[str, str] | None, parsed: dict) -> None:
-    gc.freeze()  # the child only reads what it inherited: no collector walks over it
-    write(cache_dir, site, plan, search, parsed)
 
 
 def write(cache_dir: Path, site: Site, plan: PlanMemo, search: dict[str, str] | None, parsed: dict) -> None:
