@@ -225,16 +225,14 @@ def _render_and_commit(config: Config, site: Site, theme: Theme, store: TextStor
     staging = Staging(cache_dir, flat=not is_empty(config.output_dir))
     texts = StoredTexts(site.papers, store.path, warm.texts if serving else None)
     index_state_path = cache_dir / "search-state.pickle"
-    records = {t.file: manifest.records.get(t.file) for t in tasks}
+    changed: dict[str, Record] = {}  # the new records of the files this build renders
     side: list[Callable] = []
     digests = None
     if config.search:
         digests = search.paper_digests(site, _unchanged_search_digests(warm))
         warm.search_digests = (site, digests)
         job = search_job.prepare(site, manifest, digests, index_state_path, warm.index_state, store.path)
-        if job is None:
-            records.update(search_job.unchanged_records(manifest))
-        else:
+        if job is not None:
             side.append(partial(_search_side_job, job))
     if keep is not None:
         side.append(partial(keep, digests))
@@ -244,18 +242,20 @@ def _render_and_commit(config: Config, site: Site, theme: Theme, store: TextStor
     try:
         pool, workers = _workers(jobs, len(order), state)
         with pool:
-            written, done = _rendered([pool.submit(_render_run, worker) for worker in range(workers)], order, records)
+            written, done = _rendered([pool.submit(_render_run, worker) for worker in range(workers)], order,
+                                      manifest.records, changed)
         clock.lap("render")
-        index_state = None
+        index_state, index_removed = None, []
         for result in done:
             if isinstance(result, search_job.SearchResult):
                 written += result.written
-                records.update(result.records)
+                changed.update(result.records)
+                index_removed = result.removed
                 index_state = result.state
                 if explain:
                     report.reasons += [(name, "search index changed") for name in result.written]
-        removed = sorted(name for name in manifest.records if name not in records)
-        commit(staging, written, removed, manifest, records)
+        removed = _removed(manifest, tasks, config.search, index_removed)
+        commit(staging, written, removed, manifest, changed)
         if index_state is not None:  # after the commit: it describes the index in output/
             atomic_write(index_state_path, pickle.dumps(index_state, protocol=pickle.HIGHEST_PROTOCOL))
             warm.index_state = index_state
@@ -266,6 +266,17 @@ def _render_and_commit(config: Config, site: Site, theme: Theme, store: TextStor
         staging.discard()
         raise
     return written, removed
+
+
+def _removed(manifest: Manifest, tasks: list[Task], searchable: bool, index_removed: list[str]) -> list[str]:
+    """Files of the last build that this one does not make: by set operations, not a
+    Python loop over every output file (this runs on every edit in `sitegen serve`)."""
+    gone = manifest.records.keys() - {t.file for t in tasks}
+    if searchable:  # the index's files are not tasks: those the index dropped go
+        prefix = search.FOLDER + "/"
+        gone = {name for name in gone if not name.startswith(prefix)}
+        gone.update(index_removed)
+    return sorted(gone)
 
 
 def _search_side_job(job: search_job.SearchJob) -> search_job.SearchResult:
@@ -308,7 +319,7 @@ def _unchanged(config: Config, cache_dir: Path, stamp_path: Path, inputs: str | 
     with BuildLock(cache_dir):
         manifest = warm.manifest = Manifest.load(cache_dir, config.output_dir, warm.manifest)
         manifest.check_now()  # or the one `sitegen serve` made while it waited
-        if not manifest.records or not all(manifest.is_intact(name) for name in manifest.records):
+        if not manifest.records or manifest.damaged():
             return None
     return BuildReport(pages=len(manifest.records), warnings=previous[1], output_dir=config.output_dir)
 
@@ -328,15 +339,15 @@ class _Clock:
 
 def _stale(tasks: list[Task], manifest: Manifest) -> list[tuple[Task, str]]:
     """The tasks to render, and why: one pass over every output file of the site."""
-    records, intact = manifest.records, manifest.is_intact
+    get, damaged = manifest.records.get, manifest.damaged()
     out = []
     for task in tasks:
-        record = records.get(task.file)
+        record = get(task.file)
         if record is None:
             out.append((task, "new"))
         elif record.inputs != task.inputs:
             out.append((task, "inputs changed"))
-        elif not intact(task.file):
+        elif damaged and task.file in damaged:
             out.append((task, "output file changed or missing"))
     return out
 
@@ -449,10 +460,11 @@ def _text_warnings(site: Site, store: TextStore) -> list[Problem]:
             for paper in site.papers.values() for field, message in stored.get(text_key(paper), ())]
 
 
-def _rendered(runs: list[Future], order: list[Task], records: dict) -> tuple[list[str], list]:
+def _rendered(runs: list[Future], order: list[Task], records: dict[str, Record],
+              changed: dict[str, Record]) -> tuple[list[str], list]:
     """Wait for the render runs (each worker's own run of the render order, segments.py);
-    record every rendered file. Returns the names of those staged, in render order, and
-    what the side jobs returned."""
+    put the new record of every rendered file in `changed` (`records`: the last build's).
+    Returns the names of those staged, in render order, and what the side jobs returned."""
     done, side = {}, []
     for run in runs:
         side_results, rendered = run.result()
@@ -464,9 +476,9 @@ def _rendered(runs: list[Future], order: list[Task], records: dict) -> tuple[lis
         name, inputs, digest, staged = done[task.file]
         if staged is None:  # the same bytes as the file in output/
             old = records.get(name)
-            records[name] = Record(inputs, digest, old.size if old else 0, old.mtime_ns if old else 0)
+            changed[name] = Record(inputs, digest, old.size if old else 0, old.mtime_ns if old else 0)
         else:
-            records[name] = Record(inputs, digest, *staged)
+            changed[name] = Record(inputs, digest, *staged)
             written.append(name)
     return written, side
 

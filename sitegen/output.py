@@ -81,7 +81,7 @@ class Manifest:
         self.records: dict[str, Record] = records or {}
         self.stamp: tuple | None = None  # the files these records were read from or saved to
         self._check: _Check | None = None
-        self._saved: dict[str, Record] = {}  # the records as on disk
+        self._folders: dict[str, dict[str, Record]] = {}  # records under a folder, kept by save()
         self._whole_id = ""  # of the whole file the journal continues
         self._whole_size = 0
         self._journal_size = 0  # bytes of intact entries in the journal
@@ -119,7 +119,6 @@ class Manifest:
                 records.pop(name, None)
         manifest._journal_size = replay.size
         manifest.records = records
-        manifest._saved = dict(records)
         manifest.stamp = stamp
         return manifest
 
@@ -128,6 +127,22 @@ class Manifest:
         if self._check is not None:
             return name in self.records and name not in self._check.damaged()
         return self._matches(name)
+
+    def damaged(self) -> set[str]:
+        """The recorded files that are not intact: a set, so that a build asks once, not
+        once per output file."""
+        if self._check is None:
+            self.check_now()
+        return self._check.damaged()
+
+    def under(self, folder: str) -> dict[str, Record]:
+        """The records of files in `folder` (do not change it): found by one pass over
+        the records the first time, then kept up to date by save()."""
+        kept = self._folders.get(folder)
+        if kept is None:
+            prefix = folder + "/"
+            kept = self._folders[folder] = {n: r for n, r in self.records.items() if n.startswith(prefix)}
+        return kept
 
     def check_in_background(self, *, again: bool = False) -> None:
         """Start comparing every file with its record, and answer is_intact from that.
@@ -163,19 +178,29 @@ class Manifest:
             return False
         return stat.st_size == record.size and stat.st_mtime_ns == record.mtime_ns
 
-    def save(self) -> None:
-        """Append the records changed since the last load or save to the journal, or
-        write them all when there is no whole file yet or the journal has grown."""
-        saved, records = self._saved, self.records
-        changed = {name: tuple(r) for name, r in records.items() if saved.get(name) is not r}
-        removed = [name for name in saved if name not in records]
+    def save(self, changed: dict[str, Record], removed: list[str]) -> None:
+        """Replace the records of `changed`, drop those of `removed`, and write that down:
+        appended to the journal, or all the records written whole when there is no whole
+        file yet or the journal has grown. Costs what changed, not what the site holds."""
+        records = self.records
+        changed = {name: r for name, r in changed.items() if records.get(name) != r}
+        removed = [name for name in removed if name in records]
+        records.update(changed)
+        for name in removed:
+            del records[name]
+        for folder, kept in self._folders.items():
+            prefix = folder + "/"
+            kept.update((n, r) for n, r in changed.items() if n.startswith(prefix))
+            for name in removed:
+                kept.pop(name, None)
         journal = _file_stamp(self.journal)
         if changed or removed:
             if not self._whole_id or (journal[0] if journal else 0) != self._journal_size \
                     or (self._journal_size + 64 * (len(changed) + len(removed))) * JOURNAL_SHARE > self._whole_size:
                 self._save_whole()  # first, or the journal has grown, or ends in a torn entry
             else:
-                payload = marshal.dumps((self._whole_id, changed, removed), 2)
+                entry = {name: tuple(r) for name, r in changed.items()}
+                payload = marshal.dumps((self._whole_id, entry, removed), 2)
                 head = _ENTRY_HEAD.pack(len(payload), hashlib.blake2b(payload, digest_size=8).digest())
                 fd = os.open(self.journal, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
                 try:
@@ -183,7 +208,6 @@ class Manifest:
                 finally:
                     os.close(fd)
                 self._journal_size += len(head) + len(payload)
-        self._saved = dict(records)
         self.stamp = self._stamp()
         if self._check is not None:  # it checked the records these replace
             self._check.damaged()
@@ -396,8 +420,9 @@ def is_empty(folder: Path) -> bool:
 
 
 def commit(staging: Staging, written: list[str], removed: list[str], manifest: Manifest,
-           records: dict[str, Record]) -> None:
-    """Move staged files into output/ atomically, then drop stale files.
+           changed: dict[str, Record]) -> None:
+    """Move staged files into output/ atomically, then drop stale files; `changed`: the
+    new records (of the files written, and of those rendered again to the same bytes).
 
     A first build moves the whole staged tree into place with one rename; later
     builds move each changed file with its own `os.replace`.
@@ -408,10 +433,9 @@ def commit(staging: Staging, written: list[str], removed: list[str], manifest: M
         copied = _move_files(staging, written, output_dir)
     for name in copied:  # a renamed file keeps the mtime `records` has; a copy does not
         stat = os.stat(f"{output_dir}/{name}")
-        records[name] = records[name]._replace(size=stat.st_size, mtime_ns=stat.st_mtime_ns)
+        changed[name] = changed[name]._replace(size=stat.st_size, mtime_ns=stat.st_mtime_ns)
     _remove_files(removed, output_dir)
-    manifest.records = records
-    manifest.save()
+    manifest.save(changed, removed)
     staging.discard()
 
 

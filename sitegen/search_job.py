@@ -34,7 +34,8 @@ class SearchJob:
 @dataclass(frozen=True)
 class SearchResult:
     written: list[str]  # files staged
-    records: dict[str, Record]  # every file of the new index
+    records: dict[str, Record]  # the new index's files that are new or changed
+    removed: list[str]  # the last index's files the new one does not have
     state: search.IndexState | None  # to keep beside the index once it is in output/
 
 
@@ -48,7 +49,7 @@ def prepare(site: Site, manifest: Manifest, digests: dict[str, str], state_path:
     `kept`: the state a long-running process kept from its last build.
     """
     inputs = search.inputs_digest(site, digests)
-    previous = unchanged_records(manifest)
+    previous = dict(manifest.under(search.FOLDER))
     intact = frozenset(name for name in previous if manifest.is_intact(name))
     meta = previous.get(search.META)
     whole_and_intact = meta is not None and len(intact) == len(previous)
@@ -61,28 +62,24 @@ def prepare(site: Site, manifest: Manifest, digests: dict[str, str], state_path:
     return SearchJob(inputs, digests, previous, intact, state, changed, manifest.output_dir, store_path)
 
 
-def unchanged_records(manifest: Manifest) -> dict[str, Record]:
-    return {name: record for name, record in manifest.records.items() if name.startswith(search.FOLDER + "/")}
-
-
 def run(job: SearchJob, site: Site, staging: Staging) -> SearchResult:
     """Make the index (or patch it) and stage the files whose bytes changed."""
     store = TextStore(job.store_path)
     try:
         records: dict[str, Record] = {}
+        removed: list[str] = []
         if job.changed is None:
             files, state = search.index_files(site, store.search_texts_in_order(site.newest, site.papers), job.digests)
         else:
             texts = store.search_texts(site.papers[i] for i in job.changed if i in site.papers)
             read = lambda name: (job.output_dir / name).read_bytes() if name in job.previous else None
             patched, state = search.patched_files(site, texts, job.digests, job.state, job.changed, read)
-            records.update(job.previous)
             patched[search.META] = read(search.META)
             files = patched.items()
         written = []
         for name, data in files:
             if data is None:
-                records.pop(name, None)
+                removed.append(name)
                 continue
             digest = content_digest(data)
             old = job.previous.get(name)
@@ -93,7 +90,9 @@ def run(job: SearchJob, site: Site, staging: Staging) -> SearchResult:
             records[name] = Record(job.inputs if name == search.META else digest, digest, size, mtime_ns)
     finally:
         store.close()
-    return SearchResult(written, records, state)
+    if job.changed is None:
+        removed = [name for name in job.previous if name not in records]
+    return SearchResult(written, records, [name for name in removed if name in job.previous], state)
 
 
 def read_state(path: Path, inputs: str) -> search.IndexState | None:

@@ -209,3 +209,24 @@ def test_journal_entries_of_another_whole_are_ignored(make_site, journaled):
     manifest._save_whole()  # a new whole; as if the journal could not be removed after it:
     manifest.journal.write_bytes(entries)
     assert built_manifest(site).records == manifest.records
+
+
+def test_save_keeps_the_records_under_a_folder_current_and_writes_what_changed(tmp_path):
+    from sitegen.output import Manifest, Record
+
+    output = tmp_path / "output"
+    manifest = Manifest.load(tmp_path / ".sitegen", output)
+    (tmp_path / ".sitegen").mkdir()
+    first = {name: Record("in", "d", 1, 2) for name in ("a/1.json", "a/2.json", "b/x.html", "ab.html")}
+    manifest.save(first, [])
+    assert manifest.under("a") == {"a/1.json": first["a/1.json"], "a/2.json": first["a/2.json"]}
+    manifest.save({"a/3.json": Record("in", "e", 3, 4), "b/x.html": Record("new", "f", 5, 6)}, ["a/1.json", "gone"])
+
+    def prefixed(records):
+        return {n: r for n, r in records.items() if n.startswith("a/")}
+
+    assert manifest.under("a") == prefixed(manifest.records) == {"a/2.json": first["a/2.json"],
+                                                                  "a/3.json": Record("in", "e", 3, 4)}
+    reloaded = Manifest.load(tmp_path / ".sitegen", output)
+    assert reloaded.records == manifest.records
+    assert reloaded.under("a") == manifest.under("a")
