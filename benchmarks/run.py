@@ -28,7 +28,8 @@ from benchmarks.peers import write_hugo, write_pelican
 # What `sitegen serve` does after a save: one process keeps its engine warm between
 # builds. Builds once, then edits one abstract at a time and times each rebuild, from
 # the save to the rebuilt output. Saves are two seconds apart, as a person's are: between
-# builds the server checks output/ against the manifest (output.Manifest.check_in_background).
+# builds the server checks output/ against the manifest (output.Manifest.check_in_background)
+# and collects the last build's garbage (Warm.idle).
 _WARM = """
 import json, sys, time
 from pathlib import Path
@@ -37,6 +38,7 @@ from sitegen.build import Warm, build
 config, _ = load_config(Path(sys.argv[1]))
 warm = Warm()
 build(config, warm=warm)
+warm.idle()
 days = sorted((config.content_dir / "days").glob("*.yaml"))
 rows = []
 for n in range(int(sys.argv[2])):
@@ -46,6 +48,7 @@ for n in range(int(sys.argv[2])):
     started = time.perf_counter()
     report = build(config, warm=warm)
     rows.append({"seconds": time.perf_counter() - started, "rendered": report.rendered, "written": report.written})
+    warm.idle()  # as sitegen serve does after each rebuild
 print(json.dumps(rows))
 """
 

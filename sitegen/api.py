@@ -5,6 +5,7 @@ PAGE_SIZE papers; every page says where the next one is."""
 from __future__ import annotations
 
 import json
+from typing import Mapping
 
 from sitegen import urls
 from sitegen.config import Config
@@ -46,15 +47,21 @@ def paper_record(site: Site, config: Config, paper_id: str, title_text: str) -> 
     }
 
 
-def papers_page(site: Site, views: Views, config: Config, number: int, kept: FragmentCache | None = None) -> bytes:
+def papers_page(site: Site, views: Views, config: Config, number: int, kept: FragmentCache | None = None,
+                digests: Mapping[str, str] | None = None) -> bytes:
     """`kept`: records' JSON from earlier builds in this process (`sitegen serve`), keyed
-    by everything a record shows, so an edit's page joins them rather than make 1,000."""
+    by everything a record shows, so an edit's page joins them rather than make 1,000.
+    `digests`: the plan's digest of each paper's record, its cite key and its authors'
+    and topics' names (tasks.py), which is that key; without it the key is made here."""
     total = page_count(site)
     ids = site.newest[(number - 1) * PAGE_SIZE: number * PAGE_SIZE]
     kept = kept if kept is not None else FragmentCache(PAGE_SIZE)
     base = config.absolute("")
-    keys = [(site.papers[i].fingerprint, site.cite_keys[i], base, site.paper_authors[i],
-             tuple([site.authors[s].name for s in site.paper_authors[i]])) for i in ids]
+    if digests is None:
+        keys = [(site.papers[i].fingerprint, site.cite_keys[i], base, site.paper_authors[i],
+                 tuple([site.authors[s].name for s in site.paper_authors[i]])) for i in ids]
+    else:
+        keys = [(digests[i], base) for i in ids]
     titles = views.title_texts([i for i, key in zip(ids, keys) if key not in kept])
     records = [kept.get_or_make(key, lambda: _json(paper_record(site, config, i, titles[i])))
                for i, key in zip(ids, keys)]

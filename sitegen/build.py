@@ -84,6 +84,13 @@ class Warm:
     search_digests: tuple[Site, dict[str, str]] | None = None  # the model they were computed for, and them
     index_state: search.IndexState | None = None  # the last one saved, not read back from .sitegen/ again
 
+    def idle(self) -> None:
+        """Between builds (`sitegen serve`, once browsers are told to reload): collect the
+        garbage the last build left, such as the model it replaced, now, while nobody
+        waits. Left to the collector, a full collection came in the middle or at the end
+        of the next build: 0.1-0.2 s of an edit's rebuild at 10,000 papers."""
+        gc.collect()
+
 
 def prepare(config: Config, cache: ParseCache | None = None, *, check_templates: bool = False,
             previous: Site | None = None, jobs: int | None = None,
@@ -237,8 +244,9 @@ def _render_and_commit(config: Config, site: Site, theme: Theme, store: TextStor
     if keep is not None:
         side.append(partial(keep, digests))
     clock.lap("search")
+    digests_of_plan = warm.plan.paper_digests if warm.plan.site is site else None
     state = (site, config, theme, texts, str(staging.dir), staging.flat, warm.bib_entries,
-             warm.api_records, order, previous, side)
+             warm.api_records, digests_of_plan, order, previous, side)
     try:
         pool, workers = _workers(jobs, len(order), state)
         with pool:
@@ -486,8 +494,8 @@ def _rendered(runs: list[Future], order: list[Task], records: dict[str, Record],
 _worker: dict = {}
 
 
-def _init_worker(site, config, theme, texts, staging_dir, flat, bib_entries, api_records, order, previous,
-                 side, segments, parent: int | None = None) -> None:
+def _init_worker(site, config, theme, texts, staging_dir, flat, bib_entries, api_records, paper_digests, order,
+                 previous, side, segments, parent: int | None = None) -> None:
     if parent is not None:
         _die_with_parent(parent)
         # The model came with the fork and lives as long as the process: frozen, the
@@ -495,7 +503,7 @@ def _init_worker(site, config, theme, texts, staging_dir, flat, bib_entries, api
         gc.freeze()
         gc.set_threshold(*_worker["collector"])  # rendering makes short-lived cycles (Jinja's contexts)
     _worker["renderer"] = Renderer(site, config, theme, Views(site, config, texts), bib_entries,
-                                  api_records)
+                                  api_records, paper_digests)
     _worker["staging"] = Staging.attach(Path(staging_dir), flat)
     _worker.update(order=order, previous=previous, side=side, segments=segments)
 

@@ -265,7 +265,7 @@ def serve(site_dir, host, port, drafts, base_url) -> None:
         return None
 
     click.echo(f"Serving {config.output_dir} at http://{host}:{port}{config.base_path} (Ctrl+C to stop)")
-    run_server(config, rebuild, host=host, port=port, theme_dir=theme_dir)
+    run_server(config, rebuild, host=host, port=port, theme_dir=theme_dir, idle=warm.idle)
 
 
 main.add_command(init_command)

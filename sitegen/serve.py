@@ -168,13 +168,15 @@ def watch(paths: list[Path], on_change: Callable[[set], None], stop: threading.E
 
 
 def serve(config: Config, rebuild: Callable[[], str | None], *, host: str, port: int,
-          theme_dir: Path | None) -> None:
-    """Serve until interrupted. `rebuild()` builds and returns an error text or None."""
+          theme_dir: Path | None, idle: Callable[[], None] = lambda: None) -> None:
+    """Serve until interrupted. `rebuild()` builds and returns an error text or None;
+    `idle()` is called after each rebuild, once browsers have been told to reload."""
     from livereload import Server
     from livereload.handlers import LiveReloadHandler
     from tornado.ioloop import IOLoop
 
     state = ServerState(error=rebuild())
+    idle()
     loop = IOLoop.current()
     stop = threading.Event()
 
@@ -182,6 +184,7 @@ def serve(config: Config, rebuild: Callable[[], str | None], *, host: str, port:
         state.error = rebuild()
         state.generation += 1
         loop.add_callback(LiveReloadHandler.reload_waiters, "*")
+        idle()
 
     catch_up_late_browsers(state)
 

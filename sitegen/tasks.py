@@ -357,8 +357,10 @@ class Renderer:
     """Renders tasks to bytes. One per process; holds the model, views and templates."""
 
     def __init__(self, site: Site, config: Config, theme: Theme, views: Views,
-                 bib_cache: FragmentCache | None = None, api_cache: FragmentCache | None = None):
+                 bib_cache: FragmentCache | None = None, api_cache: FragmentCache | None = None,
+                 paper_digests: Mapping[str, str] | None = None):
         self.site = site
+        self.paper_digests = paper_digests  # the plan's, if it made this model's
         self.bib_cache = FragmentCache(BIB_CACHE) if bib_cache is None else bib_cache
         self.api_cache = FragmentCache(API_CACHE) if api_cache is None else api_cache
         self.config = config
@@ -375,7 +377,7 @@ class Renderer:
             "robots": lambda task: feeds.robots(self.config), "sitemap": self._sitemap,
             "sitemap_index": self._sitemap_index, "static": self._static,
             "api_papers": lambda task: api.papers_page(self.site, self.views, self.config, task.key[0],
-                                                       self.api_cache),
+                                                       self.api_cache, self.paper_digests),
             "api_authors": lambda task: api.authors_file(self.site, self.config),
         }
 
