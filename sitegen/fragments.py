@@ -11,12 +11,14 @@ Templates opt in with a tag whose arguments say what the fragment depends on:
 The cache lives for one build in one process, where the model cannot change, so a
 key made of ids and arguments is exact. Anything the fragment shows that is not
 determined by those arguments (say, the page it is on) must not be inside the tag.
+A fragment whose first argument is a paper's id shows that paper: `sitegen serve` keeps
+it from one build to the next while the paper shows the same (`PaperFragments`).
 """
 
 from __future__ import annotations
 
 from itertools import count
-from typing import Callable, Hashable
+from typing import Callable, Hashable, Mapping
 
 from jinja2 import nodes
 from jinja2.ext import Extension
@@ -45,11 +47,52 @@ class FragmentCache:
         self._items[key] = value  # re-inserted last: most recently used
         return value
 
+    def items(self) -> list[tuple[Hashable, object]]:
+        return list(self._items.items())
+
+    def update(self, items: list[tuple[Hashable, object]]) -> None:
+        """Add fragments made elsewhere (a render process), as the most recently used."""
+        for key, value in items:
+            self._items.pop(key, None)
+            if len(self._items) >= self.limit:
+                del self._items[next(iter(self._items))]
+            self._items[key] = value
+
     def __contains__(self, key: Hashable) -> bool:
         return key in self._items
 
     def __len__(self) -> int:
         return len(self._items)
+
+
+class PaperFragments:
+    """A build's fragments, with those of papers kept from earlier builds in this process.
+
+    A fragment keyed by a paper's id (a card, a feed item) is the same in any build in
+    which that paper shows the same: its record, its authors' and topics' names and its
+    cite key, which the plan's digest of the paper covers, under the same templates and
+    settings (`context`). Such fragments are kept in `kept` under that digest, so a
+    rebuild after an edit makes only the cards of the papers the edit changed; any other
+    fragment lives for this build only.
+    """
+
+    def __init__(self, kept: FragmentCache, digests: Mapping[str, str], context: Hashable):
+        self.kept, self.digests, self.context = kept, digests, context
+        self.local = FragmentCache()
+        self.made: list[tuple[Hashable, object]] = []  # kept fragments made here, for a render process to hand back
+
+    def get_or_make(self, key: tuple, make: Callable[[], object]):
+        digest = self.digests.get(key[1]) if len(key) > 1 and isinstance(key[1], str) else None
+        if digest is None:
+            return self.local.get_or_make(key, make)
+        kept_key = (self.context, key[0], digest, *key[2:])
+
+        def made():
+            value = make()
+            self.made.append((kept_key, value))
+            return value
+
+        return self.kept.get_or_make(kept_key, made)
 
 
 class CacheExtension(Extension):

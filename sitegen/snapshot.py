@@ -19,14 +19,13 @@ from __future__ import annotations
 import os
 import pickle
 import tempfile
-from dataclasses import replace
 from pathlib import Path
 
 from sitegen import __version__
 from sitegen.model import Site
 from sitegen.tasks import PlanMemo
 
-LAYOUT = 1
+LAYOUT = 2
 FILE = "warm.pickle"
 # Papers that may differ from the snapshot's before it is written again.
 LAG = 64
@@ -62,7 +61,7 @@ def worth_saving(loaded: Snapshot | None, plan: PlanMemo, site: Site) -> bool:
 
 def write(cache_dir: Path, site: Site, plan: PlanMemo, search: dict[str, str] | None, parsed: dict) -> None:
     """Written as it is pickled (no second copy in memory), then renamed into place."""
-    memo = replace(plan, changed_since=None, changed_papers=set())
+    memo = plan.for_snapshot()
     snapshot = Snapshot(site, memo, search, parsed)
     cache_dir.mkdir(parents=True, exist_ok=True)
     fd, temporary = tempfile.mkstemp(dir=cache_dir, prefix=f".{FILE}.", suffix=".tmp")

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import calendar
 import hashlib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cached_property, lru_cache
 from itertools import groupby
 from operator import itemgetter
@@ -18,7 +18,7 @@ from typing import Callable, Iterable, Mapping
 
 from sitegen import __version__, api, bibtex, feeds, metadata, urls
 from sitegen.config import Config
-from sitegen.fragments import FragmentCache
+from sitegen.fragments import FragmentCache, PaperFragments
 from sitegen.model import Site, month_key, week_key
 from sitegen.theme import Theme
 from sitegen.views import Pagination, Views, format_day, page_count, page_slice
@@ -131,11 +131,28 @@ class PlanMemo:
     context: tuple = ()  # settings and template digests: if they change, nothing is reused
     paper_digests: dict[str, str] = field(default_factory=dict)
     people_digests: dict[str, str] = field(default_factory=dict)
-    groups: dict[tuple, list[Task]] = field(default_factory=dict)  # ('author', slug) → its tasks
+    # kind ('paper', 'author', 'tag', 'day', 'week', 'month') → record key → its tasks
+    groups: dict[str, dict] = field(default_factory=dict)
+    # For 'day', 'week' and 'month': key → (record, neighbours) its tasks were made for.
+    stamps: dict[str, dict] = field(default_factory=dict)
+    sitemap: list[Task] = field(default_factory=list)
     # Papers that may show something else than in the model `changed_since` (the one
     # before `site`): the others show the same (search.paper_digests reuses theirs).
     changed_since: Site | None = None
     changed_papers: set[str] = field(default_factory=set)
+    # What this plan made anew, against the last: the tasks it did not reuse (in plan
+    # order), and the files of the last plan's tasks it did not reuse. Valid against the
+    # manifest the last plan's build committed (`base`); `committed` is this plan's.
+    fresh: list[Task] = field(default_factory=list)
+    loose: list[Task] = field(default_factory=list)  # tasks of no group
+    dropped: set[str] = field(default_factory=set)
+    base: tuple | None = None
+    committed: tuple | None = None
+
+    def for_snapshot(self) -> "PlanMemo":
+        """What a later process can reuse: not what is relative to this one's manifest."""
+        return replace(self, changed_since=None, changed_papers=set(), fresh=[], dropped=set(),
+                       base=None, committed=None)
 
 
 class _Reuse:
@@ -151,6 +168,8 @@ class _Reuse:
         self.paper_digests: dict[str, str] = {}
         self.people_digests: dict[str, str] = {}
         self.papers: set[str] = set()
+        self.authors: set[str] = set()
+        self.tags: set[str] = set()
         old = memo.site if memo is not None else None
         self.memo = memo if old is not None else None
         if old is None:
@@ -180,12 +199,12 @@ class _Reuse:
                                 or any(t in renamed_tags for t, _ in a.topics))
         self.people_digests = {s: d for s, d in memo.people_digests.items() if s not in self.authors}
 
-    def tasks(self, kind: str, key: str) -> list[Task] | None:
-        """The last plan's tasks of this record, if nothing they show changed."""
-        if self.memo is None:
-            return None
-        dirty = self.papers if kind == "paper" else self.authors if kind == "author" else self.tags
-        return None if key in dirty else self.memo.groups.get((kind, key))
+    def kept(self, kind: str) -> dict:
+        """The last plan's tasks of each record of this kind (check `dirty` before use)."""
+        return self.memo.groups.get(kind, {}) if self.memo is not None else {}
+
+    def kept_stamps(self, kind: str) -> dict:
+        return self.memo.stamps.get(kind, {}) if self.memo is not None else {}
 
 
 def _renamed(old: Mapping, new: Mapping) -> set[str]:
@@ -200,76 +219,164 @@ def _renamed(old: Mapping, new: Mapping) -> set[str]:
 
 def plan(site: Site, config: Config, theme: Theme, memo: PlanMemo | None = None) -> list[Task]:
     """Every output file of the site, in a stable order. With a memo (from the last
-    build in this process) the tasks of untouched papers, authors and tags are reused."""
-    d = _Digests(site, config, theme, memo)
-    groups: dict[tuple, list[Task]] = {}
-    tasks: list[Task] = []
-    add = tasks.append
-    per_page = config.per_page
+    build in this process) the tasks of untouched papers, authors, tags, days, weeks
+    and months are reused, and the memo says which tasks are new (`fresh`)."""
+    return _Planner(site, config, theme, memo).run()
 
-    def group(kind: str, key: str, make: Callable[[], list[Task]]) -> None:
-        made = d.reuse.tasks(kind, key)
-        if made is None:
-            made = make()
-        groups[(kind, key)] = made
-        tasks.extend(made)
 
-    newest_days = site.days[: config.index_days]
-    index_ids = [i for day in newest_days for i in day.papers]
-    add(Task(urls.INDEX, "index", (), d.page("index", [day.date for day in newest_days], d.papers(index_ids),
-                                              len(site.days))))
+class _Planner:
+    """One plan. Tasks come in groups (a paper's, an author's, a day's...) that the next
+    plan in this process reuses whole when nothing they show changed; the other tasks
+    (`loose`: listing pages, feeds, the sitemap) are cheap or checked one by one."""
 
-    for paper_id in site.newest:
-        group("paper", paper_id, lambda: [
+    def __init__(self, site: Site, config: Config, theme: Theme, memo: PlanMemo | None):
+        self.site, self.config, self.theme, self.memo = site, config, theme, memo
+        self.d = _Digests(site, config, theme, memo)
+        self.reuse = self.d.reuse
+        self.tasks: list[Task] = []
+        self.fresh: list[Task] = []  # tasks not reused from the last plan
+        self.loose: list[Task] = []
+        self.groups: dict[str, dict] = {}
+        self.stamps: dict[str, dict] = {}
+        self.same_pages = self.reuse.memo is not None  # the page paths are the last plan's so far
+        self.regrouped: dict[str, set] = {}  # kind → keys whose group was made again
+
+    def add(self, task: Task) -> None:
+        self.tasks.append(task)
+        self.fresh.append(task)
+        self.loose.append(task)
+
+    def group(self, kind: str, keys, make: Callable[[str], list[Task]], dirty: set, stamp=None) -> None:
+        """The groups of `kind`, in the order of `keys`: reused if the key is not dirty
+        (and, with `stamp`, was made for the same record and neighbours)."""
+        kept, kept_stamps = self.reuse.kept(kind), self.reuse.kept_stamps(kind)
+        groups = self.groups[kind] = {}
+        tasks, fresh = self.tasks, self.fresh
+        stamps = None
+        if stamp is not None:
+            stamps = self.stamps[kind] = {}
+        remade = self.regrouped[kind] = set()
+        for key in keys:
+            made = None if key in dirty else kept.get(key)
+            if stamp is not None:
+                stamps[key] = now = stamp(key)
+                if made is not None and kept_stamps.get(key) != now:
+                    made = None
+            if made is None:
+                made = make(key)
+                fresh += made
+                remade.add(key)
+                before = kept.get(key)
+                if before is None or [t.path for t in before] != [t.path for t in made]:
+                    self.same_pages = False
+            groups[key] = made
+            tasks += made
+
+    def run(self) -> list[Task]:
+        site, config, d, reuse = self.site, self.config, self.d, self.reuse
+        old = reuse.memo.site if reuse.memo is not None else None
+        if old is None or old.newest != site.newest or old.author_order != site.author_order \
+                or old.tag_order != site.tag_order:
+            self.same_pages = False
+        newest_days = site.days[: config.index_days]
+        index_ids = [i for day in newest_days for i in day.papers]
+        self.add(Task(urls.INDEX, "index", (), d.page("index", [day.date for day in newest_days], d.papers(index_ids),
+                                                       len(site.days))))
+        self.group("paper", site.newest, lambda paper_id: [
             Task(urls.paper(paper_id), "paper", (paper_id,), d.page("paper", d.paper(paper_id))),
-            Task(urls.paper_bibtex(paper_id), "paper_bib", (paper_id,), d.page("bib", d.paper(paper_id)))])
+            Task(urls.paper_bibtex(paper_id), "paper_bib", (paper_id,), d.page("bib", d.paper(paper_id)))],
+            reuse.papers)
+        self.add(Task(urls.AUTHORS, "authors", (), d.page("authors", [(s, site.authors[s].name, len(site.authors[s].papers))
+                                                                     for s in site.author_order])))
+        self.group("author", site.author_order, lambda slug: _author_tasks(site, config, d, slug), reuse.authors)
+        self.add(Task(urls.DAYS, "days", (), d.page("days", [(day.date, len(day.papers)) for day in site.days])))
+        self._listings("day", site.days, urls.day, lambda day: day.date,
+                       lambda day: (week_key(day.date), month_key(day.date)))
+        self._listings("week", site.weeks, urls.week, lambda period: period.key, lambda period: ())
+        self._listings("month", site.months, urls.month, lambda period: period.key, lambda period: ())
+        self.add(Task(urls.TAGS, "tags", (), d.page("tags", [(s, site.tags[s].name, len(site.tags[s].papers))
+                                                              for s in site.tag_order])))
+        self.group("tag", site.tag_order, lambda slug: _tag_tasks(site, config, d, slug), reuse.tags)
+        for number in range(1, api.page_count(site) + 1):
+            shown = site.newest[(number - 1) * api.PAGE_SIZE: number * api.PAGE_SIZE]
+            self.add(Task(api.papers_path(number), "api_papers", (number,), d.page("api", number, len(site.papers),
+                                                                                    d.papers(shown))))
+        self.add(Task(api.AUTHORS, "api_authors", (), d.page("api", [d.people(s) for s in site.author_order])))
+        self.add(Task(urls.FEED, "feed", (), d.page("feed", d.papers(site.newest[: config.feed_items]))))
+        if config.search:
+            self.add(Task(urls.SEARCH, "search", (), d.page("search")))
+        self.add(Task(urls.NOT_FOUND, "404", (), d.page("404")))
+        self.add(Task(urls.ROBOTS, "robots", (), d.page("robots")))
+        self._sitemap()
+        for path, source in self.theme.static_files().items():
+            stat = source.stat()
+            self.add(Task(path, "static", (), _digest(str(source), stat.st_size, stat.st_mtime_ns), source=str(source)))
+        self._remember()
+        return self.tasks
 
-    add(Task(urls.AUTHORS, "authors", (), d.page("authors", [(s, site.authors[s].name, len(site.authors[s].papers))
-                                                            for s in site.author_order])))
-    for slug in site.author_order:
-        group("author", slug, lambda: _author_tasks(site, config, d, slug))
+    def _listings(self, kind: str, listing, first_of: Callable, key_of: Callable, extra: Callable) -> None:
+        """Day, week or month pages: a record's group is reused when it is the same record
+        object (the model update keeps those an edit did not touch), with the same
+        neighbours, and none of its papers shows something new."""
+        per_page, d = self.config.per_page, self.d
+        position_of = {key_of(record): n for n, record in enumerate(listing)}
+        dirty = self.reuse.papers
 
-    add(Task(urls.DAYS, "days", (), d.page("days", [(day.date, len(day.papers)) for day in site.days])))
-    for position, day in enumerate(site.days):
-        neighbours = [n.date for n in _neighbours(site.days, position) if n]
-        neighbours += [week_key(day.date), month_key(day.date)]
-        for number in range(1, page_count(len(day.papers), per_page) + 1):
-            add(Task(urls.page(urls.day(day.date), number), "day", (position, number),
-                     d.page("day", neighbours, number, d.papers(page_slice(day.papers, number, per_page)))))
+        def neighbours(key) -> tuple:
+            position = position_of[key]
+            record = listing[position]
+            return tuple(key_of(n) for n in _neighbours(listing, position) if n) + extra(record)
 
-    for kind, periods, first_of in (("week", site.weeks, urls.week), ("month", site.months, urls.month)):
-        for position, period in enumerate(periods):
-            neighbours = [n.key for n in _neighbours(periods, position) if n]
-            for number in range(1, page_count(len(period.papers), per_page) + 1):
-                add(Task(urls.page(first_of(period.key), number), kind, (position, number),
-                         d.page(kind, period.key, neighbours, number,
-                                d.papers(page_slice(period.papers, number, per_page)))))
+        def stamp(key) -> tuple:  # the task keys hold the position
+            return listing[position_of[key]], position_of[key], neighbours(key)
 
-    add(Task(urls.TAGS, "tags", (), d.page("tags", [(s, site.tags[s].name, len(site.tags[s].papers))
-                                                      for s in site.tag_order])))
-    for slug in site.tag_order:
-        group("tag", slug, lambda: _tag_tasks(site, config, d, slug))
+        def make(key) -> list[Task]:
+            position = position_of[key]
+            record = listing[position]
+            around = list(neighbours(key))
+            return [Task(urls.page(first_of(key), number), kind, (position, number),
+                         d.page(kind, *((key,) if kind != "day" else ()), around, number,
+                                d.papers(page_slice(record.papers, number, per_page))))
+                    for number in range(1, page_count(len(record.papers), per_page) + 1)]
 
-    for number in range(1, api.page_count(site) + 1):
-        shown = site.newest[(number - 1) * api.PAGE_SIZE: number * api.PAGE_SIZE]
-        add(Task(api.papers_path(number), "api_papers", (number,), d.page("api", number, len(site.papers),
-                                                                           d.papers(shown))))
-    add(Task(api.AUTHORS, "api_authors", (), d.page("api", [d.people(s) for s in site.author_order])))
-    add(Task(urls.FEED, "feed", (), d.page("feed", d.papers(site.newest[: config.feed_items]))))
-    if config.search:
-        add(Task(urls.SEARCH, "search", (), d.page("search")))
-    add(Task(urls.NOT_FOUND, "404", (), d.page("404")))
-    add(Task(urls.ROBOTS, "robots", (), d.page("robots")))
-    tasks += _sitemap_tasks(page_paths(tasks), d)
-    for path, source in theme.static_files().items():
-        stat = source.stat()
-        add(Task(path, "static", (), _digest(str(source), stat.st_size, stat.st_mtime_ns), source=str(source)))
-    if memo is not None:
-        memo.changed_since = memo.site if d.reuse.memo is not None else None
-        memo.changed_papers = d.reuse.papers
-        memo.site, memo.context, memo.groups = site, d.context, groups
-        memo.paper_digests, memo.people_digests = d.papers_digests, d.people_digests
-    return tasks
+        changed = {key_of(r) for r in listing if not dirty.isdisjoint(r.papers)} if dirty else set()
+        self.group(kind, [key_of(r) for r in listing], make, changed, stamp)
+
+    def _sitemap(self) -> None:
+        memo = self.reuse.memo
+        if self.same_pages and memo is not None and memo.sitemap and self._loose_pages_same():
+            made = memo.sitemap
+        else:
+            made = _sitemap_tasks(page_paths(self.tasks), self.d)
+            self.fresh += made
+        self.sitemap = made
+        self.tasks += made
+
+    def _loose_pages_same(self) -> bool:
+        before = [t.path for t in self.reuse.memo.loose if t.kind != "static"]
+        return before == [t.path for t in self.loose]
+
+    def _remember(self) -> None:
+        memo = self.memo
+        if memo is None:
+            return
+        reused = self.reuse.memo is not None
+        if reused:
+            dropped = {t.file for t in memo.loose}
+            dropped.update(t.file for t in memo.sitemap if t not in self.sitemap)
+            for kind, before in memo.groups.items():
+                now, remade = self.groups.get(kind, {}), self.regrouped.get(kind, set())
+                for key in before.keys() - now.keys() | (remade & before.keys()):
+                    dropped.update(t.file for t in before[key])
+            memo.dropped = dropped
+        memo.base = memo.committed if reused else None
+        memo.committed = None
+        memo.fresh = self.fresh if reused else list(self.tasks)
+        memo.changed_since = memo.site if reused else None
+        memo.changed_papers = self.reuse.papers
+        memo.site, memo.context, memo.groups, memo.stamps = self.site, self.d.context, self.groups, self.stamps
+        memo.loose, memo.sitemap = self.loose, self.sitemap
+        memo.paper_digests, memo.people_digests = self.d.papers_digests, self.d.people_digests
 
 
 def _author_tasks(site: Site, config: Config, d: _Digests, slug: str) -> list[Task]:
@@ -358,7 +465,7 @@ class Renderer:
 
     def __init__(self, site: Site, config: Config, theme: Theme, views: Views,
                  bib_cache: FragmentCache | None = None, api_cache: FragmentCache | None = None,
-                 paper_digests: Mapping[str, str] | None = None):
+                 paper_digests: Mapping[str, str] | None = None, fragments: PaperFragments | None = None):
         self.site = site
         self.paper_digests = paper_digests  # the plan's, if it made this model's
         self.bib_cache = FragmentCache(BIB_CACHE) if bib_cache is None else bib_cache
@@ -367,7 +474,8 @@ class Renderer:
         self.theme = theme
         self.views = views
         self.env = theme.environment
-        self.env.fragment_cache = self.fragments = FragmentCache()  # fragments of this build's model only
+        # Fragments of this build's model, or with papers' kept from earlier builds (serve).
+        self.env.fragment_cache = self.fragments = FragmentCache() if fragments is None else fragments
         self._handlers: dict[str, Callable[[Task], bytes]] = {
             "index": self._index, "paper": self._paper, "paper_bib": self._paper_bib,
             "authors": self._authors, "author": self._author, "author_feed": self._author_feed,

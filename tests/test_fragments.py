@@ -99,3 +99,30 @@ def test_pages_render_in_the_order_of_the_newest_paper_they_show(tmp_path):
              "month": lambda k: site.months[k[0]].papers, "author": lambda k: site.authors[k[0]].papers,
              "tag": lambda k: site.tags[k[0]].papers}[first_listing.kind](first_listing.key)
     assert site.newest[0] in shown
+
+
+def test_a_warm_rebuild_reuses_the_cards_of_papers_an_edit_did_not_change(tmp_path):
+    """sitegen serve keeps papers' cards and feed items between builds, under what each
+    paper shows: an edit remakes the edited paper's and those of papers whose author it
+    renamed, and the pages equal a clean build's."""
+    from sitegen.build import Warm, build
+    from sitekit import generated_listing
+
+    site = generated_listing(tmp_path / "warm", 60)
+    config, _ = load_config(site)
+    warm = Warm()
+    build(config, jobs=2, warm=warm)  # in two render processes, which hand their fragments back
+    kept = len(warm.fragments)
+    assert kept > 60
+    day = sorted((site / "content" / "days").glob("*.yaml"))[0]
+    day.write_text(day.read_text().replace("abstract: ", "abstract: Edited. ", 1))
+    hits = warm.fragments.hits
+    report = build(config, jobs=1, warm=warm)
+    assert report.rendered > 0
+    assert warm.fragments.hits > hits  # untouched papers' cards came from the last build
+    assert 0 < len(warm.fragments) - kept < 10  # the edited paper's card and item, made again
+    clean = tmp_path / "clean"
+    shutil.copytree(site / "content", clean / "content")
+    shutil.copy(site / "sitegen.yaml", clean / "sitegen.yaml")
+    build_dir(clean)
+    assert output_tree(site / "output") == output_tree(clean / "output")
