@@ -16,7 +16,7 @@ import pickle
 import signal
 import time
 import traceback
-from concurrent.futures import Executor, Future, ProcessPoolExecutor
+from concurrent.futures import Executor, Future, ProcessPoolExecutor, wait as futures_wait
 from contextlib import contextmanager
 from functools import partial
 from dataclasses import dataclass, field
@@ -43,6 +43,10 @@ from sitegen.views import Views
 
 CACHE_DIR = ".sitegen"
 CHUNK = 64  # tasks per message to a worker
+# Texts no paper has any more that the store may hold before a build removes them: an
+# edit's build then does not compare every paper's text with the store.
+PRUNE_SPARE = 64
+KEPT_FRAGMENTS = 131072  # papers' fragments `sitegen serve` keeps: all of 30,000 papers', ~300 MB at most
 TEXT_CHUNK = 32  # fewer texts to render than this: rendered in the build process, not in workers
 TEXT_BATCH = 1024  # rendered texts per write to the text store
 
@@ -79,18 +83,61 @@ class Warm:
     texts: dict = field(default_factory=dict)  # text key → rendered title and abstract
     bib_entries: FragmentCache = field(default_factory=lambda: FragmentCache(BIB_CACHE))  # (fingerprint, cite key) → entry
     api_records: FragmentCache = field(default_factory=lambda: FragmentCache(API_CACHE))  # a paper's JSON, by what it shows
-    fragments: FragmentCache = field(default_factory=FragmentCache)  # papers' cards and feed items (PaperFragments)
+    # Papers' cards and feed items (PaperFragments): about four per paper, a few KB each.
+    fragments: FragmentCache = field(default_factory=lambda: FragmentCache(KEPT_FRAGMENTS))
     manifest: Manifest | None = None  # reused while the file on disk is the one it saved
     text_store: TextStore | None = None  # an open store knows its keys, not read again each build
     search_digests: tuple[Site, dict[str, str]] | None = None  # the model they were computed for, and them
     index_state: search.IndexState | None = None  # the last one saved, not read back from .sitegen/ again
 
+    config: Config | None = None  # of the last build
+    tasks: list[Task] = field(default_factory=list)  # the last plan's
+    warm_up: tuple[Executor, Future] | None = None  # a render process making papers' fragments
+    warmed: tuple = ()  # the plan context the last warm-up was for
+    deferred: list[Callable[[], None]] = field(default_factory=list)  # for idle(), in this order
+
     def idle(self) -> None:
-        """Between builds (`sitegen serve`, once browsers are told to reload): collect the
-        garbage the last build left, such as the model it replaced, now, while nobody
-        waits. Left to the collector, a full collection came in the middle or at the end
-        of the next build: 0.1-0.2 s of an edit's rebuild at 10,000 papers."""
-        gc.collect()
+        """Between builds (`sitegen serve`, once browsers are told to reload).
+
+        Collects the garbage the last build left, such as the model it replaced, now,
+        while nobody waits: left to the collector, a full collection came in the middle
+        or at the end of the next build (0.1-0.2 s of an edit's rebuild at 10,000
+        papers). And once per theme and settings, warms up: a render process renders
+        every listing page and feed and hands back the papers' cards and feed items it
+        made, so that an edit anywhere in the listing finds them (`PaperFragments`).
+        """
+        gc.collect()  # before finish() forks the check: collected after, every page it walks is copied
+        self.finish()
+        self._take_warm_up()
+        if self.warm_up is None and self.config is not None and self.plan.site is self.site \
+                and self.site is not None and self.warmed != self.plan.context:
+            self.warm_up = _start_warm_up(self)
+            self.warmed = self.plan.context
+
+    def finish(self) -> None:
+        """What the last build left for after it: writing the search index's state and
+        starting the check of output/ for the next build."""
+        while self.deferred:
+            self.deferred.pop(0)()
+
+    def wait_for_warm_up(self) -> None:
+        if self.warm_up is not None:
+            futures_wait([self.warm_up[1]])
+        self._take_warm_up()
+
+    def _take_warm_up(self) -> None:
+        """Keep what a finished warm-up made (in this thread: the fragment cache is not
+        shared with the executor's); a warm-up that failed only leaves the cache colder."""
+        if self.warm_up is None or not self.warm_up[1].done():
+            return
+        pool, future = self.warm_up
+        self.warm_up = None
+        pool.shutdown(wait=False)
+        if future.exception() is None:
+            fragments, bib_entries, api_records = future.result()
+            self.fragments.update(fragments)
+            self.bib_entries.update(bib_entries)
+            self.api_records.update(api_records)
 
 
 def prepare(config: Config, cache: ParseCache | None = None, *, check_templates: bool = False,
@@ -140,6 +187,7 @@ def _build(config: Config, *, jobs: int | None, explain: bool, warm: Warm | None
     stamp_path = stamp.stamp_file(cache_dir, config.output_dir)
     inputs = _inputs_stamp(config)
     serving, warm = warm is not None, warm or Warm()
+    warm.finish()  # if idle() did not run since the last build
     # A warm process's first build goes all the way, to have the model for the next one.
     unchanged = _unchanged(config, cache_dir, stamp_path, inputs, warm) if not serving or warm.site else None
     if unchanged is not None:
@@ -161,7 +209,8 @@ def _build(config: Config, *, jobs: int | None, explain: bool, warm: Warm | None
     if theme == warm.theme:
         theme = warm.theme
         theme.reload_changed()
-    warm.site, warm.theme = site, theme
+    warm.site, warm.theme, warm.config = site, theme, config
+    warm._take_warm_up()
     clock.lap("load")
     output_dir = config.output_dir
     check_output_location(output_dir, config.root, {
@@ -179,7 +228,7 @@ def _build(config: Config, *, jobs: int | None, explain: bool, warm: Warm | None
             # Texts the store lacks render in worker processes while this one plans.
             missing = store.missing(site.papers.values())
             with _rendering_texts(missing, store, jobs):
-                tasks = plan(site, config, theme, warm.plan)
+                tasks = warm.tasks = plan(site, config, theme, warm.plan)
                 report = BuildReport(pages=len(tasks), output_dir=output_dir, timings=clock.laps, texts=len(missing))
                 clock.lap("plan")
                 report.parsed = parse_cache.misses
@@ -201,7 +250,7 @@ def _build(config: Config, *, jobs: int | None, explain: bool, warm: Warm | None
                                                   jobs, warm, serving, explain, report, clock, keep, relative)
         finally:
             warnings += _text_warnings(site, store)
-            store.prune(site.papers.values())
+            store.prune(site.papers.values(), spare=max(PRUNE_SPARE, len(site.papers) // 8))
             if serving and store is not warm.text_store:
                 if warm.text_store is not None:
                     warm.text_store.close()
@@ -272,10 +321,13 @@ def _render_and_commit(config: Config, site: Site, theme: Theme, store: TextStor
         commit(staging, written, removed, manifest, changed)
         warm.plan.committed = (manifest, manifest.stamp)
         if index_state is not None:  # after the commit: it describes the index in output/
-            atomic_write(index_state_path, pickle.dumps(index_state, protocol=pickle.HIGHEST_PROTOCOL))
             warm.index_state = index_state
+            save_state = partial(_save_index_state, index_state_path, index_state)
+            # sitegen serve writes it once the browsers are told to reload: if it stops
+            # first, the index's inputs are not the state's and the next build makes it whole.
+            warm.deferred.append(save_state) if serving else save_state()
         if serving:
-            manifest.check_in_background()
+            warm.deferred.append(manifest.check_in_background)
         clock.lap("write")
     except BaseException:
         staging.discard()
@@ -305,6 +357,10 @@ def _planned_against(memo: PlanMemo, manifest: Manifest) -> bool:
     build committed to it, and no other build has written it since."""
     base = memo.base
     return base is not None and base[0] is manifest and base[1] == manifest.stamp
+
+
+def _save_index_state(path: Path, state: search.IndexState) -> None:
+    atomic_write(path, pickle.dumps(state, protocol=pickle.HIGHEST_PROTOCOL))
 
 
 def _search_side_job(job: search_job.SearchJob) -> search_job.SearchResult:
@@ -405,6 +461,41 @@ def _workers(jobs: int | None, work: int, state: tuple) -> tuple[Executor, int]:
                                initializer=_init_worker, initargs=(*state, segments, os.getpid())), jobs
 
 
+# Pages that show papers' cards or feed items: what a warm-up renders (Warm.idle).
+WARM_UP_KINDS = frozenset({"index", "day", "week", "month", "author", "tag", "author_feed", "tag_feed", "feed",
+                           "author_bib", "api_papers"})
+
+
+def _start_warm_up(warm: Warm) -> tuple[Executor, Future]:
+    site, config = warm.site, warm.config
+    # Oldest first: the newest papers' fragments, the likeliest to be edited, are the
+    # most recently used, kept if there are more than the cache holds.
+    order = render_order(site, config, [t for t in warm.tasks if t.kind in WARM_UP_KINDS])[::-1]
+    texts = StoredTexts(site.papers, config.root / CACHE_DIR / "texts.sqlite", warm.texts)
+    pool = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("fork"),
+                               initializer=_init_warm_up,
+                               initargs=(site, config, warm.theme, texts, warm.plan.paper_digests,
+                                         warm.plan.context, os.getpid()))
+    return pool, pool.submit(_warm_up_run, order)
+
+
+def _init_warm_up(site, config, theme, texts, paper_digests, context, parent: int) -> None:
+    _die_with_parent(parent)
+    gc.freeze()
+    fragments = PaperFragments(FragmentCache(KEPT_FRAGMENTS), paper_digests, context)
+    _worker["renderer"] = Renderer(site, config, theme, Views(site, config, texts), paper_digests=paper_digests,
+                                   fragments=fragments)
+
+
+def _warm_up_run(order: list[Task]) -> tuple[list, list, list]:
+    """Render (and drop) the pages; what they made of each paper is the result: its
+    fragments, BibTeX entry and JSON record."""
+    renderer: Renderer = _worker["renderer"]
+    for task in order:
+        renderer.render(task)
+    return renderer.fragments.kept.items(), renderer.bib_cache.items(), renderer.api_cache.items()
+
+
 def _die_with_parent(parent: int) -> None:
     """A worker ends when its build process does, even if that one was killed (Linux)."""
     try:
@@ -485,7 +576,7 @@ def _text_warnings(site: Site, store: TextStore) -> list[Problem]:
     if not stored:
         return []
     return [Problem(paper.source, paper.line, field, message, severity=WARNING)
-            for paper in site.papers.values() for field, message in stored.get(text_key(paper), ())]
+            for paper in site.papers.values() if paper.text_key in stored for field, message in stored[paper.text_key]]
 
 
 def _rendered(runs: list[Future], order: list[Task], records: dict[str, Record],

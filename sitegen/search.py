@@ -176,8 +176,9 @@ def paper_digests(site: Site, known: Mapping[str, str] | None = None) -> dict[st
 def inputs_digest(site: Site, digests: dict[str, str]) -> str:
     """Changes whenever any file of the index may."""
     digest = hashlib.blake2b(f"{FORMAT}\0{__version__}\0".encode(), digest_size=16)
-    for paper_id in site.newest:
-        digest.update(f"{paper_id}\0{digests[paper_id]}\0".encode())
+    digest.update("\0".join(site.newest).encode())  # joined, not formatted paper by paper
+    digest.update(b"\1")
+    digest.update("\0".join(map(digests.__getitem__, site.newest)).encode())
     return digest.hexdigest()
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import sqlite3
 from pathlib import Path
-from typing import Iterable, Mapping, Sequence
+from typing import Collection, Iterable, Mapping, Sequence
 
 from markupsafe import Markup
 
@@ -60,6 +60,8 @@ class TextStore:
         self.db.commit()
         self._known: dict[str, str] | None = None  # key → warnings (JSON) of every stored text
         self._version: int | None = None
+        self._changes = 0  # adds and prunes through this connection
+        self._warnings: tuple | None = None
         self._file = file_identity(path)
 
     def is_current(self, path: Path) -> bool:
@@ -93,6 +95,7 @@ class TextStore:
         self.db.commit()
         if self._known is not None:
             self._known.update((row[0], row[5]) for row in rows)
+        self._changes += 1
 
     def get(self, paper: Paper) -> PaperText | None:
         row = self.db.execute("SELECT title_html, title_text, abstract_html, abstract_text"
@@ -125,18 +128,27 @@ class TextStore:
         return _TextsInOrder(self, ids, papers)
 
     def warnings(self) -> dict[str, list[tuple[str, str]]]:
-        """key → [(field, message)] for every stored text that had a warning."""
-        return {key: [tuple(w) for w in json.loads(text)] for key, text in self._index().items() if text != "[]"}
-
-    def prune(self, papers: Iterable[Paper]) -> None:
-        """Forget texts no paper has any more, so the store does not grow forever."""
+        """key → [(field, message)] for every stored text that had a warning; found once
+        per change of the store, not on every build of `sitegen serve`."""
         known = self._index()
+        if self._warnings is None or self._warnings[0] != (self._version, self._changes):
+            found = {key: [tuple(w) for w in json.loads(text)] for key, text in known.items() if text != "[]"}
+            self._warnings = ((self._version, self._changes), found)
+        return self._warnings[1]
+
+    def prune(self, papers: Collection[Paper], spare: int = 0) -> None:
+        """Forget texts no paper has any more, so the store does not grow forever; once
+        more than `spare` of them may be there (it holds that many more than papers)."""
+        known = self._index()
+        if len(known) <= len(papers) + spare:
+            return
         stale = known.keys() - {p.text_key for p in papers}
         if stale:
             self.db.executemany("DELETE FROM texts WHERE key = ?", [(key,) for key in stale])
             self.db.commit()
             for key in stale:
                 del known[key]
+            self._changes += 1
 
     def close(self) -> None:
         self.db.close()

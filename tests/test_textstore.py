@@ -23,6 +23,8 @@ def test_keys_and_warnings_are_kept_up_to_date_by_adds_and_prunes(tmp_path):
     store.add([render_text(good), render_text(bad)])
     assert store.missing([good, bad]) == []
     assert list(store.warnings()) == [bad.text_key]
+    store.prune([good], spare=1)  # one text no paper has: within what may be spared
+    assert store.missing([good, bad]) == []
     store.prune([good])
     assert store.missing([good, bad]) == [bad]
     assert store.warnings() == {}
