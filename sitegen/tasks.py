@@ -175,9 +175,11 @@ class _Reuse:
         if old is None:
             return
         papers, authors, tags = site.papers, site.authors, site.tags
-        dirty = {i for i, p in papers.items() if old.papers.get(i) is not p}
-        dirty.update(i for i in old.papers if i not in papers)
-        dirty.update(i for i, key in site.cite_keys.items() if old.cite_keys.get(i) != key)
+        # Looked up in copies of the dicts behind the model's read-only proxies: faster.
+        old_papers, old_keys = old.papers.copy(), old.cite_keys.copy()
+        dirty = {i for i, p in papers.items() if old_papers.get(i) is not p}
+        dirty.update(i for i in old_papers if i not in papers)
+        dirty.update(i for i, key in site.cite_keys.items() if old_keys.get(i) != key)
         renamed_authors = _renamed(old.authors, authors)
         renamed_tags = _renamed(old.tags, tags)
         for records, renamed in ((old.authors, renamed_authors), (authors, renamed_authors),
@@ -186,8 +188,9 @@ class _Reuse:
                 if slug in records:
                     dirty.update(records[slug].papers)
         self.paper_digests = {i: d for i, d in memo.paper_digests.items() if i not in dirty}
-        self.authors = {s for s, a in authors.items() if old.authors.get(s) is not a}
-        self.tags = {s for s, t in tags.items() if old.tags.get(s) is not t}
+        old_authors, old_tags = old.authors.copy(), old.tags.copy()
+        self.authors = {s for s, a in authors.items() if old_authors.get(s) is not a}
+        self.tags = {s for s, t in tags.items() if old_tags.get(s) is not t}
         for model in (old, site):
             for paper_id in dirty:
                 self.authors.update(model.paper_authors.get(paper_id, ()))
@@ -286,7 +289,8 @@ class _Planner:
             Task(urls.paper(paper_id), "paper", (paper_id,), d.page("paper", d.paper(paper_id))),
             Task(urls.paper_bibtex(paper_id), "paper_bib", (paper_id,), d.page("bib", d.paper(paper_id)))],
             reuse.papers)
-        self.add(Task(urls.AUTHORS, "authors", (), d.page("authors", [(s, site.authors[s].name, len(site.authors[s].papers))
+        authors = site.authors.copy()  # a dict, not the model's read-only proxy: faster lookups
+        self.add(Task(urls.AUTHORS, "authors", (), d.page("authors", [(s, authors[s].name, len(authors[s].papers))
                                                                      for s in site.author_order])))
         self.group("author", site.author_order, lambda slug: _author_tasks(site, config, d, slug), reuse.authors)
         self.add(Task(urls.DAYS, "days", (), d.page("days", [(day.date, len(day.papers)) for day in site.days])))
