@@ -265,7 +265,10 @@ def serve(site_dir, host, port, drafts, base_url) -> None:
         return None
 
     click.echo(f"Serving {config.output_dir} at http://{host}:{port}{config.base_path} (Ctrl+C to stop)")
-    run_server(config, rebuild, host=host, port=port, theme_dir=theme_dir, idle=warm.idle)
+    try:
+        run_server(config, rebuild, host=host, port=port, theme_dir=theme_dir, idle=warm.idle)
+    finally:
+        warm.close()
 
 
 main.add_command(init_command)

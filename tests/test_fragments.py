@@ -126,3 +126,35 @@ def test_a_warm_rebuild_reuses_the_cards_of_papers_an_edit_did_not_change(tmp_pa
     shutil.copy(site / "sitegen.yaml", clean / "sitegen.yaml")
     build_dir(clean)
     assert output_tree(site / "output") == output_tree(clean / "output")
+
+
+def test_a_server_that_stops_stops_its_warm_up(tmp_path):
+    from sitegen.build import Warm, build
+    from sitekit import generated_listing
+
+    config, _ = load_config(generated_listing(tmp_path / "site", 60))
+    warm = Warm()
+    build(config, jobs=1, warm=warm)
+    warm.idle()  # starts the warm-up in a render process
+    assert warm.warm_up is not None
+    pool, _ = warm.warm_up
+    processes = list(pool._processes.values())
+    assert processes
+    warm.close()
+    assert warm.warm_up is None
+    assert not any(process.is_alive() for process in processes)
+
+
+def test_a_finished_warm_up_fills_the_kept_fragments(tmp_path):
+    from sitegen.build import Warm, build
+    from sitekit import generated_listing
+
+    config, _ = load_config(generated_listing(tmp_path / "site", 60))
+    warm = Warm()
+    build(config, jobs=1, warm=warm)
+    warm.fragments = fragments.FragmentCache(warm.fragments.limit)  # as a server started on a built site
+    warm.idle()
+    warm.wait_for_warm_up()
+    assert len(warm.fragments) > 60 and len(warm.api_records) == 60
+    warm.idle()  # once per theme and settings: not again
+    assert warm.warm_up is None
