@@ -37,7 +37,7 @@ from sitegen.problems import WARNING, ContentError, Problem, TemplateProblem
 from sitegen.fragments import FragmentCache, PaperFragments
 from sitegen.segments import Segments
 from sitegen.tasks import API_CACHE, BIB_CACHE, PlanMemo, Renderer, Task, plan, render_order
-from sitegen.textstore import StoredTexts, TextStore, render_text, text_key
+from sitegen.textstore import StoredTexts, TextStore, render_text
 from sitegen.theme import Theme, find_theme
 from sitegen.views import Views
 
@@ -102,9 +102,11 @@ class Warm:
         Collects the garbage the last build left, such as the model it replaced, now,
         while nobody waits: left to the collector, a full collection came in the middle
         or at the end of the next build (0.1-0.2 s of an edit's rebuild at 10,000
-        papers). And once per theme and settings, warms up: a render process renders
-        every listing page and feed and hands back the papers' cards and feed items it
-        made, so that an edit anywhere in the listing finds them (`PaperFragments`).
+        papers). Then does what the last build left for now (`finish`). And once per
+        theme and settings, warms up: a render process renders every listing page, feed,
+        works.bib and API page and hands back the papers' cards, feed items, BibTeX
+        entries and JSON records it made, so that an edit anywhere in the listing finds
+        them (`PaperFragments`).
         """
         gc.collect()  # before finish() forks the check: collected after, every page it walks is copied
         self.finish()
@@ -335,9 +337,11 @@ def _render_and_commit(config: Config, site: Site, theme: Theme, store: TextStor
         if index_state is not None:  # after the commit: it describes the index in output/
             warm.index_state = index_state
             save_state = partial(_save_index_state, index_state_path, index_state)
-            # sitegen serve writes it once the browsers are told to reload: if it stops
-            # first, the index's inputs are not the state's and the next build makes it whole.
-            warm.deferred.append(save_state) if serving else save_state()
+            if serving:  # written once browsers are told to reload; should the server stop
+                # first, the index's inputs are not the state's and the next build makes it whole
+                warm.deferred.append(save_state)
+            else:
+                save_state()
         if serving:
             warm.deferred.append(manifest.check_in_background)
         clock.lap("write")
