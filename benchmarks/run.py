@@ -23,6 +23,7 @@ import time
 from pathlib import Path
 
 from benchmarks.generate import make_listing, write_sitegen
+from benchmarks.memory import PeakSampler
 from benchmarks.peers import write_hugo, write_pelican
 
 # What `sitegen serve` does after a save: one process keeps its engine warm between
@@ -77,13 +78,15 @@ _BUILT = re.compile(r"Built .*: (\d+) files: (\d+) rendered, (\d+) written, (\d+
 
 
 def sitegen_build(site: Path, jobs: int) -> dict:
-    """`sitegen build` as a user runs it: its wall time, what it reports, and the peak
-    memory of its processes (the build's and its render processes', from wait4)."""
+    """`sitegen build` as a user runs it: its wall time, what it reports, the peak RSS
+    of its largest process (from wait4) and the peak of its process tree's summed PSS
+    (benchmarks.memory), which counts every render process's own memory."""
     command = [sys.executable, "-m", "sitegen", "build", "--site", str(site)] + (["--jobs", str(jobs)] if jobs else [])
     with tempfile.TemporaryFile("w+") as out:
         started = time.perf_counter()
         process = subprocess.Popen(command, cwd=site, stdout=out, stderr=subprocess.STDOUT, text=True)
-        _, status, usage = os.wait4(process.pid, 0)
+        with PeakSampler(process.pid) as sampler:
+            _, status, usage = os.wait4(process.pid, 0)
         seconds = time.perf_counter() - started
         process.returncode = os.waitstatus_to_exitcode(status)
         out.seek(0)
@@ -93,7 +96,8 @@ def sitegen_build(site: Path, jobs: int) -> dict:
         raise SystemExit(f"{' '.join(command)} failed:\n{text[-3000:]}")
     files, rendered, written, _, internal = built.groups()
     return {"seconds": seconds, "files": int(files), "rendered": int(rendered), "written": int(written),
-            "internal_seconds": float(internal), "peak_mb": usage.ru_maxrss / 1024}
+            "internal_seconds": float(internal), "peak_mb": usage.ru_maxrss / 1024,
+            "tree_mb": sampler.peak_mb}
 
 
 def _clean(site: Path) -> None:
@@ -153,7 +157,8 @@ def sitegen_round(listing, run: int, jobs: int, work: Path, warm_edits: int = 0)
 def _sitegen_medians(rounds: list[dict]) -> dict:
     medians = {name: _median([r[name] for r in rounds]) for name in rounds[0] if name != "serve: edit abstract"}
     warm = next(r["serve: edit abstract"] for r in rounds if "serve: edit abstract" in r)
-    medians["serve: edit abstract"] = {**warm, "files": medians["full"]["files"], "peak_mb": float("nan")}
+    medians["serve: edit abstract"] = {**warm, "files": medians["full"]["files"],
+                                       "peak_mb": float("nan"), "tree_mb": float("nan")}
     return medians
 
 
@@ -241,11 +246,11 @@ def main() -> None:
 def print_table(results: dict) -> None:
     s = results["sitegen"]
     print(f"\n{results['papers']} papers · {results['versions']}")
-    print(f"{'build':<22}{'seconds':>9}{'files':>8}{'rendered':>10}{'written':>9}{'peak MB':>9}{'pages/s':>9}")
+    print(f"{'build':<22}{'seconds':>9}{'files':>8}{'rendered':>10}{'written':>9}{'peak MB':>9}{'tree MB':>9}{'pages/s':>9}")
     for name, row in s.items():
         rate = row["files"] / row["seconds"] if name == "full" else float("nan")
         print(f"{name:<22}{row['seconds']:>9.2f}{row['files']:>8.0f}{row['rendered']:>10.0f}"
-              f"{row['written']:>9.0f}{row['peak_mb']:>9.0f}{rate:>9.0f}")
+              f"{row['written']:>9.0f}{row['peak_mb']:>9.0f}{row['tree_mb']:>9.0f}{rate:>9.0f}")
     for peer in ("pelican", "hugo"):
         if peer in results:
             p = results[peer]

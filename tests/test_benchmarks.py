@@ -8,7 +8,28 @@ def test_the_benchmark_measures_each_kind_of_build(tmp_path):
     results = measure_sitegen(make_listing(60), runs=1, jobs=1, work=tmp_path, warm_edits=2)
     full, unchanged = results["full"], results["no-change"]
     assert full["written"] == full["files"] > full["rendered"] > 60 and full["peak_mb"] > 0  # the index is not rendered
+    assert full["tree_mb"] > 0
     assert unchanged["rendered"] == unchanged["written"] == 0
     for name in ("edit abstract", "edit author name", "serve: edit abstract"):
         assert 0 < results[name]["rendered"] < full["files"] / 2, name
     assert results["edit template"]["rendered"] == 60  # every paper page, nothing else
+
+
+def test_the_memory_sampler_adds_up_a_process_tree():
+    """A parent and the child it forks each fill 100 MB of their own: the tree holds 200 MB,
+    which the largest process's RSS alone would not show."""
+    import subprocess
+    import sys
+
+    from benchmarks.memory import PeakSampler
+
+    script = ("import os, time\n"
+              "data = bytearray(100 * 2**20)\n"
+              "pid = os.fork()\n"
+              "mine = bytearray(100 * 2**20)\n"  # each process's own, not shared
+              "time.sleep(1.5)\n"
+              "os._exit(0) if pid == 0 else os.waitpid(pid, 0)\n")
+    process = subprocess.Popen([sys.executable, "-c", script])
+    with PeakSampler(process.pid, interval=0.05) as sampler:
+        process.wait()
+    assert 280 < sampler.peak_mb < 400  # 100 shared (counted once) + 2 × 100 own, and the interpreters
