@@ -104,5 +104,6 @@ def entry(paper: Paper, key: str, abstract_text: str = "") -> str:
     return f"@{kind}{{{key},\n{body}\n}}\n"
 
 
-def bibliography(entries: Iterable[str]) -> bytes:
-    return "\n".join(entries).encode()
+def bibliography(entries: Iterable[bytes]) -> bytes:
+    """Entries as UTF-8, one blank line apart."""
+    return b"\n".join(entries)

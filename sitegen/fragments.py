@@ -122,4 +122,7 @@ class CacheExtension(Extension):
         return nodes.CallBlock(call, [], [], body).set_lineno(lineno)
 
     def _fragment(self, where: str, key: tuple, caller) -> str:
-        return self.environment.fragment_cache.get_or_make((where, *key), caller)
+        """Kept as UTF-8 and decoded on each use: a card is mostly ASCII, but one character
+        outside Latin-1 (▲, a name, a MathML symbol) makes a str take 2-4 bytes a character,
+        and at 100,000 papers the caches are what a render process holds most of."""
+        return self.environment.fragment_cache.get_or_make((where, *key), lambda: caller().encode()).decode()

@@ -543,14 +543,15 @@ class Renderer:
                           bibtex=self._paper_bib(task).decode(), page={"description": paper.abstract_text[:300]})
 
     def _paper_bib(self, task: Task) -> bytes:
-        return self._bib_entry(task.key[0]).encode()
+        return self._bib_entry(task.key[0])
 
-    def _bib_entry(self, paper_id: str) -> str:
-        """One paper's entry; cached (across builds in `sitegen serve`), since it also goes
-        into each of its authors' works.bib."""
+    def _bib_entry(self, paper_id: str) -> bytes:
+        """One paper's entry, as UTF-8; cached (across builds in `sitegen serve`), since it
+        also goes into each of its authors' works.bib. Kept as bytes, not str: one character
+        outside Latin-1 (a name, a symbol) makes a str take 2-4 bytes a character."""
         paper, cite_key = self.site.papers[paper_id], self.site.cite_keys[paper_id]
         return self.bib_cache.get_or_make((paper.fingerprint, cite_key), lambda: bibtex.entry(
-            paper, cite_key, self.views.paper(paper_id).abstract_text))
+            paper, cite_key, self.views.paper(paper_id).abstract_text).encode())
 
     def _authors(self, task: Task) -> bytes:
         authors = [self.site.authors[s] for s in self.site.author_order]
