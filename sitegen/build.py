@@ -46,7 +46,7 @@ CHUNK = 64  # tasks per message to a worker
 # Texts no paper has any more that the store may hold before a build removes them: an
 # edit's build then does not compare every paper's text with the store.
 PRUNE_SPARE = 64
-KEPT_FRAGMENTS = 131072  # papers' fragments `sitegen serve` keeps: all of 30,000 papers', ~300 MB at most
+KEPT_FRAGMENTS = 131072  # papers' fragments `sitegen serve` keeps: all of 30,000 papers', ~3 KB each as UTF-8
 TEXT_CHUNK = 32  # fewer texts to render than this: rendered in the build process, not in workers
 TEXT_BATCH = 1024  # rendered texts per write to the text store
 
