@@ -17,7 +17,7 @@ import signal
 import time
 import traceback
 from concurrent.futures import Executor, Future, ProcessPoolExecutor, wait as futures_wait
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from functools import partial
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -318,7 +318,7 @@ def _render_and_commit(config: Config, site: Site, theme: Theme, store: TextStor
              warm.api_records, digests_of_plan, fragments, order, previous, side)
     try:
         pool, workers = _workers(jobs, len(order), state)
-        with pool, _collector_for_rendering():
+        with pool, _collector_for_rendering() if workers > 1 else nullcontext():
             runs = [pool.submit(_render_run, worker) for worker in range(1, workers)]
             runs.append(_in_this_process(_render_run, 0))  # once the others have started
             written, done = _rendered(runs, order, manifest.records, changed,
@@ -457,9 +457,10 @@ def _stale(tasks: list[Task], manifest: Manifest) -> list[tuple[Task, str]]:
 
 @contextmanager
 def _collector_for_rendering():
-    """While this process renders: the model frozen, so that the collector does not walk
-    it, and the default thresholds back, since rendering makes short-lived cycles (Jinja's
-    contexts) that held 100 MB at 10,000 papers under the build's thresholds."""
+    """While this process renders beside a pool: the model frozen, so that the collector
+    does not walk it (nor, before the fork, copy it), and the default thresholds back,
+    since rendering makes short-lived cycles (Jinja's contexts) that held 100 MB at
+    10,000 papers under the build's thresholds. An edit's few pages keep the build's."""
     build = gc.get_threshold()
     gc.freeze()
     gc.set_threshold(*_worker["collector"])
