@@ -25,7 +25,7 @@ from sitegen import __version__
 from sitegen.model import Site
 from sitegen.tasks import PlanMemo
 
-LAYOUT = 2
+LAYOUT = 3  # 3: authors' co-authors and topics are `Ranked`
 FILE = "warm.pickle"
 # Papers that may differ from the snapshot's before it is written again.
 LAG = 64

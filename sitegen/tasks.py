@@ -13,7 +13,6 @@ import hashlib
 from dataclasses import dataclass, field, replace
 from functools import cached_property, lru_cache
 from itertools import groupby
-from operator import itemgetter
 from typing import Callable, Iterable, Mapping
 
 from sitegen import __version__, api, bibtex, feeds, metadata, urls
@@ -53,9 +52,6 @@ class Task:
     @cached_property
     def file(self) -> str:
         return urls.output_file(self.path)
-
-
-_first = itemgetter(0)
 
 
 def _digest(*parts) -> str:
@@ -114,8 +110,8 @@ class _Digests:
             # Co-authors and topics are (slug, count), in the record; their names are
             # looked up without a Python loop: a prolific author has hundreds.
             digest = self.people_digests[slug] = _digest(
-                author, "\0".join(map(self.author_names.__getitem__, map(_first, author.coauthors))),
-                "\0".join(map(self.tag_names.__getitem__, map(_first, author.topics))))
+                author, "\0".join(map(self.author_names.__getitem__, author.coauthors.slugs)),
+                "\0".join(map(self.tag_names.__getitem__, author.topics.slugs)))
         return digest
 
     def page(self, kind: str, *data) -> str:
@@ -198,8 +194,8 @@ class _Reuse:
         self.papers = dirty
         if renamed_authors or renamed_tags:
             self.authors.update(s for s, a in authors.items()
-                                if any(c in renamed_authors for c, _ in a.coauthors)
-                                or any(t in renamed_tags for t, _ in a.topics))
+                                if not renamed_authors.isdisjoint(a.coauthors.slugs)
+                                or not renamed_tags.isdisjoint(a.topics.slugs))
         self.people_digests = {s: d for s, d in memo.people_digests.items() if s not in self.authors}
 
     def kept(self, kind: str) -> dict:
