@@ -237,34 +237,38 @@ def index_files(site: Site, texts: Mapping[str, PaperSearchText],
     consumed, and the state to patch it later. `texts` is keyed by paper id and read
     in `site.newest` order.
 
-    A posting is kept as one integer (position in `site.newest`, weight) in an array
-    per term, not as a string: at 100,000 papers there are about 12 million of them.
+    A posting is kept as one 32-bit integer (position in `site.newest`, weight) in an
+    array per term, not as a string: at 100,000 papers there are about 12 million of them.
     """
     count = bucket_count(len(site.papers))
     papers = _Papers(site, texts, count)
-    postings: dict[str, array] = defaultdict(partial(array, "Q"))
-    heavy: dict[tuple[str, int], int] = {}  # weights too large to pack, by (term, position)
-    buckets: dict[int, dict[str, list]] = defaultdict(dict)
+    postings: dict[str, array] = defaultdict(partial(array, "I"))
+    heavy: dict[str, dict[int, int]] = defaultdict(dict)  # weights too large to pack: term → position → weight
+    # Each paper's record as the JSON text its bucket file will hold: a tenth of the
+    # memory of the list it is made from, kept until the buckets are written.
+    buckets: dict[int, list[str]] = defaultdict(list)
     state_papers = {}
     for position, paper_id in enumerate(site.newest):
         weights = papers.terms(paper_id)
         packed = position << _WEIGHT_BITS
         for term, weight in weights.items():
             if weight >= _WEIGHT_MASK:
-                heavy[(term, position)] = weight
+                heavy[term][position] = weight
                 weight = _WEIGHT_MASK
             postings[term].append(packed | weight)
-        buckets[bucket(paper_id, count)][paper_id] = papers.record(paper_id)
+        buckets[bucket(paper_id, count)].append(_json_text({paper_id: papers.record(paper_id)})[1:-1])
         state_papers[paper_id] = (digests[paper_id], _keys(weights))
     state = IndexState(STATE_LAYOUT, inputs_digest(site, digests), count, tuple(site.newest), state_papers)
     return _index_stream(site.newest, postings, heavy, buckets, count), state
 
 
-_WEIGHT_BITS = 16
+# Weights up to 14 are packed (a title word is 8, an abstract's at most 3); larger ones,
+# a word twice in a title, are kept aside. 28 bits are left for 268 million positions.
+_WEIGHT_BITS = 4
 _WEIGHT_MASK = (1 << _WEIGHT_BITS) - 1
 
 
-def _index_stream(newest, postings: dict[str, array], heavy: dict, buckets: dict, count: int):
+def _index_stream(newest, postings: dict[str, array], heavy: dict, buckets: dict[int, list[str]], count: int):
     yield META, _meta(count)
     key, shard = None, {}
     for term in sorted(postings):  # a shard's terms are consecutive in this order
@@ -276,14 +280,15 @@ def _index_stream(newest, postings: dict[str, array], heavy: dict, buckets: dict
     if shard:
         yield shard_file(key), _json(shard)
     for number in range(count):
-        yield bucket_file(number), _json(buckets.get(number, {}))
+        yield bucket_file(number), ("{" + ",".join(buckets.get(number, ())) + "}").encode()
 
 
-def _postings_text(term: str, packed: array, newest, heavy: dict) -> str:
+def _postings_text(term: str, packed: array, newest, heavy: dict[str, dict[int, int]]) -> str:
     """A term's postings as the shard stores them: 'id' or 'id:weight', space-separated.
     About a million at 10,000 papers, so the common case is one comprehension, no calls."""
-    if heavy:
-        return " ".join(_posting(newest[v >> _WEIGHT_BITS], heavy.get((term, v >> _WEIGHT_BITS), v & _WEIGHT_MASK))
+    aside = heavy.get(term)
+    if aside:
+        return " ".join(_posting(newest[v >> _WEIGHT_BITS], aside.get(v >> _WEIGHT_BITS, v & _WEIGHT_MASK))
                         for v in packed)
     return " ".join([newest[v >> _WEIGHT_BITS] if v & _WEIGHT_MASK == 1 else f"{newest[v >> _WEIGHT_BITS]}:{v & _WEIGHT_MASK}"
                      for v in packed])
@@ -436,5 +441,9 @@ def snippet(abstract_text: str) -> str:
     return abstract_text[: cut if cut > SNIPPET // 2 else SNIPPET] + " …"
 
 
+def _json_text(data) -> str:
+    return json.dumps(data, ensure_ascii=False, separators=(",", ":"))
+
+
 def _json(data) -> bytes:
-    return json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode()
+    return _json_text(data).encode()

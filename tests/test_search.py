@@ -174,12 +174,13 @@ def test_weights_too_large_to_pack_are_kept_exactly():
     papers = [Paper(id=f"p{n}", title="Deep", authors=(Credit("Ann Lee"),), abstract="x",
                     published=date(2024, 1, 1), day=date(2024, 1, 2 + n)) for n in range(2)]
     site = build_site(papers)
-    texts = {"p0": search.PaperSearchText("Deep", "x", '{"deep":70000,"x":1}'),
-             "p1": search.PaperSearchText("Deep", "x", '{"deep":8,"x":2}')}
+    texts = {"p0": search.PaperSearchText("Deep", "x", '{"deep":70000,"x":1,"y":15}'),
+             "p1": search.PaperSearchText("Deep", "x", '{"deep":8,"x":2,"y":14}')}
     files, _ = search.index_files(site, texts, search.paper_digests(site))
     shards = {name: json.loads(data) for name, data in files if "/terms/" in name}
     assert shards[search.shard_file("dee")]["deep"] == "p1:8 p0:70000"
     assert shards[search.shard_file("x")]["x"] == "p1:2 p0"
+    assert shards[search.shard_file("y")]["y"] == "p1:14 p0:15"  # either side of the packed limit
 
 
 _IDS = st.sampled_from(["p1", "p10", "p1.0", "a-b", "ab", "2401.00001", "2401.000011"])
