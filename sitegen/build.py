@@ -321,9 +321,11 @@ def _render_and_commit(config: Config, site: Site, theme: Theme, store: TextStor
         with pool, _collector_for_rendering() if workers > 1 else nullcontext():
             runs = [pool.submit(_render_run, worker) for worker in range(1, workers)]
             runs.append(_in_this_process(_render_run, 0))  # once the others have started
+            # Its caches go before the other processes' results come: at 100,000 papers
+            # those take 100 MB, and the caches' memory is then there to hold them.
+            _release_renderer()
             written, done = _rendered(runs, order, manifest.records, changed,
                                       warm.fragments if fragments is not None else None)
-        _release_renderer()
         clock.lap("render")
         index_state, index_removed = None, []
         for result in done:
@@ -685,8 +687,11 @@ def _render_run(worker: int) -> tuple[list, list[tuple[str, str, str, tuple[int,
     except BaseException:
         segments.cancel()
         raise
-    fragments = _worker["renderer"].fragments
+    renderer: Renderer = _worker["renderer"]
+    fragments = renderer.fragments
     made = fragments.made if _worker["forked"] and isinstance(fragments, PaperFragments) else []
+    if _worker["forked"]:
+        renderer.clear()  # its memory then holds the results as they are sent
     return side, out, made
 
 

@@ -64,6 +64,9 @@ class FragmentCache:
             if len(mine) > self.limit:
                 mine.popitem(last=False)
 
+    def clear(self) -> None:
+        self._items.clear()
+
     def __contains__(self, key: Hashable) -> bool:
         return key in self._items
 
@@ -99,6 +102,11 @@ class PaperFragments:
             return value
 
         return self.kept.get_or_make(kept_key, made)
+
+    def clear(self) -> None:
+        """Forget every fragment; those made here stay in `made`."""
+        self.kept.clear()
+        self.local.clear()
 
 
 class CacheExtension(Extension):

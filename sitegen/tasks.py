@@ -492,6 +492,12 @@ class Renderer:
     def render(self, task: Task) -> bytes:
         return self._handlers[task.kind](task)
 
+    def clear(self) -> None:
+        """Empty every cache this renderer fills. For a render process's own copies only:
+        in `sitegen serve` the build process's bib and API caches are the server's."""
+        for cache in (self.bib_cache, self.api_cache, self.fragments, self.views):
+            cache.clear()
+
     def _page(self, task: Task, title: str | None, **context) -> bytes:
         template = self.env.get_template(PAGE_TEMPLATES[task.kind])
         page = {

@@ -69,6 +69,10 @@ class Views:
     def link(self, site_path: str) -> str:
         return self.config.link(site_path)
 
+    def clear(self) -> None:
+        self._papers.clear()
+        self._links.clear()
+
     def paper(self, paper_id: str) -> "PaperView":
         return self._papers.get_or_make(paper_id, lambda: PaperView(self, self.site.papers[paper_id]))
 
