@@ -26,7 +26,7 @@ def page_count(site: Site) -> int:
     return max(1, -(-len(site.papers) // PAGE_SIZE))
 
 
-def paper_record(site: Site, config: Config, paper_id: str, title_text: str) -> dict:
+def paper_record(site: Site, config: Config, paper_id: str, title_text: str, abstract_source: str) -> dict:
     paper = site.papers[paper_id]
     return {
         "id": paper_id,
@@ -35,7 +35,7 @@ def paper_record(site: Site, config: Config, paper_id: str, title_text: str) -> 
         "title_source": paper.title,
         "authors": [{"name": site.authors[s].name, "url": config.absolute(urls.author(s))}
                     for s in site.paper_authors[paper_id]],
-        "abstract": paper.abstract,
+        "abstract": abstract_source,
         "published": paper.published.isoformat(),
         "day": paper.day.isoformat(),
         "tags": list(paper.tags),
@@ -62,8 +62,8 @@ def papers_page(site: Site, views: Views, config: Config, number: int, kept: Fra
                  tuple([site.authors[s].name for s in site.paper_authors[i]])) for i in ids]
     else:
         keys = [(digests[i], base) for i in ids]
-    titles = views.title_texts([i for i, key in zip(ids, keys) if key not in kept])
-    records = [kept.get_or_make(key, lambda: _json(paper_record(site, config, i, titles[i])))
+    texts = views.api_texts([i for i, key in zip(ids, keys) if key not in kept])
+    records = [kept.get_or_make(key, lambda: _json(paper_record(site, config, i, *texts[i])))
                for i, key in zip(ids, keys)]
     head = {"count": len(site.papers), "page": number, "pages": total,
             "next": config.absolute(papers_path(number + 1)) if number < total else None}

@@ -241,7 +241,7 @@ def _build(config: Config, *, jobs: int | None, explain: bool, warm: Warm | None
         try:
             # Texts the store lacks render in worker processes while this one plans.
             missing = store.missing(site.papers.values())
-            with _rendering_texts(missing, store, jobs):
+            with _rendering_texts(missing, store, jobs) as texts_aside:
                 tasks = warm.tasks = plan(site, config, theme, warm.plan)
                 report = BuildReport(pages=len(tasks), output_dir=output_dir, timings=clock.laps, texts=len(missing))
                 clock.lap("plan")
@@ -256,12 +256,24 @@ def _build(config: Config, *, jobs: int | None, explain: bool, warm: Warm | None
                 previous = {t.file: manifest.records[t.file].digest for t in stale
                             if t.file in manifest.records and manifest.is_intact(t.file)}
                 clock.lap("compare")
+                search_digests = None
+                if config.search:
+                    search_digests = search.paper_digests(site, _unchanged_search_digests(warm))
+                    warm.search_digests = (site, search_digests)
+                keep = None
+                if not serving and snapshot.worth_saving(restored, warm.plan, site):
+                    keep = partial(_keep_snapshot, cache_dir, site, warm.plan, parse_cache.loaded(), search_digests)
+                    if texts_aside:
+                        # Written while the texts render, before any render process
+                        # exists: pickling touches every object, so beside one it
+                        # makes both copy the whole model (abstracts included).
+                        keep()
+                        keep = None
+                clock.lap("search")
             clock.lap("texts")
-            keep = None
-            if not serving and snapshot.worth_saving(restored, warm.plan, site):
-                keep = partial(_keep_snapshot, cache_dir, site, warm.plan, parse_cache.loaded())
             written, removed = _render_and_commit(config, site, theme, store, manifest, tasks, order, previous,
-                                                  jobs, warm, serving, explain, report, clock, keep, relative)
+                                                  jobs, warm, serving, explain, report, clock, keep, relative,
+                                                  search_digests)
         finally:
             warnings += _text_warnings(site, store)
             store.prune(site.papers.values(), spare=max(PRUNE_SPARE, len(site.papers) // 8))
@@ -287,12 +299,12 @@ def _render_and_commit(config: Config, site: Site, theme: Theme, store: TextStor
                        tasks: list[Task], order: list[Task], previous: dict[str, str], jobs: int | None,
                        warm: Warm, serving: bool, explain: bool, report: BuildReport,
                        clock: "_Clock", keep: Callable | None = None,
-                       relative: bool = False) -> tuple[list[str], list[str]]:
+                       relative: bool = False, digests: dict[str, str] | None = None) -> tuple[list[str], list[str]]:
     """Render the stale tasks in worker processes and move what changed into output/.
-    Returns the files written and removed. The search index and, if `keep` is given
-    (called with the search digests), the snapshot are made by the render processes
-    too, each by one of them before its pages: made after the pages in this process,
-    they left a core idle, and made beside them by a third process they slowed
+    Returns the files written and removed. The search index (from `digests`, the
+    papers' search digests) and, if `keep` is given, the snapshot are made by the render
+    processes too, each by one of them before its pages: made after the pages in this
+    process, they left a core idle, and made beside them by a third process they slowed
     rendering by more than they took alone."""
     cache_dir = config.root / CACHE_DIR
     staging = Staging(cache_dir, flat=not is_empty(config.output_dir))
@@ -300,15 +312,12 @@ def _render_and_commit(config: Config, site: Site, theme: Theme, store: TextStor
     index_state_path = cache_dir / "search-state.pickle"
     changed: dict[str, Record] = {}  # the new records of the files this build renders
     side: list[Callable] = []
-    digests = None
-    if config.search:
-        digests = search.paper_digests(site, _unchanged_search_digests(warm))
-        warm.search_digests = (site, digests)
+    if digests is not None:
         job = search_job.prepare(site, manifest, digests, index_state_path, warm.index_state, store.path)
         if job is not None:
             side.append(partial(_search_side_job, job))
     if keep is not None:
-        side.append(partial(keep, digests))
+        side.append(keep)
     clock.lap("search")
     digests_of_plan = warm.plan.paper_digests if warm.plan.site is site else None
     fragments = None
@@ -553,7 +562,8 @@ def _die_with_parent(parent: int) -> None:
 
 @contextmanager
 def _rendering_texts(papers: list, store: TextStore, jobs: int | None):
-    """Render and store the texts of `papers` while the body of the `with` runs.
+    """Render and store the texts of `papers` while the body of the `with` runs, which
+    is told whether they render in other processes (or here, after it).
 
     Each worker process takes a contiguous share of the papers and writes its rows to
     the store itself, a batch at a time: nothing comes back through a pipe, and at
@@ -562,7 +572,7 @@ def _rendering_texts(papers: list, store: TextStore, jobs: int | None):
     """
     jobs = jobs or default_jobs()
     if jobs <= 1 or len(papers) <= TEXT_CHUNK:
-        yield
+        yield False
         _store_texts(papers, 0, len(papers), store)
         return
     stop = multiprocessing.get_context("fork").RawValue("b", 0)
@@ -570,7 +580,7 @@ def _rendering_texts(papers: list, store: TextStore, jobs: int | None):
                              initializer=_init_text_worker, initargs=(papers, str(store.path), stop, os.getpid())) as pool:
         runs = [pool.submit(_text_run, len(papers) * k // jobs, len(papers) * (k + 1) // jobs) for k in range(jobs)]
         try:
-            yield
+            yield True
             for run in runs:
                 run.result()
         except BaseException:

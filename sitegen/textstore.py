@@ -22,7 +22,7 @@ from sitegen.parsecache import cache_pragmas
 from sitegen.model import Paper
 from sitegen.views import PaperText
 
-SCHEMA_VERSION = "4"
+SCHEMA_VERSION = "5"
 CACHE_LIMIT = 8192  # rendered texts `sitegen serve` keeps in memory
 
 
@@ -36,7 +36,8 @@ def render_text(paper: Paper) -> tuple[str, tuple]:
     abstract = render_abstract(paper.abstract)
     warnings = [("title", w) for w in title.warnings] + [("abstract", w) for w in abstract.warnings]
     return text_key(paper), (str(title.html), title.text, str(abstract.html), abstract.text, json.dumps(warnings),
-                             search.snippet(abstract.text), search.text_terms(title.text, abstract.text))
+                             search.snippet(abstract.text), search.text_terms(title.text, abstract.text),
+                             paper.abstract)
 
 
 def _text_from_row(row: tuple) -> PaperText:
@@ -55,8 +56,11 @@ class TextStore:
         if version is None or version[0] != SCHEMA_VERSION:
             self.db.execute("DROP TABLE IF EXISTS texts")
             self.db.execute("INSERT OR REPLACE INTO meta VALUES ('version', ?)", (SCHEMA_VERSION,))
+        # abstract_source: the abstract as written, for api/papers.json, read from here so
+        # that no render process touches (and so copies) the model's abstracts.
         self.db.execute("CREATE TABLE IF NOT EXISTS texts (key TEXT PRIMARY KEY, title_html TEXT, title_text TEXT,"
-                        " abstract_html TEXT, abstract_text TEXT, warnings TEXT, snippet TEXT, terms TEXT)")
+                        " abstract_html TEXT, abstract_text TEXT, warnings TEXT, snippet TEXT, terms TEXT,"
+                        " abstract_source TEXT)")
         self.db.commit()
         self._known: dict[str, str] | None = None  # key → warnings (JSON) of every stored text
         self._version: int | None = None
@@ -91,7 +95,7 @@ class TextStore:
 
     def add(self, rows: Iterable[tuple[str, tuple]]) -> None:
         rows = [(key, *row) for key, row in rows]
-        self.db.executemany("INSERT OR REPLACE INTO texts VALUES (?, ?, ?, ?, ?, ?, ?, ?)", rows)
+        self.db.executemany("INSERT OR REPLACE INTO texts VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
         self.db.commit()
         if self._known is not None:
             self._known.update((row[0], row[5]) for row in rows)
@@ -102,14 +106,15 @@ class TextStore:
                               " FROM texts WHERE key = ?", (text_key(paper),)).fetchone()
         return _text_from_row(row) if row else None
 
-    def title_texts(self, papers: Iterable[Paper]) -> dict[str, str]:
-        """text key → plain title, for many papers in one query (not their whole texts)."""
+    def api_texts(self, papers: Iterable[Paper]) -> dict[str, tuple[str, str]]:
+        """text key → (plain title, abstract source), for many papers in one query."""
         keys = list({text_key(p) for p in papers})
-        out: dict[str, str] = {}
+        out: dict[str, tuple[str, str]] = {}
         for start in range(0, len(keys), 500):
             part = keys[start:start + 500]
-            out.update(self.db.execute(f"SELECT key, title_text FROM texts WHERE key IN ({', '.join('?' * len(part))})",
-                                       part))
+            found = self.db.execute("SELECT key, title_text, abstract_source FROM texts"
+                                    f" WHERE key IN ({', '.join('?' * len(part))})", part)
+            out.update((key, (title, source)) for key, title, source in found)
         return out
 
     def search_texts(self, papers: Iterable[Paper]) -> dict[str, search.PaperSearchText]:
@@ -180,19 +185,13 @@ class StoredTexts:
         self._store: TextStore | None = None
         self._cache = cache  # text key → PaperText, kept by `sitegen serve`; a build's views cache them anyway
 
-    def titles(self, ids: Iterable[str]) -> dict[str, str]:
-        """paper id → plain title of those whose text is stored."""
+    def api_texts(self, ids: Iterable[str]) -> dict[str, tuple[str, str]]:
+        """paper id → (plain title, abstract source) of those whose text is stored."""
         papers = [self.papers[i] for i in ids]
-        found = {}
-        if self._cache is not None:
-            found = {p.id: text.title.text for p in papers if (text := self._cache.get(text_key(p))) is not None}
-            papers = [p for p in papers if p.id not in found]
-        if papers:
-            if self._store is None:
-                self._store = TextStore(self.store_path)
-            rows = self._store.title_texts(papers)
-            found.update((p.id, rows[text_key(p)]) for p in papers if text_key(p) in rows)
-        return found
+        if self._store is None:
+            self._store = TextStore(self.store_path)
+        rows = self._store.api_texts(papers)
+        return {p.id: rows[text_key(p)] for p in papers if text_key(p) in rows}
 
     def get(self, paper_id: str) -> PaperText | None:
         paper = self.papers[paper_id]

@@ -76,10 +76,11 @@ class Views:
     def paper(self, paper_id: str) -> "PaperView":
         return self._papers.get_or_make(paper_id, lambda: PaperView(self, self.site.papers[paper_id]))
 
-    def title_texts(self, ids: Sequence[str]) -> dict[str, str]:
-        """paper id → plain title, read in one query rather than a paper's whole text each."""
-        found = self.texts.titles(ids)
-        return {i: found[i] if i in found else self.paper(i).title_text for i in ids}
+    def api_texts(self, ids: Sequence[str]) -> dict[str, tuple[str, str]]:
+        """paper id → (plain title, abstract source), read in one query rather than a
+        paper's whole text each, and the source not from the model (textstore.py)."""
+        found = self.texts.api_texts(ids)
+        return {i: found[i] if i in found else (self.paper(i).title_text, self.site.papers[i].abstract) for i in ids}
 
     def papers(self, ids: Sequence[str]) -> list["PaperView"]:
         return [self.paper(i) for i in ids]

@@ -296,6 +296,9 @@ def test_api_exports_papers_and_authors(site):
     assert first["url"] == "https://user.github.io/repo/papers/2203.00555/"
     assert [a["name"] for a in first["authors"]] == ["Tri Dao", "Michael Poli", "Christopher Ré"]
     assert first["links"] == {"arxiv": "https://arxiv.org/abs/2203.00555"}
+    config, _ = load_config(site)
+    sources = {p.id: p.abstract for p in sitegen.build.prepare(config)[0].papers.values()}
+    assert first["abstract"] == sources["2203.00555"]  # as written, read back from the text store
     authors = json.loads((site / "output/api/authors.json").read_text())
     poli = next(a for a in authors["authors"] if a["slug"] == "michael-poli")
     assert poli["papers"] == ["2203.00555", "2002.08071"]

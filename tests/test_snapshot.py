@@ -1,14 +1,18 @@
 """A fresh build process takes up the warm state a previous build kept (snapshot.py):
 it must give what a clean build gives, whatever snapshot it finds."""
 
+import os
 import shutil
 import subprocess
 import sys
 
 import pytest
 
+import sitegen.build
 from sitegen import model, snapshot
-from sitekit import PAPER, build_dir, output_tree
+from sitegen.build import build
+from sitegen.config import load_config
+from sitekit import PAPER, build_dir, generated_listing, output_tree
 
 SECOND = PAPER.replace("excel in", "shine in")
 
@@ -119,3 +123,23 @@ def test_the_build_command_exits_with_its_status(make_site):
     (site / "content/papers.yaml").write_text(PAPER.replace("title: ", "titel: ", 1))
     failed = subprocess.run(command, capture_output=True, text=True)
     assert failed.returncode == 1 and "titel" in failed.stdout + failed.stderr
+
+
+def test_while_texts_render_elsewhere_the_build_process_writes_the_snapshot(tmp_path, monkeypatch):
+    """Pickling touches every object of the model: beside a render process, both would
+    copy all of it. With texts to render in worker processes, the build process writes
+    the snapshot while it waits for them, before any render process exists."""
+    site = generated_listing(tmp_path / "site", sitegen.build.TEXT_CHUNK + 8)
+    writers = tmp_path / "writers"
+    keep = sitegen.build._keep_snapshot
+
+    def noted(*args):
+        with open(writers, "a") as log:
+            log.write(f"{os.getpid()}\n")
+        keep(*args)
+
+    monkeypatch.setattr(sitegen.build, "_keep_snapshot", noted)
+    config, _ = load_config(site)
+    build(config, jobs=2)
+    assert writers.read_text().split() == [str(os.getpid())]
+    assert snapshot.load(site / ".sitegen") is not None
