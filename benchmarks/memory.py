@@ -14,14 +14,20 @@ from pathlib import Path
 
 
 def tree(pid: int) -> list[int]:
-    """pid and its descendants (Linux /proc)."""
+    """pid and its descendants (Linux /proc). A process may end while it is read: a
+    build's text and render processes do, and one that raised here stopped the sampler
+    for the rest of the build."""
     found, todo = [], [pid]
     while todo:
         current = todo.pop()
         found.append(current)
-        for task in Path(f"/proc/{current}/task").glob("*"):
+        try:
+            tasks = os.listdir(f"/proc/{current}/task")
+        except OSError:
+            continue
+        for task in tasks:
             try:
-                todo += [int(child) for child in (task / "children").read_text().split()]
+                todo += [int(child) for child in Path(f"/proc/{current}/task/{task}/children").read_text().split()]
             except OSError:
                 pass
     return found
@@ -60,7 +66,10 @@ class PeakSampler:
 
     def _run(self) -> None:
         while not self._stop.is_set():
-            self.peak_kb = max(self.peak_kb, sum(pss_kb(p) for p in tree(self.pid)))
+            try:
+                self.peak_kb = max(self.peak_kb, sum(pss_kb(p) for p in tree(self.pid)))
+            except OSError:  # a sample lost, not the rest of the build's
+                pass
             self._stop.wait(self.interval)
 
     @property

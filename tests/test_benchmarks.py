@@ -33,3 +33,40 @@ def test_the_memory_sampler_adds_up_a_process_tree():
     with PeakSampler(process.pid, interval=0.05) as sampler:
         process.wait()
     assert 280 < sampler.peak_mb < 400  # 100 shared (counted once) + 2 × 100 own, and the interpreters
+
+
+def test_a_process_ending_while_the_tree_is_read_is_left_out(monkeypatch):
+    """The kernel answers ESRCH for a process in the middle of exiting."""
+    import os
+
+    from benchmarks import memory
+
+    listdir = os.listdir
+
+    def ending(path):
+        if path == f"/proc/{os.getpid()}/task":
+            raise ProcessLookupError(3, "No such process")
+        return listdir(path)
+
+    monkeypatch.setattr(memory.os, "listdir", ending)
+    assert memory.tree(os.getpid()) == [os.getpid()]
+
+
+def test_the_sampler_goes_on_after_a_sample_fails(monkeypatch):
+    import os
+    import time
+
+    from benchmarks import memory
+
+    walk, failed = memory.tree, []
+
+    def failing_once(pid):
+        if not failed:
+            failed.append(pid)
+            raise ProcessLookupError(3, "No such process")
+        return walk(pid)
+
+    monkeypatch.setattr(memory, "tree", failing_once)
+    with memory.PeakSampler(os.getpid(), interval=0.01) as sampler:
+        time.sleep(0.2)
+    assert failed and sampler.peak_mb > 10
