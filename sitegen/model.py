@@ -31,7 +31,7 @@ def _quick_pickle(cls=None, *, shared: dict[str, str] | None = None):
     every build unpickles every parsed paper and credit from the parse cache.
 
     `shared`: field → name of a function of this module that the field's value goes
-    through when unpickled (share_credits, share_strings, share_date), as it does
+    through when unpickled (share_credits, share_strings, share_links, share_date), as it does
     when the object is made."""
     if cls is None:
         return lambda cls: _quick_pickle(cls, shared=shared)
