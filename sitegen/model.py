@@ -32,7 +32,8 @@ def _quick_pickle(cls=None, *, shared: dict[str, str] | None = None):
 
     `shared`: field → name of a function of this module that the field's value goes
     through when unpickled (share_credits, share_strings, share_links, share_date), as it does
-    when the object is made."""
+    when the object is made. `_setstate_as_pickled` sets the state without them, for a
+    pickle whose memo already shares what the objects shared when dumped (snapshot.py)."""
     if cls is None:
         return lambda cls: _quick_pickle(cls, shared=shared)
     names = tuple(f.name for f in fields(cls))
@@ -47,11 +48,16 @@ def _quick_pickle(cls=None, *, shared: dict[str, str] | None = None):
     setters = {f"_set{n}": cls.__dict__[name].__set__ for n, name in enumerate(names)}
     setters.update(globals())
     value = lambda n, name: f"{shared[name]}(state[{n}])" if shared and name in shared else f"state[{n}]"
-    lines = "".join(f"\n        _set{n}(self, {value(n, name)})" for n, name in enumerate(names))
-    code = (f"def __setstate__(self, state):\n    if len(state) != {len(names)}:\n"
-            f"        raise ValueError('a {cls.__name__} of another layout')\n    else:{lines}\n")
-    exec(code, setters)
+
+    def setter(function: str, value) -> None:
+        lines = "".join(f"\n        _set{n}(self, {value(n, name)})" for n, name in enumerate(names))
+        exec(f"def {function}(self, state):\n    if len(state) != {len(names)}:\n"
+             f"        raise ValueError('a {cls.__name__} of another layout')\n    else:{lines}\n", setters)
+
+    setter("__setstate__", value)
+    setter("_setstate_as_pickled", lambda n, name: f"state[{n}]")
     cls.__getstate__, cls.__setstate__ = __getstate__, setters["__setstate__"]
+    cls._setstate_as_pickled = setters["_setstate_as_pickled"]
     return cls
 
 

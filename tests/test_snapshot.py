@@ -143,3 +143,19 @@ def test_while_texts_render_elsewhere_the_build_process_writes_the_snapshot(tmp_
     build(config, jobs=2)
     assert writers.read_text().split() == [str(os.getpid())]
     assert snapshot.load(site / ".sitegen") is not None
+
+
+def test_a_snapshot_restores_papers_equal_and_sharing_what_they_shared(tmp_path):
+    """Papers come back from a snapshot without the sharing tables: the pickle itself
+    must keep each credit and day one object across papers, and the papers equal."""
+    site_dir = generated_listing(tmp_path / "site", 60)
+    build_dir(site_dir)
+    kept = snapshot.load(site_dir / ".sitegen")
+    assert kept is not None
+    papers = list(kept.site.papers.values())
+    fresh = model.Paper(**{name: getattr(papers[0], name) for name in model.Paper.__dataclass_fields__})
+    assert fresh == papers[0] and fresh.fingerprint == papers[0].fingerprint
+    credits = [credit for paper in papers for credit in paper.authors]
+    assert len({id(c) for c in credits}) == len(set(credits)) < len(credits)
+    days = [paper.day for paper in papers]
+    assert len({id(d) for d in days}) == len(set(days)) < len(days)
