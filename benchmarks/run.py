@@ -119,7 +119,7 @@ def _edit_author(site: Path) -> None:
 
 
 def _edit_template(site: Path) -> None:
-    from sitegen.theme import BUILTIN_THEMES
+    from sitegen.config import BUILTIN_THEMES
     source = next(base / "default" / "templates" / "paper.html" for base in BUILTIN_THEMES
                   if (base / "default" / "templates" / "paper.html").is_file())
     target = site / "templates" / "paper.html"

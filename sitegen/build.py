@@ -25,23 +25,24 @@ from typing import Callable
 
 import jinja2
 
-from sitegen import search, search_job, snapshot, stamp
+from sitegen import search, search_job, snapshot, stamp, uptodate
 from sitegen.atomic import atomic_write
-from sitegen.config import Config
+from sitegen.config import Config, find_theme
 from sitegen.content import default_jobs, load_content
 from sitegen.model import Site
 from sitegen.output import (BuildLock, Manifest, Record, Staging, check_output_location, commit,
                             content_digest, is_empty)
 from sitegen.parsecache import ParseCache
 from sitegen.problems import WARNING, ContentError, Problem, TemplateProblem
+from sitegen.report import BuildReport
 from sitegen.fragments import FragmentCache, PaperFragments
 from sitegen.segments import Segments
 from sitegen.tasks import API_CACHE, BIB_CACHE, PlanMemo, Renderer, Task, plan, render_order
 from sitegen.textstore import StoredTexts, TextStore, render_text
-from sitegen.theme import Theme, find_theme
+from sitegen.theme import Theme
+from sitegen.uptodate import CACHE_DIR
 from sitegen.views import Views
 
-CACHE_DIR = ".sitegen"
 CHUNK = 64  # tasks per message to a worker
 # Texts no paper has any more that the store may hold before a build removes them: an
 # edit's build then does not compare every paper's text with the store.
@@ -49,26 +50,6 @@ PRUNE_SPARE = 64
 KEPT_FRAGMENTS = 131072  # papers' fragments `sitegen serve` keeps: all of 30,000 papers', ~3 KB each as UTF-8
 TEXT_CHUNK = 32  # fewer texts to render than this: rendered in the build process, not in workers
 TEXT_BATCH = 1024  # rendered texts per write to the text store
-
-
-@dataclass
-class BuildReport:
-    pages: int = 0  # output files planned
-    rendered: int = 0
-    written: int = 0
-    deleted: int = 0
-    parsed: int = 0  # content files read again (not from the cache)
-    texts: int = 0  # titles and abstracts rendered again
-    seconds: float = 0.0
-    warnings: list[Problem] = field(default_factory=list)
-    reasons: list[tuple[str, str]] = field(default_factory=list)  # (file, why it was rendered)
-    rendered_files: list[str] = field(default_factory=list)
-    timings: dict[str, float] = field(default_factory=dict)  # seconds per stage
-    output_dir: Path | None = None
-
-    def summary(self) -> str:
-        return (f"{self.pages} files: {self.rendered} rendered, {self.written} written, "
-                f"{self.deleted} removed in {self.seconds:.2f} s")
 
 
 @dataclass
@@ -176,9 +157,11 @@ def prepare(config: Config, cache: ParseCache | None = None, *, check_templates:
     return content.site, theme, problems
 
 
-def build(config: Config, *, jobs: int | None = None, explain: bool = False, warm: Warm | None = None) -> BuildReport:
+def build(config: Config, *, jobs: int | None = None, explain: bool = False, warm: Warm | None = None,
+          verdict: uptodate.Verdict | None = None) -> BuildReport:
+    """`verdict`: what uptodate.check found just before, if the caller asked it."""
     with _collector_for_builds():
-        return _build(config, jobs=jobs, explain=explain, warm=warm)
+        return _build(config, jobs=jobs, explain=explain, warm=warm, verdict=verdict)
 
 
 @contextmanager
@@ -194,24 +177,27 @@ def _collector_for_builds():
         gc.set_threshold(*before)
 
 
-def _build(config: Config, *, jobs: int | None, explain: bool, warm: Warm | None) -> BuildReport:
+def _build(config: Config, *, jobs: int | None, explain: bool, warm: Warm | None,
+           verdict: uptodate.Verdict | None) -> BuildReport:
     started = time.perf_counter()
     clock = _Clock()
     cache_dir = config.root / CACHE_DIR
     stamp_path = stamp.stamp_file(cache_dir, config.output_dir)
-    inputs = _inputs_stamp(config)
     serving, warm = warm is not None, warm or Warm()
     warm.finish()  # if idle() did not run since the last build
-    # A warm process's first build goes all the way, to have the model for the next one.
-    unchanged = _unchanged(config, cache_dir, stamp_path, inputs, warm) if not serving or warm.site else None
-    if unchanged is not None:
+    if verdict is None:
+        # A warm process's first build goes all the way, to have the model for the next one.
+        verdict = uptodate.check(config, warm.manifest) if not serving or warm.site \
+            else uptodate.Verdict(uptodate.inputs_stamp(config))
+    inputs = verdict.inputs
+    if verdict.manifest is not None:  # with its check, for the build that follows
+        warm.manifest = verdict.manifest
+    if verdict.report is not None:
         if serving:  # for the next save: this check's answer is used
             warm.manifest.check_in_background(again=True)
-        unchanged.seconds = time.perf_counter() - started
-        unchanged.timings = {"check": unchanged.seconds}
-        return unchanged
+        return verdict.report
     cache_path = cache_dir / "content.sqlite"
-    # The one _unchanged read, with its check, if any; checked again under the lock: if
+    # The one uptodate.check read, with its check, if any; checked again under the lock: if
     # another build saved one meanwhile, that one is read.
     warm.manifest = Manifest.load(cache_dir, config.output_dir, warm.manifest)
     warm.manifest.check_in_background()
@@ -415,29 +401,6 @@ def _restore(cache_dir: Path, warm: Warm) -> snapshot.Snapshot | None:
         warm.search_digests = (kept.site, kept.search) if kept.search is not None else None
         warm.parse_cache.seed(kept.parsed)
     return kept
-
-
-def _inputs_stamp(config: Config) -> str | None:
-    theme_dir, _ = find_theme(config)
-    if theme_dir is None:
-        return None
-    site_folders = [d for d in (config.root / "templates", config.root / "static") if d.is_dir()]
-    return stamp.inputs_stamp(config, [config.content_dir, theme_dir, *site_folders])
-
-
-def _unchanged(config: Config, cache_dir: Path, stamp_path: Path, inputs: str | None,
-               warm: Warm) -> BuildReport | None:
-    """The report of a build with nothing to do, or None if there may be something. The
-    manifest and its check of output/ stay in `warm` for the build that follows."""
-    previous = stamp.read(stamp_path) if inputs is not None else None
-    if previous is None or previous[0] != inputs:
-        return None
-    with BuildLock(cache_dir):
-        manifest = warm.manifest = Manifest.load(cache_dir, config.output_dir, warm.manifest)
-        manifest.check_now()  # or the one `sitegen serve` made while it waited
-        if not manifest.records or manifest.damaged():
-            return None
-    return BuildReport(pages=len(manifest.records), warnings=previous[1], output_dir=config.output_dir)
 
 
 class _Clock:

@@ -9,18 +9,14 @@ from pathlib import Path
 
 import click
 
-from sitegen import __version__
-from sitegen.build import Warm
-from sitegen.build import build as run_build
-from sitegen.build import check as run_check
-from sitegen.config import Config, load_config
+from sitegen import __version__, uptodate
+from sitegen.config import Config, find_theme, load_config
 from sitegen.deploy import deploy_command
 from sitegen.importers.cli import import_group
 from sitegen.linkcheck import check_links
 from sitegen.output import OutputLocationError
 from sitegen.problems import ContentError, Problem, TemplateProblem
 from sitegen.scaffold import init_command
-from sitegen.theme import find_theme
 from sitegen.urls import UnsafePath
 
 site_option = click.option("--site", "-s", "site_dir", type=click.Path(file_okay=False, path_type=Path),
@@ -92,7 +88,12 @@ def build(site_dir, content, output, theme, base_url, drafts, jobs, explain, qui
         return
     global _leave_heap
     _leave_heap = True
-    report = run_build_or_exit(config, jobs=jobs, explain=explain)
+    verdict = uptodate.check(config)  # before the build is imported: often there is nothing to do
+    if verdict.report is not None:
+        report = verdict.report
+        _print_problems(report.warnings)
+    else:
+        report = run_build_or_exit(config, jobs=jobs, explain=explain, verdict=verdict)
     for name, reason in report.reasons:
         click.echo(f"{name}: {reason}")
     if explain:
@@ -125,6 +126,8 @@ def entry() -> None:
 
 def run_build_or_exit(config: Config, **options):
     """Build, print warnings; on any error print every problem and exit 1."""
+    from sitegen.build import build as run_build
+
     try:
         report = run_build(config, **options)
     except (ContentError, TemplateProblem, OutputLocationError, UnsafePath) as error:
@@ -153,6 +156,8 @@ def check(site_dir, content, theme, drafts, fmt, links) -> None:
     except ContentError as error:
         _print_problems(error.problems, fmt)
         sys.exit(1)
+    from sitegen.build import check as run_check
+
     problems = run_check(config)
     if links:
         if config.output_dir.is_dir():
@@ -239,6 +244,8 @@ def serve(site_dir, host, port, drafts, base_url) -> None:
     browser tabs reload after each build; a failed build shows its errors in
     the browser until the file is fixed.
     """
+    from sitegen.build import Warm
+    from sitegen.build import build as run_build
     from sitegen.serve import serve as run_server
 
     try:

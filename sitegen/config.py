@@ -153,3 +153,20 @@ def _check_base_url(url: str) -> list[Problem]:
         return [Problem(CONFIG_FILE, None, "base_url", f"a path must start with '/', got {url!r}",
                         "write e.g. /repo/ or https://user.github.io/repo/")]
     return []
+
+
+PACKAGE_DIR = Path(__file__).resolve().parent
+# Installed wheels carry the theme inside the package; a source checkout has it at the top.
+BUILTIN_THEMES = (PACKAGE_DIR / "themes", PACKAGE_DIR.parent / "themes")
+
+
+def find_theme(config: Config) -> tuple[Path | None, list[Problem]]:
+    name = config.theme
+    candidates = [config.root / name, config.root / "themes" / name]
+    if "/" not in name and "\\" not in name:
+        candidates += [base / name for base in BUILTIN_THEMES]
+    for candidate in candidates:
+        if (candidate / "templates").is_dir():
+            return candidate.resolve(), []
+    return None, [Problem("sitegen.yaml", None, "theme", f"theme '{name}' not found",
+                          "use 'default', a folder under themes/, or a path to a theme folder")]

@@ -263,7 +263,7 @@ def deploy_command(site_dir: Path, branch: str, remote: str, push: bool, message
     output_dir = config.output_dir
     if not output_dir.is_dir():
         raise DeployError(f"{output_dir} does not exist; run 'sitegen build' first or drop --no-build")
-    from sitegen.build import CACHE_DIR
+    from sitegen.uptodate import CACHE_DIR
 
     exclude = tuple(path.relative_to(root).as_posix() for path in (output_dir, root / CACHE_DIR)
                     if path.is_relative_to(root) and path != root)

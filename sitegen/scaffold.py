@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 import shlex
 from datetime import date
-from importlib import metadata
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -237,6 +236,8 @@ def detected_install_spec() -> str | None:
     pip records where a package came from (PEP 610, direct_url.json): a git URL with its
     commit, or an archive URL. A local folder or an editable checkout is of no use to CI.
     """
+    from importlib import metadata
+
     try:
         text = metadata.distribution("sitegen").read_text("direct_url.json")
         info = json.loads(text) if text else None

@@ -26,23 +26,6 @@ except ImportError:  # another MarkupSafe: its own escape stays in use
     _escape_inner = None
 
 _REFERENCE = re.compile(r"""\{%-?\s*(extends|include|import|from)\s+(?:"([^"]+)"|'([^']+)')""")
-PACKAGE_DIR = Path(__file__).resolve().parent
-# Installed wheels carry the theme inside the package; a source checkout has it at the top.
-BUILTIN_THEMES = (PACKAGE_DIR / "themes", PACKAGE_DIR.parent / "themes")
-
-
-def find_theme(config: Config) -> tuple[Path | None, list[Problem]]:
-    name = config.theme
-    candidates = [config.root / name, config.root / "themes" / name]
-    if "/" not in name and "\\" not in name:
-        candidates += [base / name for base in BUILTIN_THEMES]
-    for candidate in candidates:
-        if (candidate / "templates").is_dir():
-            return candidate.resolve(), []
-    return None, [Problem("sitegen.yaml", None, "theme", f"theme '{name}' not found",
-                          "use 'default', a folder under themes/, or a path to a theme folder")]
-
-
 def _escape(value) -> str:
     """What `{{ value }}` writes with autoescape on: markupsafe.escape's text, as a str.
 

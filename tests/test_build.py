@@ -2,6 +2,8 @@
 
 import os
 import re
+import subprocess
+import sys
 import xml.etree.ElementTree as ET
 
 import bibtexparser
@@ -151,6 +153,23 @@ def test_with_no_input_changed_a_rebuild_stops_before_reading_content(site, monk
     report = build_dir(site)
     assert (report.rendered, report.written, report.pages) == (0, 0, sum(p.is_file() for p in (site / "output").rglob("*")))
     assert list(report.timings) == ["check"]
+
+
+def test_a_build_command_with_nothing_to_do_does_not_load_the_build_and_repeats_its_warnings(make_site):
+    """`sitegen build` asks uptodate.py before it imports the build (the model, Jinja,
+    Markdown): a rebuild with nothing changed needs none of them."""
+    site = make_site({"content/a.yaml": PAPER.replace("abstract: ", "abstract: Broken $\\frac{1}{$ math. ", 1)})
+    command = [sys.executable, "-c", "import runpy, sys; sys.argv = ['sitegen', 'build', '--site', sys.argv[1]];"
+               "import atexit; atexit.register(lambda: print(sorted(m for m in sys.modules"
+               " if m in ('jinja2', 'markdown', 'sitegen.build', 'sitegen.model'))));"
+               "from sitegen.cli import main; main()", str(site)]
+    first = subprocess.run(command, capture_output=True, text=True)
+    again = subprocess.run(command, capture_output=True, text=True)
+    assert first.returncode == again.returncode == 0, first.stderr + again.stderr
+    assert "'sitegen.build'" in first.stdout and "0 rendered, 0 written" in again.stdout
+    assert again.stdout.splitlines()[-1] == "[]"
+    warning = [line for line in first.stderr.splitlines() if "a.yaml" in line]
+    assert warning and warning == [line for line in again.stderr.splitlines() if "a.yaml" in line]
 
 
 @pytest.mark.parametrize("change", ["touch content", "touch theme", "delete output", "edit output", "setting"])

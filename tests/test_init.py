@@ -157,7 +157,7 @@ class FakeDistribution:
     (None, None),  # installed from an index: pip records nothing
 ])
 def test_the_default_install_spec_comes_from_pips_record(monkeypatch, direct_url, expected):
-    monkeypatch.setattr(scaffold.metadata, "distribution", lambda name: FakeDistribution(direct_url))
+    monkeypatch.setattr("importlib.metadata.distribution", lambda name: FakeDistribution(direct_url))
     assert scaffold.detected_install_spec() == expected
 
 

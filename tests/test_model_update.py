@@ -10,7 +10,8 @@ from sitegen.config import load_config
 from sitegen.model import Credit, Paper, Profile, Site, build_site
 from sitegen.model_update import update_site
 from sitegen.tasks import PlanMemo, plan
-from sitegen.theme import Theme, find_theme
+from sitegen.config import find_theme
+from sitegen.theme import Theme
 
 # Names chosen to collide: same slug ('ann-lee'), alias of a profile, a name twice on a paper.
 NAMES = ["Ann Lee", "Ann  Lee", "ANN LEE", "Bo Chen", "Bo Chen 2", "Cy Diaz", "Dee Ng", "Ed O'Neil", "Jürgen Ü"]

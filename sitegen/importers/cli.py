@@ -5,11 +5,14 @@ from __future__ import annotations
 import sys
 from datetime import date
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from sitegen.config import load_config
-from sitegen.importers.common import Outcome, write_imported
+
+if TYPE_CHECKING:
+    from sitegen.importers.common import Outcome
 
 site_option = click.option("--site", "-s", "site_dir", type=click.Path(file_okay=False, path_type=Path),
                            default=".", show_default=True, help="The site folder.")
@@ -45,6 +48,12 @@ def _day(value) -> date | None:
     return value.date() if value else None
 
 
+def _write(config, papers, folder: str, update: bool, fmt: str, day) -> Outcome:
+    from sitegen.importers.common import write_imported  # with the model: not for every sitegen command
+
+    return write_imported(config, papers, folder=folder, update=update, fmt=fmt, day=_day(day))
+
+
 @import_group.command("arxiv")
 @click.argument("ids", nargs=-1, required=True)
 @site_option
@@ -60,7 +69,7 @@ def import_arxiv(ids, site_dir, day, update, fmt) -> None:
         fetched = fetch(list(ids), Client(config.arxiv_api))
     except ArxivError as error:
         raise click.ClickException(str(error)) from None
-    outcome = write_imported(config, fetched.papers, folder="arxiv", update=update, fmt=fmt, day=_day(day))
+    outcome = _write(config, fetched.papers, "arxiv", update, fmt, day)
     _report(outcome, fetched.problems)
 
 
@@ -76,7 +85,7 @@ def import_bibtex(file, site_dir, day, update, fmt) -> None:
 
     config, _ = load_config(site_dir)
     read = read_bibtex(file)
-    outcome = write_imported(config, read.papers, folder="bibtex", update=update, fmt=fmt, day=_day(day))
+    outcome = _write(config, read.papers, "bibtex", update, fmt, day)
     _report(outcome, read.problems, read.warnings)
 
 
@@ -92,5 +101,5 @@ def import_json(file, site_dir, day, update, fmt) -> None:
 
     config, _ = load_config(site_dir)
     read = read_json(file)
-    outcome = write_imported(config, read.papers, folder="daily", update=update, fmt=fmt, day=_day(day))
+    outcome = _write(config, read.papers, "daily", update, fmt, day)
     _report(outcome, read.problems)

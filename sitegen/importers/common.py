@@ -8,7 +8,6 @@ from datetime import date
 from pathlib import Path
 
 from sitegen.config import Config
-from sitegen.content import load_papers
 from sitegen.entry import check_entry_text, entry_fields, render_entry
 
 _NOT_ID = re.compile(r"[^A-Za-z0-9._-]+")
@@ -41,6 +40,8 @@ def safe_id(text: str) -> str:
 
 
 def existing_ids(config: Config) -> set[str]:
+    from sitegen.content import load_papers  # the loader and model, imported by the command that needs them
+
     papers, _, _ = load_papers(config)
     return {p.id for p in papers}
 
