@@ -175,6 +175,7 @@ def _collector_for_builds():
         yield
     finally:
         gc.set_threshold(*before)
+        gc.unfreeze()
 
 
 def _build(config: Config, *, jobs: int | None, explain: bool, warm: Warm | None,
@@ -397,6 +398,10 @@ def _restore(cache_dir: Path, warm: Warm) -> snapshot.Snapshot | None:
     """A fresh process takes up the warm state the snapshot kept, if there is one."""
     kept = snapshot.load(cache_dir)
     if kept is not None:
+        # Its million objects live as long as this build, and the collector would only
+        # walk them: at once, as the load left it a million allocations behind (0.14 s
+        # at 10,000 papers). The build's end unfreezes them (_collector_for_builds).
+        gc.freeze()
         warm.site, warm.plan = kept.site, kept.plan
         warm.search_digests = (kept.site, kept.search) if kept.search is not None else None
         warm.parse_cache.seed(kept.parsed)
