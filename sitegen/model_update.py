@@ -83,6 +83,8 @@ class _Update:
 
     def _tags(self):
         previous, index = self.previous, self.index
+        if self._tags_kept():
+            return previous.tags, previous.tag_order, previous.paper_tags.copy(), None, index.tag_first
         slug_of_key = {tag.name.casefold(): slug for slug, tag in previous.tags.items()}
         added: dict[str, list[Paper]] = defaultdict(list)
         new_keys: dict[str, tuple[str, ...]] = {}
@@ -119,6 +121,19 @@ class _Update:
                          for k in works if works[k]) and len(tags) == len(previous.tags)
         order = previous.tag_order if same_names else None
         return tags, order, paper_tags, slugs, first
+
+    def _tags_kept(self) -> bool:
+        """No topic can differ: every changed paper was there before with the same topics
+        and the same place in the listing (an edited abstract, say). Naming a topic
+        counts every paper of it; a popular one has thousands."""
+        if len(self.before) != len(self.changed):
+            return False
+        papers = self.previous.papers
+        for paper in self.changed:
+            before = papers.get(paper.id)
+            if before is None or before.tags != paper.tags or listing_order(before) != listing_order(paper):
+                return False
+        return True
 
     def _authors(self, paper_tags):
         previous, index = self.previous, self.index

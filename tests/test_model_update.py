@@ -1,5 +1,6 @@
 """update_site must give exactly build_site's model, and reuse the records an edit does not touch."""
 
+from dataclasses import replace
 from datetime import date
 
 import pytest
@@ -76,6 +77,24 @@ def test_updates_equal_a_model_built_whole_and_plan_alike(site_settings, steps):
         assert_same(updated, clean)
         assert plan(updated, config, theme, memo) == plan(clean, config, theme)
         site = updated
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(first=listing, data=st.data())
+def test_an_edit_that_keeps_topics_and_places_equals_a_model_built_whole(site_settings, first, data):
+    """Abstracts and credits edited, topics and listing order kept: the update takes
+    the topics as they were (model_update._tags_kept)."""
+    config, theme = site_settings
+    site = build_site(first.values(), PROFILES)
+    edited = dict(first)
+    for pid in data.draw(st.lists(st.sampled_from(sorted(first)), min_size=1, unique=True)):
+        names = data.draw(st.lists(st.sampled_from(NAMES + ["A. Lee"]), min_size=1, max_size=4))
+        edited[pid] = replace(first[pid], abstract="Edited.", authors=tuple(Credit(n) for n in names))
+    clean = build_site(edited.values(), PROFILES)
+    updated = update_site(site, edited.values(), PROFILES)
+    if updated is not None:
+        assert updated.tags == site.tags
+        assert_same(updated, clean)
 
 
 def test_untouched_records_are_the_same_objects():
