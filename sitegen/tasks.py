@@ -286,8 +286,9 @@ class _Planner:
             Task(urls.paper_bibtex(paper_id), "paper_bib", (paper_id,), d.page("bib", d.paper(paper_id)))],
             reuse.papers)
         authors = site.authors.copy()  # a dict, not the model's read-only proxy: faster lookups
-        self.add(Task(urls.AUTHORS, "authors", (), d.page("authors", [(s, authors[s].name, len(authors[s].papers))
-                                                                     for s in site.author_order])))
+        same_authors = self._same_authors(old, lambda a: (a.name, len(a.papers)))
+        self._add_unless_kept(urls.AUTHORS, same_authors, lambda: Task(urls.AUTHORS, "authors", (), d.page(
+            "authors", [(s, authors[s].name, len(authors[s].papers)) for s in site.author_order])))
         self.group("author", site.author_order, lambda slug: _author_tasks(site, config, d, slug), reuse.authors)
         self.add(Task(urls.DAYS, "days", (), d.page("days", [(day.date, len(day.papers)) for day in site.days])))
         self._listings("day", site.days, urls.day, lambda day: day.date,
@@ -301,7 +302,10 @@ class _Planner:
             shown = site.newest[(number - 1) * api.PAGE_SIZE: number * api.PAGE_SIZE]
             self.add(Task(api.papers_path(number), "api_papers", (number,), d.page("api", number, len(site.papers),
                                                                                     d.papers(shown))))
-        self.add(Task(api.AUTHORS, "api_authors", (), d.page("api", [d.people(s) for s in site.author_order])))
+        kept_people = reuse.memo.people_digests if reuse.memo is not None else {}
+        same_people = self._same_authors(old, None) and all(d.people(s) == kept_people.get(s) for s in reuse.authors)
+        self._add_unless_kept(api.AUTHORS, same_people, lambda: Task(api.AUTHORS, "api_authors", (), d.page(
+            "api", [d.people(s) for s in site.author_order])))
         self.add(Task(urls.FEED, "feed", (), d.page("feed", d.papers(site.newest[: config.feed_items]))))
         if config.search:
             self.add(Task(urls.SEARCH, "search", (), d.page("search")))
@@ -313,6 +317,25 @@ class _Planner:
             self.add(Task(path, "static", (), _digest(str(source), stat.st_size, stat.st_mtime_ns), source=str(source)))
         self._remember()
         return self.tasks
+
+    def _same_authors(self, old: Site | None, shown: Callable | None) -> bool:
+        """The authors are the last plan's, in the same order, and (with `shown`) each
+        shows the same there: a page listing every author (5,000 at 10,000 papers) then
+        has the same inputs, which need not be digested again. Only the authors whose
+        record changed are compared; the others are the very same objects."""
+        if old is None or old.author_order != self.site.author_order:
+            return False
+        if shown is None:
+            return True
+        before, now = old.authors, self.site.authors
+        return all(before.get(s) is not None and shown(before[s]) == shown(now[s]) for s in self.reuse.authors)
+
+    def _add_unless_kept(self, path: str, same: bool, make: Callable[[], Task]) -> None:
+        """The last plan's task of `path` when `same` says its inputs did not change."""
+        kept = None
+        if same and self.reuse.memo is not None:
+            kept = next((t for t in self.reuse.memo.loose if t.path == path), None)
+        self.add(kept if kept is not None else make())
 
     def _listings(self, kind: str, listing, first_of: Callable, key_of: Callable, extra: Callable) -> None:
         """Day, week or month pages: a record's group is reused when it is the same record

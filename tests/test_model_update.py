@@ -83,9 +83,12 @@ def test_updates_equal_a_model_built_whole_and_plan_alike(site_settings, steps):
 @given(first=listing, data=st.data())
 def test_an_edit_that_keeps_topics_and_places_equals_a_model_built_whole(site_settings, first, data):
     """Abstracts and credits edited, topics and listing order kept: the update takes
-    the topics as they were (model_update._tags_kept)."""
+    the topics as they were (model_update._tags_kept), and the plan may keep the pages
+    that list every author (tasks._same_authors)."""
     config, theme = site_settings
     site = build_site(first.values(), PROFILES)
+    memo = PlanMemo()
+    plan(site, config, theme, memo)
     edited = dict(first)
     for pid in data.draw(st.lists(st.sampled_from(sorted(first)), min_size=1, unique=True)):
         names = data.draw(st.lists(st.sampled_from(NAMES + ["A. Lee"]), min_size=1, max_size=4))
@@ -95,6 +98,7 @@ def test_an_edit_that_keeps_topics_and_places_equals_a_model_built_whole(site_se
     if updated is not None:
         assert updated.tags == site.tags
         assert_same(updated, clean)
+    assert plan(updated or clean, config, theme, memo) == plan(clean, config, theme)
 
 
 def test_untouched_records_are_the_same_objects():
