@@ -88,12 +88,7 @@ def build(site_dir, content, output, theme, base_url, drafts, jobs, explain, qui
         return
     global _leave_heap
     _leave_heap = True
-    verdict = uptodate.check(config)  # before the build is imported: often there is nothing to do
-    if verdict.report is not None:
-        report = verdict.report
-        _print_problems(report.warnings)
-    else:
-        report = run_build_or_exit(config, jobs=jobs, explain=explain, verdict=verdict)
+    report = run_build_or_exit(config, jobs=jobs, explain=explain, verdict=uptodate.check(config))
     for name, reason in report.reasons:
         click.echo(f"{name}: {reason}")
     if explain:
@@ -124,14 +119,18 @@ def entry() -> None:
         os._exit(code or 0)
 
 
-def run_build_or_exit(config: Config, **options):
-    """Build, print warnings; on any error print every problem and exit 1."""
-    from sitegen.build import build as run_build
+def run_build_or_exit(config: Config, verdict: uptodate.Verdict | None = None, **options):
+    """Build, print warnings; on any error print every problem and exit 1. With a
+    `verdict` saying there is nothing to do, the build is not even imported."""
+    if verdict is not None and verdict.report is not None:
+        report = verdict.report
+    else:
+        from sitegen.build import build as run_build
 
-    try:
-        report = run_build(config, **options)
-    except (ContentError, TemplateProblem, OutputLocationError, UnsafePath) as error:
-        _fail(error)
+        try:
+            report = run_build(config, verdict=verdict, **options)
+        except (ContentError, TemplateProblem, OutputLocationError, UnsafePath) as error:
+            _fail(error)
     _print_problems(report.warnings)
     return report
 

@@ -95,7 +95,8 @@ def _restore_paper(paper: Paper, state: tuple) -> None:
 
 class _no_collection:
     """Unpickling makes a million objects and no cycles: a collection while it runs
-    only walks them (a quarter of the load here)."""
+    only walks them (a quarter of the load here). The build then freezes what it keeps
+    (build._restore), or the first allocation after the load would walk them all."""
 
     def __enter__(self):
         self.enabled = gc.isenabled()
