@@ -244,6 +244,7 @@ def _build(config: Config, *, jobs: int | None, explain: bool, warm: Warm | None
                             if t.file in manifest.records and manifest.is_intact(t.file)}
                 clock.lap("compare")
                 search_digests = None
+                last = warm.search_digests[0] if warm.search_digests is not None else None
                 if config.search:
                     search_digests = search.paper_digests(site, _unchanged_search_digests(warm))
                     warm.search_digests = (site, search_digests)
@@ -260,7 +261,7 @@ def _build(config: Config, *, jobs: int | None, explain: bool, warm: Warm | None
             clock.lap("texts")
             written, removed = _render_and_commit(config, site, theme, store, manifest, tasks, order, previous,
                                                   jobs, warm, serving, explain, report, clock, keep, relative,
-                                                  search_digests)
+                                                  search_digests, last)
         finally:
             warnings += _text_warnings(site, store)
             store.prune(site.papers.values(), spare=max(PRUNE_SPARE, len(site.papers) // 8))
@@ -286,13 +287,15 @@ def _render_and_commit(config: Config, site: Site, theme: Theme, store: TextStor
                        tasks: list[Task], order: list[Task], previous: dict[str, str], jobs: int | None,
                        warm: Warm, serving: bool, explain: bool, report: BuildReport,
                        clock: "_Clock", keep: Callable | None = None,
-                       relative: bool = False, digests: dict[str, str] | None = None) -> tuple[list[str], list[str]]:
+                       relative: bool = False, digests: dict[str, str] | None = None,
+                       searched: Site | None = None) -> tuple[list[str], list[str]]:
     """Render the stale tasks in worker processes and move what changed into output/.
     Returns the files written and removed. The search index (from `digests`, the
     papers' search digests) and, if `keep` is given, the snapshot are made by the render
     processes too, each by one of them before its pages: made after the pages in this
     process, they left a core idle, and made beside them by a third process they slowed
-    rendering by more than they took alone."""
+    rendering by more than they took alone. `searched`: the model of the last search
+    digests, which may hold the changed papers as the index in output/ shows them."""
     cache_dir = config.root / CACHE_DIR
     staging = Staging(cache_dir, flat=not is_empty(config.output_dir))
     texts = StoredTexts(site.papers, store.path, warm.texts if serving else None)
@@ -300,7 +303,7 @@ def _render_and_commit(config: Config, site: Site, theme: Theme, store: TextStor
     changed: dict[str, Record] = {}  # the new records of the files this build renders
     side: list[Callable] = []
     if digests is not None:
-        job = search_job.prepare(site, manifest, digests, index_state_path, warm.index_state, store.path)
+        job = search_job.prepare(site, manifest, digests, index_state_path, warm.index_state, store.path, searched)
         if job is not None:
             side.append(partial(_search_side_job, job))
     if keep is not None:

@@ -166,11 +166,20 @@ def paper_digests(site: Site, known: Mapping[str, str] | None = None) -> dict[st
         if known is not None and paper_id in known:
             out[paper_id] = known[paper_id]
             continue
-        names = [site.authors[s].name for s in site.paper_authors[paper_id]]
-        names += [site.tags[s].name for s in site.paper_tags[paper_id]]
-        data = f"{FORMAT}\0{__version__}\0{site.papers[paper_id].fingerprint}\0{chr(1).join(names)}"
-        out[paper_id] = hashlib.blake2b(data.encode(), digest_size=12).hexdigest()
+        out[paper_id] = paper_digest(site, paper_id)
     return out
+
+
+def paper_digest(site: Site, paper_id: str) -> str:
+    names = chr(1).join(indexed_names(site, paper_id))
+    data = f"{FORMAT}\0{__version__}\0{site.papers[paper_id].fingerprint}\0{names}"
+    return hashlib.blake2b(data.encode(), digest_size=12).hexdigest()
+
+
+def indexed_names(site: Site, paper_id: str) -> list[str]:
+    """The names a paper is found by: its authors' and its topics'."""
+    return ([site.authors[s].name for s in site.paper_authors[paper_id]]
+            + [site.tags[s].name for s in site.paper_tags[paper_id]])
 
 
 def inputs_digest(site: Site, digests: dict[str, str]) -> str:
@@ -192,20 +201,7 @@ class _Papers:
         self._name_tokens: dict[str, list[str]] = {}
 
     def terms(self, paper_id: str) -> dict[str, int]:
-        weights = json.loads(self.texts[paper_id].terms)
-        for name in self._names(paper_id):
-            name_terms = self._name_tokens.get(name)
-            if name_terms is None:
-                name_terms = self._name_tokens[name] = tokens(name)
-            for term in name_terms:
-                if weights.get(term, 0) < NAME_WEIGHT:
-                    weights[term] = NAME_WEIGHT
-        return weights
-
-    def _names(self, paper_id: str) -> list[str]:
-        site = self.site
-        return ([site.authors[s].name for s in site.paper_authors[paper_id]]
-                + [site.tags[s].name for s in site.paper_tags[paper_id]])
+        return weighted_terms(self.texts[paper_id].terms, indexed_names(self.site, paper_id), self._name_tokens)
 
     def record(self, paper_id: str) -> list:
         site, text, paper = self.site, self.texts[paper_id], self.site.papers[paper_id]
@@ -213,6 +209,22 @@ class _Papers:
         tags = ", ".join(site.tags[s].name for s in site.paper_tags[paper_id])
         return [urls.paper(paper_id), text.title, authors, paper.day.isoformat(), tags,
                 paper.upvotes, paper.venue or "", text.snippet]
+
+
+def weighted_terms(text_terms: str, names: Sequence[str], known_tokens: dict[str, list[str]] | None = None
+                   ) -> dict[str, int]:
+    """A paper's terms and their weights in the index: its texts' terms (JSON, as the
+    text store keeps them) and the words of the names it is found by."""
+    weights = json.loads(text_terms)
+    known_tokens = {} if known_tokens is None else known_tokens
+    for name in names:
+        name_terms = known_tokens.get(name)
+        if name_terms is None:
+            name_terms = known_tokens[name] = tokens(name)
+        for term in name_terms:
+            if weights.get(term, 0) < NAME_WEIGHT:
+                weights[term] = NAME_WEIGHT
+    return weights
 
 
 def _keys(weights: dict[str, int]) -> str:
@@ -309,11 +321,18 @@ def changed_papers(site: Site, digests: dict[str, str], state: IndexState | None
 
 
 def patched_files(site: Site, texts: dict[str, PaperSearchText], digests: dict[str, str],
-                  state: IndexState, changed: set[str],
-                  read: Callable[[str], bytes | None]) -> tuple[dict[str, bytes | None], IndexState]:
+                  state: IndexState, changed: set[str], read: Callable[[str], bytes | None],
+                  before: Mapping[str, dict[str, int]] | None = None) -> tuple[dict[str, bytes | None], IndexState]:
     """The index files an edit of `changed` papers changes (None: the file goes) and the
     new state. `texts` needs only the changed papers; `read` gives a file of the current
-    index, or None if it has no such file."""
+    index, or None if it has no such file.
+
+    `before`: the weighted terms some changed papers had in the current index, known
+    exactly, when no paper moved in the listing. Only the shards of terms whose weight
+    differs are then read: an edited abstract keeps most of a paper's 70-odd shards as
+    they were, and reading and parsing them was most of the patch. Without it, every
+    shard the paper had or has a term in is read."""
+    before = before or {}
     count = state.buckets
     papers = _Papers(site, texts, count)
     rank = {paper_id: n for n, paper_id in enumerate(site.newest)}
@@ -324,16 +343,21 @@ def patched_files(site: Site, texts: dict[str, PaperSearchText], digests: dict[s
     for paper_id in changed:
         old = state_papers.pop(paper_id, None)
         if old:
-            touched_keys.update(old[1].split())
             touched_buckets.add(bucket(paper_id, count))
-        if paper_id in digests:
-            weights = papers.terms(paper_id)
+        weights = papers.terms(paper_id) if paper_id in digests else None
+        if weights is not None:
             for term, weight in weights.items():
                 new_postings[shard_key(term)].setdefault(term, []).append(_posting(paper_id, weight))
             keys = _keys(weights)
-            touched_keys.update(keys.split())
             touched_buckets.add(bucket(paper_id, count))
             state_papers[paper_id] = (digests[paper_id], keys)
+        if old and weights is not None and paper_id in before:
+            touched_keys.update(_differing_keys(before[paper_id], weights))
+        else:
+            if old:
+                touched_keys.update(old[1].split())
+            if weights is not None:
+                touched_keys.update(keys.split())
 
     patch = _line_patcher(changed, rank)
     files: dict[str, bytes | None] = {}
@@ -360,6 +384,13 @@ def patched_files(site: Site, texts: dict[str, PaperSearchText], digests: dict[s
         records.update({i: papers.record(i) for i in changed if i in digests and bucket(i, count) == number})
         files[name] = _json({i: records[i] for i in sorted(records, key=rank.__getitem__)})
     return files, IndexState(STATE_LAYOUT, inputs_digest(site, digests), count, tuple(site.newest), state_papers)
+
+
+def _differing_keys(old: dict[str, int], new: dict[str, int]) -> set[str]:
+    """The shards whose postings of a paper differ between two versions of its terms."""
+    keys = {shard_key(term) for term in old.keys() ^ new.keys()}
+    keys.update(shard_key(term) for term, weight in new.items() if term in old and old[term] != weight)
+    return keys
 
 
 def _line_patcher(changed: set[str], rank: Mapping[str, int]) -> Callable[[str, Sequence[str]], str]:

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from sitegen import search
-from sitegen.model import Site
+from sitegen.model import Paper, Site
 from sitegen.output import Manifest, Record, Staging, content_digest
 from sitegen.textstore import TextStore
 
@@ -27,6 +27,9 @@ class SearchJob:
     intact: frozenset[str]  # those of them still as written
     state: search.IndexState | None  # the last index's state, if it can be patched
     changed: set[str] | None  # papers to patch; None: make the index whole
+    # Changed papers as the index shows them (the paper then, and the names it was found
+    # by), where the last model still has them and no paper moved: see patched_files.
+    before: dict[str, tuple[Paper, list[str]]]
     output_dir: Path
     store_path: Path
 
@@ -40,13 +43,15 @@ class SearchResult:
 
 
 def prepare(site: Site, manifest: Manifest, digests: dict[str, str], state_path: Path,
-            kept: search.IndexState | None, store_path: Path) -> SearchJob | None:
+            kept: search.IndexState | None, store_path: Path, last: Site | None = None) -> SearchJob | None:
     """The job to do, or None if the index in output/ is already this model's.
 
     Nothing is computed when no paper changed; an edit patches the shards and buckets
     of the papers it changed, read back from output/; anything else (first build, a
     quarter of the papers changed, output/ files touched by hand) makes the index whole.
-    `kept`: the state a long-running process kept from its last build.
+    `kept`: the state a long-running process kept from its last build. `last`: an
+    earlier model (the last build's, or the snapshot's), which may hold the changed
+    papers as the index in output/ shows them.
     """
     inputs = search.inputs_digest(site, digests)
     previous = dict(manifest.under(search.FOLDER))
@@ -59,7 +64,23 @@ def prepare(site: Site, manifest: Manifest, digests: dict[str, str], state_path:
     if whole_and_intact:
         state = kept if kept is not None and kept.inputs == meta.inputs else read_state(state_path, meta.inputs)
     changed = search.changed_papers(site, digests, state)
-    return SearchJob(inputs, digests, previous, intact, state, changed, manifest.output_dir, store_path)
+    before = _as_indexed(changed, state, site, last) if changed else {}
+    return SearchJob(inputs, digests, previous, intact, state, changed, before, manifest.output_dir, store_path)
+
+
+def _as_indexed(changed: set[str], state: search.IndexState, site: Site,
+                last: Site | None) -> dict[str, tuple[Paper, list[str]]]:
+    """The changed papers of `last` whose search digest is the one the index has: then
+    they are what the index shows (fields, texts and names). Only when no paper moved in
+    the listing, so that every unchanged posting of theirs stays where it is."""
+    if last is None or state.order != site.newest:
+        return {}
+    out = {}
+    for paper_id in changed:
+        indexed = state.papers.get(paper_id)
+        if indexed is not None and paper_id in last.papers and search.paper_digest(last, paper_id) == indexed[0]:
+            out[paper_id] = (last.papers[paper_id], search.indexed_names(last, paper_id))
+    return out
 
 
 def run(job: SearchJob, site: Site, staging: Staging) -> SearchResult:
@@ -73,7 +94,10 @@ def run(job: SearchJob, site: Site, staging: Staging) -> SearchResult:
         else:
             texts = store.search_texts(site.papers[i] for i in job.changed if i in site.papers)
             read = lambda name: (job.output_dir / name).read_bytes() if name in job.previous else None
-            patched, state = search.patched_files(site, texts, job.digests, job.state, job.changed, read)
+            then = store.search_texts(paper for paper, _ in job.before.values())  # may have been pruned
+            before = {i: search.weighted_terms(then[i].terms, names) for i, (_, names) in job.before.items()
+                      if i in then}
+            patched, state = search.patched_files(site, texts, job.digests, job.state, job.changed, read, before)
             patched[search.META] = read(search.META)
             files = patched.items()
         written = []

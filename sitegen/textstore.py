@@ -118,14 +118,14 @@ class TextStore:
         return out
 
     def search_texts(self, papers: Iterable[Paper]) -> dict[str, search.PaperSearchText]:
-        """paper id → what the search index needs of its texts."""
+        """paper id → what the search index needs of its texts, for those stored."""
         keys = {paper.id: text_key(paper) for paper in papers}
         query = "SELECT key, title_text, snippet, terms FROM texts"
         if len(keys) <= 500:  # an edit: look up its papers rather than read every row
             query += f" WHERE key IN ({', '.join('?' * len(keys))})"
         found = self.db.execute(query, list(keys.values()) if len(keys) <= 500 else ())
         rows = {key: search.PaperSearchText(title, snippet, terms) for key, title, snippet, terms in found}
-        return {paper_id: rows[key] for paper_id, key in keys.items()}
+        return {paper_id: rows[key] for paper_id, key in keys.items() if key in rows}
 
     def search_texts_in_order(self, ids: Sequence[str], papers: Mapping[str, Paper]) -> "_TextsInOrder":
         """search_texts of every paper, read a few hundred at a time as a pass in `ids`

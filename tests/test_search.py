@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from sitegen import search
-from sitegen.build import build
+from sitegen.build import Warm, build
 from sitegen.config import load_config
 from sitekit import PAPER, build_dir, output_tree
 
@@ -136,6 +136,26 @@ def test_an_edit_patches_the_index_to_exactly_what_a_clean_build_gives(make_site
     clean = make_site({"content/papers.yaml": _listing(40, **edit)})
     build_dir(clean)
     assert _index(site) == _index(clean)
+    assert output_tree(site / "output") == output_tree(clean / "output")
+
+
+@pytest.mark.parametrize("warm", [False, True], ids=["fresh-process", "serve"])
+def test_an_abstract_edit_reads_only_the_shards_whose_postings_change(make_site, monkeypatch, warm):
+    """The paper's other shards (of 'state', 'space', its title, its authors) stay unread."""
+    site = make_site({"content/papers.yaml": _listing(40)})
+    config, _ = load_config(site)
+    keep = Warm() if warm else None
+    build(config, jobs=1, warm=keep)
+    read = []
+    real = search.patched_files
+    monkeypatch.setattr(search, "patched_files", lambda *a: real(*a[:5], lambda name: read.append(name) or a[5](name),
+                                                                 *a[6:]))
+    abstract = " ".join(WORDS[(7 + k) % len(WORDS)] for k in range(6))
+    (site / "content/papers.yaml").write_text(_listing(40, edits={7: abstract + " zebra"}))
+    build(config, jobs=1, warm=keep)
+    assert sorted(name for name in read if "/terms/" in name) == ["search-index/terms/zeb.json"]
+    clean = make_site({"content/papers.yaml": _listing(40, edits={7: abstract + " zebra"})})
+    build_dir(clean)
     assert output_tree(site / "output") == output_tree(clean / "output")
 
 
