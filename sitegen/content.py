@@ -49,7 +49,9 @@ def load_papers(config: Config, cache: ParseCache | None = None,
         shown = display_path(content_dir, config.root)
         return [], [Problem(shown, None, None, "content folder not found",
                             "create it, or pass --content DIR")], 0
-    files = [(display_path(path, config.root), path) for path in find_content_files(content_dir)]
+    shown_dir = display_path(content_dir, config.root)
+    prefix = "" if shown_dir == "." else shown_dir + "/"
+    files = [(prefix + inside, path) for inside, path in find_content_files(content_dir)]
     cache = cache or ParseCache(None)
     cache.start()
     entries = {name: cache.lookup(name, path) for name, path in files}

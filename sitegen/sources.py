@@ -238,25 +238,41 @@ def _read_yaml(text: str, shown: str, result: SourceFile) -> None:
                                        f"expected a paper or a list of papers, got {type_name(data)}"))
 
 
-def find_content_files(content_dir: Path) -> list[Path]:
-    """Every entry file under content/, sorted, skipping hidden files and authors.yaml.
+def find_content_files(content_dir: Path) -> list[tuple[str, Path]]:
+    """Every entry file under content/ as (its path under content/, its path), sorted
+    folder by folder, skipping hidden files and folders, `_` folders and authors.yaml.
 
-    Symlinks are not followed out of the content folder.
+    Symlinks are not followed out of the content folder, nor into folders. Every
+    rebuild of `sitegen serve` lists the folder: one scandir per folder, no stat per file.
     """
-    found = []
     top = content_dir.resolve()
-    for dirpath, dirnames, filenames in os.walk(content_dir, followlinks=False):
-        dirnames[:] = sorted(d for d in dirnames if not d.startswith((".", "_")))
-        for name in filenames:
-            if name.startswith(".") or not name.endswith(CONTENT_SUFFIXES):
+    found: list[tuple[list[str], Path]] = []
+    pending: list[tuple[str, list[str]]] = [(str(content_dir), [])]
+    while pending:
+        folder, parts = pending.pop()
+        try:
+            with os.scandir(folder) as listing:
+                entries = list(listing)
+        except OSError:
+            continue
+        for entry in entries:
+            name = entry.name
+            try:
+                is_dir = entry.is_dir()
+            except OSError:
+                is_dir = False
+            if is_dir:
+                if not name.startswith((".", "_")) and not entry.is_symlink():
+                    pending.append((entry.path, parts + [name]))
                 continue
-            path = Path(dirpath, name)
-            if path.parent == content_dir and name == AUTHORS_FILE:
+            if name.startswith(".") or not name.endswith(CONTENT_SUFFIXES) or (not parts and name == AUTHORS_FILE):
                 continue
-            if path.is_symlink() and not path.resolve().is_relative_to(top):
+            path = Path(entry.path)
+            if entry.is_symlink() and not path.resolve().is_relative_to(top):
                 continue
-            found.append(path)
-    return sorted(found)
+            found.append((parts + [name], path))
+    found.sort(key=lambda item: item[0])
+    return [("/".join(parts), path) for parts, path in found]
 
 
 def type_name(value: Any) -> str:

@@ -1,4 +1,4 @@
-from sitegen.sources import LinedDict, LinedList, parse_yaml, read_source, split_front_matter
+from sitegen.sources import LinedDict, LinedList, find_content_files, parse_yaml, read_source, split_front_matter
 
 
 def test_yaml_keeps_lines_and_raw_scalars():
@@ -77,3 +77,21 @@ def test_list_items_that_are_not_mappings(tmp_path):
     source = read_source(path, tmp_path)
     assert len(source.entries) == 1
     assert source.problems[0].line == 2
+
+
+def test_content_files_are_listed_folder_by_folder_without_hidden_drafts_or_links_out(tmp_path):
+    content = tmp_path / "content"
+    for name in ["b.yaml", "a-b/x.yml", "a/y.md", "a/z/w.yaml", "authors.yaml", "a/authors.yaml", ".hidden.yaml",
+                 ".git/c.yaml", "_drafts/d.yaml", "notes.txt", "a/README"]:
+        (content / name).parent.mkdir(parents=True, exist_ok=True)
+        (content / name).write_text("x")
+    (tmp_path / "outside").mkdir()
+    (tmp_path / "outside/o.yaml").write_text("x")
+    (content / "link-out.yaml").symlink_to(tmp_path / "outside/o.yaml")
+    (content / "linked-folder").symlink_to(tmp_path / "outside")
+    (content / "link-in.yaml").symlink_to(content / "b.yaml")
+    found = find_content_files(content)
+    # Folder by folder, as paths compare: "a/..." before "a-b/...".
+    assert [inside for inside, _ in found] == ["a/authors.yaml", "a/y.md", "a/z/w.yaml", "a-b/x.yml", "b.yaml",
+                                               "link-in.yaml"]
+    assert [path for _, path in found] == [content / inside for inside, _ in found]
