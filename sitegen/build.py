@@ -38,6 +38,7 @@ from sitegen.report import BuildReport
 from sitegen.fragments import FragmentCache, PaperFragments
 from sitegen.segments import Segments
 from sitegen.tasks import API_CACHE, BIB_CACHE, PlanMemo, Renderer, Task, plan, render_order
+from sitegen.markup import renderers_loaded
 from sitegen.textstore import StoredTexts, TextStore, render_text
 from sitegen.theme import Theme
 from sitegen.uptodate import CACHE_DIR
@@ -48,7 +49,7 @@ CHUNK = 64  # tasks per message to a worker
 # edit's build then does not compare every paper's text with the store.
 PRUNE_SPARE = 64
 KEPT_FRAGMENTS = 131072  # papers' fragments `sitegen serve` keeps: all of 30,000 papers', ~3 KB each as UTF-8
-TEXT_CHUNK = 32  # fewer texts to render than this: rendered in the build process, not in workers
+TEXT_CHUNK = 32  # fewer texts to render than this: one worker renders them, or this process (_rendering_texts)
 TEXT_BATCH = 1024  # rendered texts per write to the text store
 
 
@@ -552,17 +553,22 @@ def _rendering_texts(papers: list, store: TextStore, jobs: int | None):
     Each worker process takes a contiguous share of the papers and writes its rows to
     the store itself, a batch at a time: nothing comes back through a pipe, and at
     most a batch per worker is held in memory (all of them would be about 8 KB per
-    paper, 800 MB at 100,000 papers). A few texts render here, after the body.
+    paper, 800 MB at 100,000 papers). A few texts render here, after the body, in a
+    process that has rendered texts before (`sitegen serve`); in a fresh one they
+    render in one worker, which loads Markdown and latex2mathml while this one plans.
     """
     jobs = jobs or default_jobs()
-    if jobs <= 1 or len(papers) <= TEXT_CHUNK:
+    few = len(papers) <= TEXT_CHUNK
+    if jobs <= 1 or not papers or (few and renderers_loaded()):
         yield False
         _store_texts(papers, 0, len(papers), store)
         return
+    workers = 1 if few else jobs
     stop = multiprocessing.get_context("fork").RawValue("b", 0)
-    with ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context("fork"),
+    with ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("fork"),
                              initializer=_init_text_worker, initargs=(papers, str(store.path), stop, os.getpid())) as pool:
-        runs = [pool.submit(_text_run, len(papers) * k // jobs, len(papers) * (k + 1) // jobs) for k in range(jobs)]
+        runs = [pool.submit(_text_run, len(papers) * k // workers, len(papers) * (k + 1) // workers)
+                for k in range(workers)]
         try:
             yield True
             for run in runs:

@@ -255,6 +255,12 @@ def _markdown():
     return markdown.Markdown(extensions=["smarty", "sane_lists"], output_format="html")
 
 
+def renderers_loaded() -> bool:
+    """Whether this process has rendered a text before. The first text pays for
+    importing and setting up Markdown and latex2mathml: 0.15 s, a hundred texts' worth."""
+    return _markdown.cache_info().currsize > 0
+
+
 @lru_cache(maxsize=1)
 def _latex_text():
     from pylatexenc.latex2text import LatexNodes2Text

@@ -220,6 +220,25 @@ def test_editing_one_abstract_renders_only_what_shows_it(site):
     assert report.written == len(rendered) + len(indexed)
 
 
+def test_a_fresh_process_renders_an_edits_few_texts_in_a_worker_as_it_would_itself(site, make_site, monkeypatch):
+    """A process that has not rendered a text yet hands the few an edit needs to one
+    worker (it loads Markdown and latex2mathml while this one plans)."""
+    build_dir(site)
+    edited = PAPER.replace("Continuous deep learning", "Edited deep $x^2$ learning")
+    (site / "content/papers.yaml").write_text(edited)
+    workers = []
+    real = sitegen.build.ProcessPoolExecutor
+    monkeypatch.setattr(sitegen.build, "renderers_loaded", lambda: False)
+    monkeypatch.setattr(sitegen.build, "ProcessPoolExecutor", lambda **kw: workers.append(kw["max_workers"]) or real(**kw))
+    config, _ = load_config(site)
+    report = build(config, jobs=2)
+    assert (report.texts, workers[:1]) == (1, [1])
+    clean = make_site({"content/papers.yaml": edited, "sitegen.yaml": (site / "sitegen.yaml").read_text()})
+    build_dir(clean)
+    assert output_tree(site / "output") == output_tree(clean / "output")
+    assert "<math" in (site / "output/papers/2002.08071/index.html").read_text()
+
+
 def test_removed_papers_lose_their_pages(site):
     build_dir(site)
     (site / "content/papers.yaml").write_text(PAPER.split('- id: "2002.08071"')[0])
