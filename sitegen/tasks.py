@@ -280,6 +280,8 @@ class _Planner:
                     self.same_pages = False
             groups[key] = made
             tasks += made
+        if self.same_pages and groups.keys() != kept.keys():
+            self.same_pages = False  # a record came or went (a day no paper is on any more)
 
     def run(self) -> list[Task]:
         site, config, d, reuse = self.site, self.config, self.d, self.reuse
