@@ -20,6 +20,7 @@ from sitegen.config import Config
 from sitegen.fragments import FragmentCache, PaperFragments
 from sitegen.model import Site, month_key, week_key
 from sitegen.theme import Theme
+from sitegen.uptodate import CACHE_DIR
 from sitegen.views import Pagination, Views, format_day, page_count, page_slice
 
 BIB_CACHE = 16384  # BibTeX entries a process keeps (a paper's goes into each of its authors' works.bib)
@@ -520,7 +521,8 @@ class Renderer:
             "robots": lambda task: feeds.robots(self.config), "sitemap": self._sitemap,
             "sitemap_index": self._sitemap_index, "static": self._static,
             "api_papers": lambda task: api.papers_page(self.site, self.views, self.config, task.key[0],
-                                                       self.api_cache, self.paper_digests),
+                                                       self.api_cache, self.paper_digests,
+                                                       config.root / CACHE_DIR / "api"),
             "api_authors": lambda task: api.authors_file(self.site, self.config),
         }
 

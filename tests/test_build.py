@@ -342,6 +342,29 @@ def test_api_exports_papers_and_authors(site):
     assert poli["papers"] == ["2203.00555", "2002.08071"]
 
 
+def test_a_new_process_takes_an_api_pages_unchanged_records_from_the_page_in_output(site, make_site, monkeypatch):
+    from sitegen import api
+
+    build_dir(site)
+    made = []
+    real = api.paper_record
+    monkeypatch.setattr(api, "paper_record", lambda *a: made.append(a[2]) or real(*a))
+    for number in range(2):
+        edited = PAPER.replace("Continuous deep learning", f"Edited {number} deep learning")
+        (site / "content/papers.yaml").write_text(edited)
+        made.clear()
+        build_dir(site)
+        if number == 0:
+            assert made == ["2002.08071"]  # the other two records were the last page's
+        else:
+            assert sorted(made) == ["2002.08071", "2203.00555", "2206.12037"]
+        clean = make_site({"content/papers.yaml": edited, "sitegen.yaml": (site / "sitegen.yaml").read_text()})
+        build_dir(clean)
+        assert output_tree(site / "output") == output_tree(clean / "output")
+        page = site / "output/api/papers.json"  # changed by hand: its records are not taken
+        page.write_bytes(page.read_bytes().replace(b"Monarch", b"Mon\\u0061rch"))
+
+
 def test_large_api_export_is_paginated(make_site, monkeypatch):
     import json
 
