@@ -70,7 +70,7 @@ def papers_page(site: Site, views: Views, config: Config, number: int, kept: Fra
         keys = [(digests[i], base) for i in ids]
     located = _Spans(spans / f"{number}.bin", config.output_dir / papers_path(number)) \
         if spans is not None and digests is not None else None
-    if located is not None and not all(key in kept for key in keys):
+    if located is not None and sum(key not in kept for key in keys) > _WORTH_TAKING:
         located.take(base, kept)
     texts = views.api_texts([i for i, key in zip(ids, keys) if key not in kept])
     # Kept as UTF-8: the page is then one join of 2 MB of bytes, not a join, two
@@ -84,6 +84,11 @@ def papers_page(site: Site, views: Views, config: Config, number: int, kept: Fra
     if located is not None:
         located.keep(page, len(start), base, [key[0] for key in keys], records)
     return page
+
+
+# Records to make past which taking them from the last page (reading and digesting
+# 2 MB) is quicker: `sitegen serve` keeps the others of an edit's page.
+_WORTH_TAKING = 32
 
 
 class _Spans:

@@ -229,7 +229,7 @@ def _build(config: Config, *, jobs: int | None, explain: bool, warm: Warm | None
         try:
             # Texts the store lacks render in worker processes while this one plans.
             missing = store.missing(site.papers.values())
-            with _rendering_texts(missing, store, jobs) as texts_aside:
+            with _rendering_texts(missing, store, jobs, serving) as texts_aside:
                 tasks = warm.tasks = plan(site, config, theme, warm.plan)
                 report = BuildReport(pages=len(tasks), output_dir=output_dir, timings=clock.laps, texts=len(missing))
                 clock.lap("plan")
@@ -546,20 +546,21 @@ def _die_with_parent(parent: int) -> None:
 
 
 @contextmanager
-def _rendering_texts(papers: list, store: TextStore, jobs: int | None):
+def _rendering_texts(papers: list, store: TextStore, jobs: int | None, serving: bool = False):
     """Render and store the texts of `papers` while the body of the `with` runs, which
     is told whether they render in other processes (or here, after it).
 
     Each worker process takes a contiguous share of the papers and writes its rows to
     the store itself, a batch at a time: nothing comes back through a pipe, and at
     most a batch per worker is held in memory (all of them would be about 8 KB per
-    paper, 800 MB at 100,000 papers). A few texts render here, after the body, in a
-    process that has rendered texts before (`sitegen serve`); in a fresh one they
-    render in one worker, which loads Markdown and latex2mathml while this one plans.
+    paper, 800 MB at 100,000 papers). A few texts render here, after the body, when
+    `serving` (the warm process loads Markdown and latex2mathml once, and forking it
+    would cost more than the texts) or once this process has rendered texts before;
+    otherwise in one worker, which loads them while this process plans.
     """
     jobs = jobs or default_jobs()
     few = len(papers) <= TEXT_CHUNK
-    if jobs <= 1 or not papers or (few and renderers_loaded()):
+    if jobs <= 1 or not papers or (few and (serving or renderers_loaded())):
         yield False
         _store_texts(papers, 0, len(papers), store)
         return
