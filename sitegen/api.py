@@ -80,12 +80,13 @@ def papers_page(site: Site, views: Views, config: Config, number: int, kept: Fra
     head = {"count": len(site.papers), "page": number, "pages": total,
             "next": config.absolute(papers_path(number + 1)) if number < total else None}
     start = _json(head)[:-1].encode() + b',"papers":['
-    page = b"".join([start, b",".join(records), b"]}\n"])
+    page = b"".join([start, b",".join(records), _END])
     if located is not None:
         located.keep(page, len(start), base, [key[0] for key in keys], records)
     return page
 
 
+_END = b"]}\n"
 # Records to make past which taking them from the last page (reading and digesting
 # 2 MB) is quicker: `sitegen serve` keeps the others of an edit's page.
 _WORTH_TAKING = 32
@@ -114,6 +115,8 @@ class _Spans:
             return
         if _page_digest(page) != digest:
             return  # written since, by hand or by another build
+        if len(keys) != len(lengths) or start + sum(lengths) + max(len(lengths) - 1, 0) + len(_END) != len(page):
+            return  # spans that do not tile the page: not this page's
         position = start
         records = []
         for key, length in zip(keys, lengths):

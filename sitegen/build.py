@@ -36,9 +36,9 @@ from sitegen.parsecache import ParseCache
 from sitegen.problems import WARNING, ContentError, Problem, TemplateProblem
 from sitegen.report import BuildReport
 from sitegen.fragments import FragmentCache, PaperFragments
+from sitegen.markup import renderers_loaded
 from sitegen.segments import Segments
 from sitegen.tasks import API_CACHE, BIB_CACHE, PlanMemo, Renderer, Task, plan, render_order
-from sitegen.markup import renderers_loaded
 from sitegen.textstore import StoredTexts, TextStore, render_text
 from sitegen.theme import Theme
 from sitegen.uptodate import CACHE_DIR
