@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from typing import Iterable
 
 from sitegen.markup import split_math
@@ -11,6 +12,9 @@ from sitegen.model import Paper
 MONTHS = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
 _CONFERENCE = re.compile(r"conference|proceedings|workshop|symposium|^[A-Z][A-Za-z-]*\s*'?\d{2,4}$", re.I)
 _SPECIAL = re.compile(r"(?<!\\)([&%#_])")
+_AND_OR_COMMA = re.compile(r"\band\b|,")
+# What str.split() splits on in ASCII text, besides the space.
+_ASCII_BREAKS = ("\t", "\n", "\r", "\x0b", "\x0c", "\x1c", "\x1d", "\x1e", "\x1f")
 _ARXIV_ID = re.compile(r"^(\d{4}\.\d{4,5}|[a-z-]+(?:\.[A-Z]{2})?/\d{7})(v\d+)?$")
 
 
@@ -28,7 +32,16 @@ def escape(text: str) -> str:
         value = re.sub(r"(?<!\\)([{}])", r"\\\1", value)
         if not _balanced(value):
             value = value.replace("{", "").replace("}", "")
-    return " ".join(value.split())
+    return _single_spaced(value)
+
+
+def _single_spaced(text: str) -> str:
+    """`" ".join(text.split())`, without splitting an abstract into 300 words when it is
+    single-spaced already (most are): a few scans in C instead."""
+    if (text.isascii() and "  " not in text and text[:1] != " " and text[-1:] != " "
+            and not any(c in text for c in _ASCII_BREAKS)):
+        return text
+    return " ".join(text.split())
 
 
 def _has_special(text: str) -> bool:
@@ -56,9 +69,10 @@ def _balanced(text: str) -> bool:
     return depth == 0
 
 
+@lru_cache(maxsize=16384)  # a prolific author's name is in hundreds of entries
 def _name(name: str) -> str:
     name = escape(name)
-    if re.search(r"\band\b|,", name) or len(name.split()) == 1:
+    if _AND_OR_COMMA.search(name) or len(name.split()) == 1:
         return "{" + name + "}"
     return name
 

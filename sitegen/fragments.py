@@ -67,6 +67,10 @@ class FragmentCache:
     def clear(self) -> None:
         self._items.clear()
 
+    def peek(self, key: Hashable):
+        """The value kept under `key`, or None, without counting it as used."""
+        return self._items.get(key)
+
     def __contains__(self, key: Hashable) -> bool:
         return key in self._items
 

@@ -590,7 +590,7 @@ class Renderer:
         outside Latin-1 (a name, a symbol) makes a str take 2-4 bytes a character."""
         paper, cite_key = self.site.papers[paper_id], self.site.cite_keys[paper_id]
         return self.bib_cache.get_or_make((paper.fingerprint, cite_key), lambda: bibtex.entry(
-            paper, cite_key, self.views.paper(paper_id).abstract_text).encode())
+            paper, cite_key, self.views.abstract_text(paper_id)).encode())
 
     def _authors(self, task: Task) -> bytes:
         authors = [self.site.authors[s] for s in self.site.author_order]

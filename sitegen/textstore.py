@@ -110,6 +110,10 @@ class TextStore:
                               " FROM texts WHERE key = ?", (text_key(paper),)).fetchone()
         return _text_from_row(row) if row else None
 
+    def abstract_text(self, paper: Paper) -> str | None:
+        row = self.db.execute("SELECT abstract_text FROM texts WHERE key = ?", (text_key(paper),)).fetchone()
+        return row[0] if row else None
+
     def api_texts(self, papers: Iterable[Paper]) -> dict[str, tuple[str, str]]:
         """text key → (plain title, abstract source), for many papers in one query."""
         keys = list({text_key(p) for p in papers})
@@ -192,18 +196,25 @@ class StoredTexts:
     def api_texts(self, ids: Iterable[str]) -> dict[str, tuple[str, str]]:
         """paper id → (plain title, abstract source) of those whose text is stored."""
         papers = [self.papers[i] for i in ids]
-        if self._store is None:
-            self._store = TextStore(self.store_path)
-        rows = self._store.api_texts(papers)
+        rows = self._opened().api_texts(papers)
         return {p.id: rows[text_key(p)] for p in papers if text_key(p) in rows}
+
+    def _opened(self) -> TextStore:
+        if self._store is None:  # opened lazily: each worker process needs its own connection
+            self._store = TextStore(self.store_path)
+        return self._store
+
+    def abstract_text(self, paper_id: str) -> str | None:
+        """A paper's plain abstract alone, if stored: one column, not the paper's whole text."""
+        paper = self.papers[paper_id]
+        text = self._cache.get(text_key(paper)) if self._cache is not None else None
+        return text.abstract.text if text is not None else self._opened().abstract_text(paper)
 
     def get(self, paper_id: str) -> PaperText | None:
         paper = self.papers[paper_id]
         text = self._cache.get(text_key(paper)) if self._cache is not None else None
         if text is None:
-            if self._store is None:  # opened lazily: each worker process needs its own connection
-                self._store = TextStore(self.store_path)
-            text = self._store.get(paper)
+            text = self._opened().get(paper)
             if text is not None and self._cache is not None:
                 if len(self._cache) >= CACHE_LIMIT:
                     self._cache.clear()

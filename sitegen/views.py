@@ -10,7 +10,8 @@ import math
 from dataclasses import dataclass
 from datetime import date
 from functools import cached_property
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from markupsafe import Markup
 
@@ -20,6 +21,9 @@ from sitegen.fragments import FragmentCache
 from sitegen.markup import Rendered, rebase_urls, render_abstract, render_title, site_url
 from sitegen.model import Author, Day, Paper, Site
 from sitegen.problems import WARNING, Problem
+
+if TYPE_CHECKING:
+    from sitegen.textstore import StoredTexts
 
 VIEW_CACHE = 4096  # paper views kept per process: a card appears on several pages in a row
 LINK_LABELS = {"arxiv": "arXiv", "pdf": "PDF", "code": "Code", "project": "Project page", "doi": "DOI"}
@@ -59,7 +63,7 @@ class NamedLink:
 class Views:
     """Builds and caches views for one render process."""
 
-    def __init__(self, site: Site, config: Config, texts: Mapping[str, PaperText]):
+    def __init__(self, site: Site, config: Config, texts: StoredTexts):
         self.site = site
         self.config = config
         self.texts = texts
@@ -75,6 +79,18 @@ class Views:
 
     def paper(self, paper_id: str) -> "PaperView":
         return self._papers.get_or_make(paper_id, lambda: PaperView(self, self.site.papers[paper_id]))
+
+    def abstract_text(self, paper_id: str) -> str:
+        """A paper's plain abstract, for its BibTeX entry. A works.bib shows an author's
+        papers from all over the listing: making each a view (and reading its whole text)
+        would push out the views of the papers the pages around it show."""
+        view = self._papers.peek(paper_id)
+        if view is None:
+            text = self.texts.abstract_text(paper_id)
+            if text is not None:
+                return text
+            view = self.paper(paper_id)
+        return view.abstract_text
 
     def api_texts(self, ids: Sequence[str]) -> dict[str, tuple[str, str]]:
         """paper id → (plain title, abstract source), read in one query rather than a
