@@ -103,8 +103,8 @@ def _discard(path: Path, trash: Path) -> None:
     """Move a tree out of the way rather than delete it before a timed build: ext4
     without a journal (as on this project's machines) skips an inode freed in the last
     minute or more when it makes a file, checking each one it passes, so a build right
-    after deleting 20,000-37,000 files paid 10-20 s in the kernel for them, and which
-    tool paid depended on who deleted last. The trash goes when the run is over."""
+    after deleting 37,000 files spent 25-35 s in the kernel instead of 6, and which tool
+    paid depended on who deleted last. The trash goes when the run is over."""
     if path.exists():
         trash.mkdir(exist_ok=True)
         path.rename(trash / f"{path.parent.name}-{path.name}-{time.monotonic_ns()}")

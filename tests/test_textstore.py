@@ -52,3 +52,23 @@ def test_a_store_kept_open_knows_when_its_file_was_deleted(tmp_path):
         name.unlink()
     assert not kept.is_current(path)
     assert TextStore(path).is_current(path)
+
+
+def test_a_bibtex_abstract_is_the_views_whether_stored_viewed_or_neither(tmp_path):
+    """Views.abstract_text reads one column, or takes a view's text, or renders the text
+    itself when the store lacks it: all three give what the paper's view shows."""
+    from sitegen.model import build_site
+    from sitegen.textstore import StoredTexts
+    from sitegen.views import Views
+
+    stored, viewed, missing = papers(tmp_path, "Stored *with* $x^2$.", "Viewed \\'e text.", "Never  stored.")
+    config, _ = load_config(tmp_path / "site")
+    site = build_site([stored, viewed, missing])
+    store = TextStore(tmp_path / "texts.sqlite")
+    store.add([render_text(stored), render_text(viewed)])
+    views = Views(site, config, StoredTexts(site.papers, tmp_path / "texts.sqlite"))
+    views.paper(viewed.id)
+    expected = {p.id: Views(site, config, StoredTexts(site.papers, tmp_path / "none.sqlite")).paper(p.id).abstract_text
+                for p in (stored, viewed, missing)}
+    assert {i: views.abstract_text(i) for i in expected} == expected
+    assert expected[stored.id] == "Stored with x^2."  # the plain text, not the HTML
