@@ -38,6 +38,7 @@ from sitegen.report import BuildReport
 from sitegen.fragments import FragmentCache, PaperFragments
 from sitegen.markup import renderers_loaded
 from sitegen.segments import Segments
+from sitegen.shared_fragments import SharedFragments, remove_leftovers
 from sitegen.tasks import API_CACHE, BIB_CACHE, PlanMemo, Renderer, Task, plan, render_order
 from sitegen.textstore import StoredTexts, TextStore, render_text
 from sitegen.theme import Theme
@@ -45,6 +46,10 @@ from sitegen.uptodate import CACHE_DIR
 from sitegen.views import Views
 
 CHUNK = 64  # tasks per message to a worker
+# Render orders this long share their processes' fragments through files (shared_fragments.py);
+# an edit's few pages would only pay for making the folder and index.
+SHARED_FROM = 2048
+FRAGMENTS_PER_PAPER = 4  # expected in one process's index: cards of a few kinds, a feed item, a BibTeX entry
 # Texts no paper has any more that the store may hold before a build removes them: an
 # edit's build then does not compare every paper's text with the store.
 PRUNE_SPARE = 64
@@ -224,6 +229,7 @@ def _build(config: Config, *, jobs: int | None, explain: bool, warm: Warm | None
                                 f"'{config.base_url}' has no host, so feeds and the sitemap carry paths, not full URLs",
                                 "set base_url: https://you.github.io/repo/", severity=WARNING))
     with BuildLock(cache_dir):
+        remove_leftovers(cache_dir)
         store_path = cache_dir / "texts.sqlite"
         store = warm.text_store if warm.text_store and warm.text_store.is_current(store_path) else TextStore(store_path)
         try:
@@ -314,8 +320,11 @@ def _render_and_commit(config: Config, site: Site, theme: Theme, store: TextStor
     fragments = None
     if serving and digests_of_plan is not None:
         fragments = PaperFragments(warm.fragments, digests_of_plan, warm.plan.context)
+    shared = None
+    if not serving and len(order) >= SHARED_FROM:
+        shared = SharedFragments(cache_dir, jobs or default_jobs(), FRAGMENTS_PER_PAPER * len(site.papers))
     state = (site, config, theme, texts, str(staging.dir), staging.flat, warm.bib_entries,
-             warm.api_records, digests_of_plan, fragments, order, previous, side)
+             warm.api_records, digests_of_plan, fragments, order, previous, side, shared)
     try:
         pool, workers = _workers(jobs, len(order), state)
         with pool, _collector_for_rendering() if workers > 1 else nullcontext():
@@ -355,6 +364,9 @@ def _render_and_commit(config: Config, site: Site, theme: Theme, store: TextStor
     except BaseException:
         staging.discard()
         raise
+    finally:
+        if shared is not None:
+            shared.remove()
     return written, removed
 
 
@@ -655,7 +667,7 @@ _worker: dict = {}
 
 
 def _init_worker(site, config, theme, texts, staging_dir, flat, bib_entries, api_records, paper_digests, fragments,
-                 order, previous, side, segments, parent: int | None = None) -> None:
+                 order, previous, side, shared, segments, parent: int | None = None) -> None:
     if parent is not None:
         _die_with_parent(parent)
         # The model came with the fork and lives as long as the process: frozen, the
@@ -665,13 +677,14 @@ def _init_worker(site, config, theme, texts, staging_dir, flat, bib_entries, api
     _worker["renderer"] = Renderer(site, config, theme, Views(site, config, texts), bib_entries,
                                   api_records, paper_digests, fragments)
     _worker["staging"] = Staging.attach(Path(staging_dir), flat)
-    _worker.update(order=order, previous=previous, side=side, segments=segments, forked=parent is not None)
+    _worker.update(order=order, previous=previous, side=side, segments=segments, forked=parent is not None,
+                   shared=shared)
 
 
 def _release_renderer() -> None:
     """This process's renderer and its caches, once its share is done: a server keeps
     only what `Warm` keeps."""
-    for name in ("renderer", "staging", "order", "previous", "side", "segments"):
+    for name in ("renderer", "staging", "order", "previous", "side", "segments", "shared"):
         _worker.pop(name, None)
 
 
@@ -683,6 +696,11 @@ def _render_run(worker: int) -> tuple[list, list[tuple[int, list[tuple[str, tupl
     server keeps for the rebuilds that follow (about 0.1 s at 10,000 papers)."""
     segments: Segments = _worker["segments"]
     order: list[Task] = _worker["order"]
+    renderer: Renderer = _worker["renderer"]
+    shared: SharedFragments | None = _worker["shared"]
+    if shared is not None:
+        shared.attach(worker)
+        renderer.share(shared)
     out = []
     try:
         side = [job() for job in _worker["side"][worker::segments.workers]]
@@ -691,7 +709,10 @@ def _render_run(worker: int) -> tuple[list, list[tuple[int, list[tuple[str, tupl
     except BaseException:
         segments.cancel()
         raise
-    renderer: Renderer = _worker["renderer"]
+    finally:
+        if shared is not None:
+            renderer.share(None)
+            shared.close_files()
     fragments = renderer.fragments
     made = fragments.made if _worker["forked"] and isinstance(fragments, PaperFragments) else []
     if _worker["forked"]:

@@ -17,12 +17,14 @@ it from one build to the next while the paper shows the same (`PaperFragments`).
 
 from __future__ import annotations
 
+import hashlib
 from collections import OrderedDict
-from itertools import count
 from typing import Callable, Hashable, Mapping
 
 from jinja2 import nodes
 from jinja2.ext import Extension
+
+from sitegen.shared_fragments import SharedPart
 
 FRAGMENT_LIMIT = 32768  # fragments kept per process; about 3 KB each as UTF-8 (100-120 MB in all)
 
@@ -38,13 +40,24 @@ class FragmentCache:
         self._items: OrderedDict[Hashable, object] = OrderedDict()
         self.hits = 0
         self.misses = 0
+        # Where a miss looks before making the value, and what it makes goes: the
+        # build's other render processes' fragments (shared_fragments.py). Bytes only.
+        self.shared: SharedPart | None = None
 
     def get_or_make(self, key: Hashable, make: Callable[[], object]):
         items = self._items
         value = items.get(key)
         if value is None:
             self.misses += 1
-            value = items[key] = make()
+            shared = self.shared
+            if shared is None:
+                value = make()
+            else:
+                value = shared.get(key)
+                if value is None:
+                    value = make()
+                    shared.put(key, value)
+            items[key] = value
             if len(items) > self.limit:
                 items.popitem(last=False)
         else:
@@ -121,15 +134,18 @@ class CacheExtension(Extension):
     def __init__(self, environment):
         super().__init__(environment)
         environment.extend(fragment_cache=FragmentCache())
-        self._tags = count()  # two tags with the same key are still two fragments
 
     def parse(self, parser):
         lineno = next(parser.stream).lineno
-        where = nodes.Const(f"{parser.name}:{lineno}:{next(self._tags)}")
         args = [parser.parse_expression()]
         while parser.stream.skip_if("comma"):
             args.append(parser.parse_expression())
         body = parser.parse_statements(("name:endcache",), drop_needle=True)
+        # Names the tag by what it is, not by when it was parsed: render processes
+        # compile templates in different orders, and find each other's fragments by
+        # key (shared_fragments.py). Two tags with the same key are still two fragments.
+        shape = hashlib.blake2b(repr((args, body)).encode(), digest_size=8).hexdigest()
+        where = nodes.Const(f"{parser.name}:{lineno}:{shape}")
         call = self.call_method("_fragment", [where, nodes.Tuple(args, "load")])
         return nodes.CallBlock(call, [], [], body).set_lineno(lineno)
 

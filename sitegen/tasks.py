@@ -19,6 +19,7 @@ from sitegen import __version__, api, bibtex, feeds, metadata, urls
 from sitegen.config import Config
 from sitegen.fragments import FragmentCache, PaperFragments
 from sitegen.model import Site, month_key, week_key
+from sitegen.shared_fragments import SharedFragments, SharedPart
 from sitegen.theme import Theme
 from sitegen.uptodate import CACHE_DIR
 from sitegen.views import Pagination, Views, format_day, page_count, page_slice
@@ -528,6 +529,13 @@ class Renderer:
 
     def render(self, task: Task) -> bytes:
         return self._handlers[task.kind](task)
+
+    def share(self, store: "SharedFragments | None") -> None:
+        """Find cards, feed items and BibTeX entries in `store` (and add those made here)
+        before making them; None: this process's own caches only."""
+        if isinstance(self.fragments, FragmentCache):
+            self.fragments.shared = SharedPart(store, "page") if store is not None else None
+        self.bib_cache.shared = SharedPart(store, "bib") if store is not None else None
 
     def clear(self) -> None:
         """Empty every cache this renderer fills. For a render process's own copies only:

@@ -1,0 +1,129 @@
+"""Fragments one render process made, found by another: exactly what was made, or nothing."""
+
+import multiprocessing
+
+import pytest
+
+import sitegen.build
+from sitegen.fragments import FragmentCache
+from sitegen.shared_fragments import SLOT, SharedFragments, SharedPart, _hash, remove_leftovers
+from sitekit import generated_listing, output_tree
+from sitegen.build import build
+from sitegen.config import load_config
+
+FORK = multiprocessing.get_context("fork")
+
+
+@pytest.fixture
+def store(tmp_path):
+    shared = SharedFragments(tmp_path, workers=2, expected=100)
+    yield shared
+    shared.remove()
+
+
+def _put_in_another_process(store: SharedFragments, worker: int, items: dict) -> None:
+    def run():
+        store.attach(worker)
+        for key, value in items.items():
+            store.put(key, value)
+        store.close_files()
+    process = FORK.Process(target=run)
+    process.start()
+    process.join()
+    assert process.exitcode == 0
+
+
+def test_a_fragment_made_in_one_process_is_found_in_another(store):
+    items = {("card", f"p{n}", 2, True): f"<article>{n} ▲</article>".encode() for n in range(300)}
+    _put_in_another_process(store, 1, items)
+    store.attach(0)
+    assert all(store.get(key) == value for key, value in items.items())
+    assert store.get(("card", "p1", 3, True)) is None  # another key, though much alike
+    assert store.found == len(items)
+
+
+def test_a_process_finds_what_it_made_itself(store):
+    store.attach(0)
+    store.put(("bib", "k"), b"@article{k}")
+    store.put(("empty",), b"")
+    assert store.get(("bib", "k")) == b"@article{k}"
+    assert store.get(("empty",)) == b""
+
+
+def test_a_slot_whose_record_is_another_key_is_a_miss(store, monkeypatch):
+    """Two keys with one hash, or a slot read half-written: the record names its key."""
+    store.attach(0)
+    monkeypatch.setattr("sitegen.shared_fragments._hash", lambda key: 12345)
+    store.put(("a",), b"A")
+    assert store.get(("a",)) == b"A"
+    assert store.get(("b",)) is None
+    store.put(("b",), b"B")  # the next slot along
+    assert (store.get(("a",)), store.get(("b",))) == (b"A", b"B")
+
+
+def test_a_slot_with_its_hash_but_not_yet_its_place_is_a_miss(store):
+    store.attach(0)
+    key = ("card", "x")
+    slot = _hash(key) & (store.slots - 1)
+    SLOT.pack_into(store._index, slot * SLOT.size, _hash(key), 0)  # the hash written, the place not
+    assert store.get(key) is None
+
+
+def test_a_full_index_takes_no_more_and_still_answers(tmp_path):
+    store = SharedFragments(tmp_path, workers=1, expected=1)
+    try:
+        store.attach(0)
+        for n in range(store.slots):
+            store.put(("k", n), str(n).encode())
+        kept = [n for n in range(store.slots) if store.get(("k", n)) is not None]
+        assert len(kept) == store.slots * 3 // 4 + 1
+        assert all(store.get(("k", n)) == str(n).encode() for n in kept)
+    finally:
+        store.remove()
+
+
+def test_a_cache_looks_in_the_store_before_making_and_adds_what_it_makes(store):
+    store.attach(0)
+    first, second = FragmentCache(limit=1), FragmentCache(limit=1)
+    first.shared = second.shared = SharedPart(store, "page")
+    made = []
+    assert first.get_or_make("a", lambda: made.append("a") or b"A") == b"A"
+    assert second.get_or_make("a", lambda: made.append("a2") or b"A2") == b"A"
+    first.get_or_make("b", lambda: b"B")  # forgets a here; the store still has it
+    assert first.get_or_make("a", lambda: made.append("a3") or b"A3") == b"A"
+    assert made == ["a"]
+    assert SharedPart(store, "bib").get("a") is None  # each cache's keys apart
+
+
+def test_the_folder_goes_with_the_build_and_leftovers_with_the_next(tmp_path):
+    store = SharedFragments(tmp_path, workers=2, expected=10)
+    store.attach(0)
+    store.put(("k",), b"v")
+    folder = store.folder
+    store.remove()
+    assert not folder.exists()
+    left = SharedFragments(tmp_path, workers=1, expected=10)  # as a killed build leaves it
+    left.attach(0)
+    left.close_files()
+    remove_leftovers(tmp_path)
+    assert not list(tmp_path.glob("fragments-*"))
+
+
+def test_processes_sharing_fragments_build_what_one_process_builds(tmp_path, monkeypatch):
+    one, four = generated_listing(tmp_path / "one", 80), generated_listing(tmp_path / "four", 80)
+    build(load_config(one)[0], jobs=1)
+    monkeypatch.setattr(sitegen.build, "SHARED_FROM", 1)
+    regions = []
+    real = SharedFragments.remove
+
+    def remove(self):
+        slots = [SLOT.unpack_from(self._index, n * SLOT.size)[0] for n in range(self.workers * self.slots)]
+        regions.append([sum(1 for h in slots[w * self.slots:(w + 1) * self.slots] if h) for w in range(self.workers)])
+        real(self)
+
+    monkeypatch.setattr(SharedFragments, "remove", remove)
+    report = build(load_config(four)[0], jobs=4)
+    assert report.rendered > 4 * sitegen.build.CHUNK
+    assert output_tree(one / "output") == output_tree(four / "output")
+    assert len(regions) == 1 and sum(1 for n in regions[0] if n) >= 2  # several processes made fragments
+    assert not list((four / ".sitegen").glob("fragments-*"))
