@@ -600,7 +600,7 @@ def _init_text_worker(papers: list, store_path: str, stop, parent: int) -> None:
 
 
 def _text_run(start: int, end: int) -> None:
-    store = TextStore(_text_job["store_path"])
+    store = TextStore(_text_job["store_path"], bulk=True)
     try:
         _store_texts(_text_job["papers"], start, end, store, _text_job["stop"])
     finally:

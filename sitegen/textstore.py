@@ -45,12 +45,21 @@ def _text_from_row(row: tuple) -> PaperText:
     return PaperText(Rendered(Markup(title_html), title_text), Rendered(Markup(abstract_html), abstract_text))
 
 
+# A connection that writes a whole listing's texts: rows go in by random keys, so with
+# SQLite's default 2 MB cache each batch rewrote index pages it had just dropped, and a
+# checkpoint (with its fsync) came every 4 MB of log. At 100,000 papers storing the
+# texts took 8.9 s alone here, 5.8 s with these; the same at 10,000 (0.5 s).
+BULK_PRAGMAS = ("PRAGMA cache_size=-65536", "PRAGMA wal_autocheckpoint=16384")
+
+
 class TextStore:
-    def __init__(self, path: Path):
+    def __init__(self, path: Path, bulk: bool = False):
         self.path = path
         path.parent.mkdir(parents=True, exist_ok=True)
         self.db = sqlite3.connect(str(path), timeout=30, check_same_thread=False)
         cache_pragmas(self.db)
+        for pragma in BULK_PRAGMAS if bulk else ():
+            self.db.execute(pragma)
         self.db.execute("CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value TEXT)")
         version = self.db.execute("SELECT value FROM meta WHERE name='version'").fetchone()
         if version is None or version[0] != SCHEMA_VERSION:
