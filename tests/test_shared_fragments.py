@@ -1,6 +1,7 @@
 """Fragments one render process made, found by another: exactly what was made, or nothing."""
 
 import multiprocessing
+import os
 
 import pytest
 
@@ -42,10 +43,12 @@ def test_a_fragment_made_in_one_process_is_found_in_another(store):
     assert store.found == len(items)
 
 
-def test_a_process_finds_what_it_made_itself(store):
+def test_a_process_finds_what_it_made_itself_once_written(store):
     store.attach(0)
     store.put(("bib", "k"), b"@article{k}")
     store.put(("empty",), b"")
+    assert store.get(("bib", "k")) is None  # still in the buffer: no process may read it yet
+    store.flush()
     assert store.get(("bib", "k")) == b"@article{k}"
     assert store.get(("empty",)) == b""
 
@@ -55,9 +58,11 @@ def test_a_slot_whose_record_is_another_key_is_a_miss(store, monkeypatch):
     store.attach(0)
     monkeypatch.setattr("sitegen.shared_fragments._hash", lambda key: 12345)
     store.put(("a",), b"A")
+    store.flush()
     assert store.get(("a",)) == b"A"
     assert store.get(("b",)) is None
     store.put(("b",), b"B")  # the next slot along
+    store.flush()
     assert (store.get(("a",)), store.get(("b",))) == (b"A", b"B")
 
 
@@ -75,6 +80,7 @@ def test_a_full_index_takes_no_more_and_still_answers(tmp_path):
         store.attach(0)
         for n in range(store.slots):
             store.put(("k", n), str(n).encode())
+        store.flush()
         kept = [n for n in range(store.slots) if store.get(("k", n)) is not None]
         assert len(kept) == store.slots * 3 // 4 + 1
         assert all(store.get(("k", n)) == str(n).encode() for n in kept)
@@ -82,7 +88,31 @@ def test_a_full_index_takes_no_more_and_still_answers(tmp_path):
         store.remove()
 
 
-def test_a_cache_looks_in_the_store_before_making_and_adds_what_it_makes(store):
+def test_a_slot_held_for_a_buffered_record_does_not_end_a_lookup(store, monkeypatch):
+    store.attach(0)
+    monkeypatch.setattr("sitegen.shared_fragments._hash", lambda key: 777)
+    store.put(("first",), b"1")
+    store.flush()
+    store.put(("second",), b"2")  # holds the next slot, not yet found
+    store.put(("third",), b"3")
+    assert store.get(("first",)) == b"1"
+    store.flush()
+    assert [store.get((k,)) for k in ("first", "second", "third")] == [b"1", b"2", b"3"]
+
+
+def test_records_are_written_in_large_pieces(store, monkeypatch):
+    writes = []
+    real = os.pwrite
+    monkeypatch.setattr(os, "pwrite", lambda fd, data, offset: writes.append(len(data)) or real(fd, data, offset))
+    store.attach(0)
+    for n in range(200):
+        store.put(("card", n), b"x" * 3000)
+    store.close_files()
+    assert len(writes) == 3 and sum(writes) > 200 * 3000
+
+
+def test_a_cache_looks_in_the_store_before_making_and_adds_what_it_makes(store, monkeypatch):
+    monkeypatch.setattr("sitegen.shared_fragments.FLUSH_AT", 0)  # each record written as it comes
     store.attach(0)
     first, second = FragmentCache(limit=1), FragmentCache(limit=1)
     first.shared = second.shared = SharedPart(store, "page")
