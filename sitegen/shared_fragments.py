@@ -53,12 +53,16 @@ class SharedFragments:
         self._worker: int | None = None
         self._order = list(range(workers))  # regions in the order a lookup reads them
         self._readers: dict[int, int] = {}  # worker → descriptor of its file, opened here
-        self.found = 0  # lookups answered from a file (this process's or another's)
+        self._writing = False  # this process has a file and may add to its region
 
     def attach(self, worker: int) -> None:
         self.close_files()
         self._worker = worker
-        self._fd = os.open(self._file(worker), os.O_RDWR | os.O_CREAT | os.O_TRUNC, 0o600)
+        try:
+            self._fd = os.open(self._file(worker), os.O_RDWR | os.O_CREAT | os.O_TRUNC, 0o600)
+            self._writing = True
+        except OSError:  # a full disk, say: this process only reads what others made
+            self._fd = None
         self._end = 0  # of the file; records still in the buffer come after it
         self._stored = 0
         self._buffer = bytearray()
@@ -85,13 +89,12 @@ class SharedFragments:
                         name = _name(key)
                     value = self._read(worker, where, name)
                     if value is not None:
-                        self.found += 1
                         return value
                 slot = (slot + 1) & (self.slots - 1)
         return None
 
     def put(self, key: Hashable, value: bytes) -> None:
-        if self._worker is None or self._stored * 4 > self.slots * 3:
+        if not self._writing or self._stored * 4 > self.slots * 3:
             return
         name = _name(key)
         record = KEY_LENGTH.pack(len(name)) + name + value
@@ -118,7 +121,13 @@ class SharedFragments:
         """Write the buffered records, then let their slots be found: a record is in the
         file before any process can look for it."""
         if self._buffer:
-            os.pwrite(self._fd, self._buffer, self._end)
+            try:
+                os.pwrite(self._fd, self._buffer, self._end)
+            except OSError:  # the disk is full: these records are dropped, and no more added
+                self._writing = False
+                self._buffer.clear()
+                self._pending.clear()
+                return
             self._end += len(self._buffer)
             self._buffer.clear()
         for position, wanted in self._pending:
@@ -149,10 +158,11 @@ class SharedFragments:
         return fd
 
     def close_files(self) -> None:
-        if self._worker is not None:
+        if self._writing:
             self.flush()
+        if self._worker is not None and self._fd is not None:
             os.close(self._fd)
-            self._worker = None
+        self._worker, self._writing = None, False
         for fd in self._readers.values():
             os.close(fd)
         self._readers.clear()
