@@ -58,3 +58,13 @@ def test_the_sample_site_is_the_same_with_markupsafe_s_own_escape(tmp_path, monk
     fast, stock = output_tree(tmp_path / "fast" / "output"), output_tree(tmp_path / "markupsafe" / "output")
     assert fast.keys() == stock.keys()
     assert [name for name in fast if fast[name] != stock[name]] == []
+
+
+def test_the_default_theme_writes_characters_beyond_latin_1_as_references():
+    """A card's ▲ written as itself made every page showing the card a 2-byte-a-character
+    str in the render process (4 with a character beyond the BMP): slower to join, encode
+    and decode than the same page held at one byte a character."""
+    templates = Path(__file__).resolve().parent.parent / "themes" / "default" / "templates"
+    wide = {(path.name, n): [c for c in line if ord(c) > 0xFF]
+            for path in templates.glob("*.html") for n, line in enumerate(path.read_text().splitlines(), 1)}
+    assert {where: chars for where, chars in wide.items() if chars} == {}
