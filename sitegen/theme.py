@@ -15,6 +15,7 @@ from pathlib import Path
 
 import jinja2
 import markupsafe
+from jinja2.compiler import CodeGenerator
 
 from sitegen.config import Config
 from sitegen.fragments import CacheExtension
@@ -40,6 +41,25 @@ def _escape(value) -> str:
     return _escape_inner(str(value))
 
 
+class _JoinedOutput(CodeGenerator):
+    """Compiles a run of output (`<li><a href="{{ a.url }}">{{ a.name }}</a></li>`) in a
+    page's body to one `yield` of the pieces joined, not one `yield` per piece: a page is
+    made of hundreds of pieces, and each yield passed up through the page's template, the
+    one it extends and its block. Macros already collect their output in a list."""
+
+    def visit_Output(self, node, frame) -> None:
+        if frame.buffer is not None or (frame.require_output_check and self.has_known_extends) \
+                or len(node.nodes) < 2:
+            return super().visit_Output(node, frame)
+        pieces = frame.buffer = self.temporary_identifier()
+        self.writeline(f"{pieces} = []")
+        try:
+            super().visit_Output(node, frame)
+        finally:
+            frame.buffer = None
+        self.writeline(f'yield "".join({pieces})')
+
+
 class _Template(jinja2.Template):
     """Compiled templates look `escape` up in their module: it is `_escape` in ours."""
 
@@ -48,6 +68,16 @@ class _Template(jinja2.Template):
         if _escape_inner is not None and namespace.get("escape") is markupsafe.escape:
             namespace["escape"] = _escape
         return super()._from_namespace(environment, namespace, globals)
+
+
+class _Environment(jinja2.Environment):
+    code_generator_class = _JoinedOutput
+    template_class = _Template
+
+
+# In the names of compiled templates kept in .sitegen/: Jinja tells its own versions'
+# code apart, not that of a code generator of ours. Change it when _JoinedOutput changes.
+COMPILED_AS = "joined-1"
 
 
 @lru_cache(maxsize=4096)
@@ -79,7 +109,7 @@ class Theme:
 
     @cached_property
     def environment(self) -> jinja2.Environment:
-        env = jinja2.Environment(
+        env = _Environment(
             loader=jinja2.FileSystemLoader([str(d) for d in self.template_dirs]),
             autoescape=True,
             undefined=jinja2.StrictUndefined,
@@ -90,7 +120,6 @@ class Theme:
             auto_reload=False,  # a page asks for three templates: not three stat calls each (see reload_changed)
             bytecode_cache=self._bytecode_cache(),
         )
-        env.template_class = _Template
         env.filters["date"] = _date
         env.filters["longdate"] = _long_date
         return env
@@ -102,7 +131,7 @@ class Theme:
             self.bytecode_dir.mkdir(parents=True, exist_ok=True)
         except OSError:
             return None
-        return jinja2.FileSystemBytecodeCache(str(self.bytecode_dir))
+        return jinja2.FileSystemBytecodeCache(str(self.bytecode_dir), f"__jinja2_{COMPILED_AS}_%s.cache")
 
     def reload_changed(self) -> None:
         """Forget compiled templates whose file changed, or which a file earlier in the

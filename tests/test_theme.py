@@ -1,9 +1,11 @@
 """The theme's Jinja environment: escaping as markupsafe does it, without its wrappers."""
 
 import shutil
+import traceback
 from pathlib import Path
 
 import jinja2
+from jinja2.compiler import CodeGenerator
 import markupsafe
 import pytest
 from hypothesis import given
@@ -47,6 +49,44 @@ def test_templates_escape_with_it_and_undefined_values_still_fail(tmp_path):
         env.get_template("t.html").render(a="x", b="y")
 
 
+_TEMPLATES = {
+    "base.html": "<title>{% block title %}{{ site }}{% endblock %}</title>\n{% block main %}{% endblock %}\n"
+                 "<footer>{{ site }} · {{ n }}</footer>\n",
+    "page.html": "{% extends 'base.html' %}{% from 'm.html' import item, box %}"
+                 "{% block title %}{{ title }} - {{ super() }}{% endblock %}"
+                 "{% block main %}<ul>{% for x in xs %}<li class=\"{{ loop.cycle('a', 'b') }}\">{{ item(x) }}"
+                 "{% if loop.last %} (last of {{ loop.length }}){% endif %}</li>{% else %}<li>none</li>{% endfor %}</ul>"
+                 "{% set block_set %}<b>{{ title }}</b>{% endset %}{{ block_set }}{% filter upper %}up {{ title }}{% endfilter %}"
+                 "{% call box('called') %}inner {{ title }}{% endcall %}{% include 'inc.html' %}{{ raw }}{% endblock %}",
+    "m.html": "{% macro item(x) %}<i>{{ x }}</i>{% endmacro %}{% macro box(x) %}<div>{{ x }}: {{ caller() }}</div>{% endmacro %}",
+    "inc.html": "<p>{{ title }} {{ xs|length }}</p>",
+    "maybe.html": "{% if parent %}{% extends 'base.html' %}{% endif %}before {{ title }} after"
+                  "{% block main %}main {{ title }}{% endblock %}",
+}
+
+
+@pytest.mark.parametrize("name,parent", [("page.html", False), ("maybe.html", True), ("maybe.html", False)])
+def test_joined_output_renders_what_jinja_s_own_code_renders(tmp_path, name, parent):
+    for file, source in _TEMPLATES.items():
+        (tmp_path / file).write_text(source)
+    options = dict(loader=jinja2.FileSystemLoader(str(tmp_path)), autoescape=True, trim_blocks=True,
+                   lstrip_blocks=True, undefined=jinja2.StrictUndefined)
+    values = dict(site="S&co", n=3, title="<T>", xs=["a", "<b>", "c"], raw=markupsafe.Markup("<hr>"), parent=parent)
+    ours = theme._Environment(**options).get_template(name)
+    stock = jinja2.Environment(**options).get_template(name)
+    assert ours.render(**values) == stock.render(**values)
+    assert len(list(ours.generate(**values))) < len(list(stock.generate(**values)))
+
+
+def test_a_template_error_still_names_its_line(tmp_path):
+    env = _environment(tmp_path, "<p>{{ a }}</p>\n<p>{{ a }} {{ b.c.d }}</p>\n")
+    with pytest.raises(jinja2.UndefinedError) as caught:
+        env.get_template("t.html").render(a=1, b={})
+    lines = [frame.lineno for frame in traceback.extract_tb(caught.value.__traceback__)
+             if frame.filename.endswith("t.html")]
+    assert lines == [2]
+
+
 def test_the_sample_site_is_the_same_with_markupsafe_s_own_escape(tmp_path, monkeypatch):
     for name in ("content", "sitegen.yaml"):
         source = SAMPLE.parent / name
@@ -54,6 +94,7 @@ def test_the_sample_site_is_the_same_with_markupsafe_s_own_escape(tmp_path, monk
             (shutil.copytree if source.is_dir() else shutil.copy)(source, tmp_path / variant / name)
     build_dir(tmp_path / "fast")
     monkeypatch.setattr(theme, "_escape_inner", None)
+    monkeypatch.setattr(theme._Environment, "code_generator_class", CodeGenerator)  # and Jinja's own code
     build_dir(tmp_path / "markupsafe")
     fast, stock = output_tree(tmp_path / "fast" / "output"), output_tree(tmp_path / "markupsafe" / "output")
     assert fast.keys() == stock.keys()
