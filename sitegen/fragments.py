@@ -65,6 +65,13 @@ class FragmentCache:
             items.move_to_end(key)
         return value
 
+    def text(self, key: tuple, make: Callable[[], str]) -> str:
+        """A `{% cache %}` tag's fragment. Kept as UTF-8 and decoded on each use: a card
+        is mostly ASCII, but one character outside Latin-1 (a name, a MathML symbol) makes
+        a str take 2-4 bytes a character, and at 100,000 papers the caches are what a
+        render process holds most of."""
+        return self.get_or_make(key, lambda: make().encode()).decode()
+
     def items(self) -> list[tuple[Hashable, object]]:
         return list(self._items.items())
 
@@ -120,6 +127,8 @@ class PaperFragments:
 
         return self.kept.get_or_make(kept_key, made)
 
+    text = FragmentCache.text
+
     def clear(self) -> None:
         """Forget every fragment; those made here stay in `made`."""
         self.kept.clear()
@@ -150,7 +159,7 @@ class CacheExtension(Extension):
         return nodes.CallBlock(call, [], [], body).set_lineno(lineno)
 
     def _fragment(self, where: str, key: tuple, caller) -> str:
-        """Kept as UTF-8 and decoded on each use: a card is mostly ASCII, but one character
-        outside Latin-1 (▲, a name, a MathML symbol) makes a str take 2-4 bytes a character,
-        and at 100,000 papers the caches are what a render process holds most of."""
-        return self.environment.fragment_cache.get_or_make((where, *key), lambda: caller().encode()).decode()
+        """The tag as Jinja compiles a call block. The site's environment compiles it
+        without one (theme.py); this serves a body that asks for the enclosing macro's
+        caller, and any other code generator."""
+        return self.environment.fragment_cache.text((where, *key), caller)

@@ -15,7 +15,9 @@ from pathlib import Path
 
 import jinja2
 import markupsafe
-from jinja2.compiler import CodeGenerator
+from jinja2 import nodes
+from jinja2.compiler import CodeGenerator, find_undeclared
+from jinja2.runtime import Context, Macro
 
 from sitegen.config import Config
 from sitegen.fragments import CacheExtension
@@ -41,13 +43,14 @@ def _escape(value) -> str:
     return _escape_inner(str(value))
 
 
-class _JoinedOutput(CodeGenerator):
-    """Compiles a run of output (`<li><a href="{{ a.url }}">{{ a.name }}</a></li>`) in a
-    page's body to one `yield` of the pieces joined, not one `yield` per piece: a page is
-    made of hundreds of pieces, and each yield passed up through the page's template, the
-    one it extends and its block. Macros already collect their output in a list."""
+class _CodeGenerator(CodeGenerator):
+    """Jinja's code, cheaper where a page spends most of its time."""
 
     def visit_Output(self, node, frame) -> None:
+        """A run of output (`<li><a href="{{ a.url }}">{{ a.name }}</a></li>`) in a page's
+        body is one `yield` of the pieces joined, not one `yield` per piece: a page is made
+        of hundreds of pieces, and each yield passed up through the page's template, the
+        one it extends and its block. Macros already collect their output in a list."""
         if frame.buffer is not None or (frame.require_output_check and self.has_known_extends) \
                 or len(node.nodes) < 2:
             return super().visit_Output(node, frame)
@@ -58,6 +61,25 @@ class _JoinedOutput(CodeGenerator):
         finally:
             frame.buffer = None
         self.writeline(f'yield "".join({pieces})')
+
+    def visit_CallBlock(self, node, frame) -> None:
+        """`{% cache %}` (fragments.py) as a lookup with a plain function to make the
+        fragment on a miss, not a call block: that made a Macro object for its body, and
+        went through two calls of Jinja's, at each use of a card."""
+        call = node.call
+        if not (isinstance(call.node, nodes.ExtensionAttribute) and call.node.name == "_fragment"
+                and call.node.identifier == CacheExtension.identifier) \
+                or find_undeclared(node.body, ("caller", "kwargs", "varargs")):
+            return super().visit_CallBlock(node, frame)
+        where, key = call.args
+        self.macro_body(node, frame)  # `def macro():` returning the body's text
+        self.start_write(frame, node)
+        self.write("environment.fragment_cache.text((")
+        for part in (where, *key.items):
+            self.visit(part, frame)
+            self.write(", ")
+        self.write("), macro)")
+        self.end_write(frame)
 
 
 class _Template(jinja2.Template):
@@ -70,14 +92,26 @@ class _Template(jinja2.Template):
         return super()._from_namespace(environment, namespace, globals)
 
 
+class _Context(Context):
+    def call(__self, __obj, *args, **kwargs):
+        """A macro called as Jinja's own `call` would call it, without its two lookups
+        for what the callable wants passed: a card's macros are called thousands of times."""
+        if type(__obj) is Macro:
+            kwargs.pop("_loop_vars", None)
+            kwargs.pop("_block_vars", None)
+            return __obj(__self.eval_ctx, *args, **kwargs)
+        return super().call(__obj, *args, **kwargs)
+
+
 class _Environment(jinja2.Environment):
-    code_generator_class = _JoinedOutput
+    code_generator_class = _CodeGenerator
+    context_class = _Context
     template_class = _Template
 
 
 # In the names of compiled templates kept in .sitegen/: Jinja tells its own versions'
-# code apart, not that of a code generator of ours. Change it when _JoinedOutput changes.
-COMPILED_AS = "joined-1"
+# code apart, not that of a code generator of ours. Change it when _CodeGenerator changes.
+COMPILED_AS = "sitegen-2"
 
 
 @lru_cache(maxsize=4096)

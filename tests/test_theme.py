@@ -6,12 +6,14 @@ from pathlib import Path
 
 import jinja2
 from jinja2.compiler import CodeGenerator
+from jinja2.runtime import Context
 import markupsafe
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
 from sitegen import theme
+from sitegen.fragments import CacheExtension
 from sitekit import build_dir, output_tree
 
 SAMPLE = Path(__file__).resolve().parent.parent / "content"
@@ -57,7 +59,8 @@ _TEMPLATES = {
                  "{% block main %}<ul>{% for x in xs %}<li class=\"{{ loop.cycle('a', 'b') }}\">{{ item(x) }}"
                  "{% if loop.last %} (last of {{ loop.length }}){% endif %}</li>{% else %}<li>none</li>{% endfor %}</ul>"
                  "{% set block_set %}<b>{{ title }}</b>{% endset %}{{ block_set }}{% filter upper %}up {{ title }}{% endfilter %}"
-                 "{% call box('called') %}inner {{ title }}{% endcall %}{% include 'inc.html' %}{{ raw }}{% endblock %}",
+                 "{% call box('called') %}inner {{ title }}{% endcall %}"
+                 "{% for x in xs + xs %}{% cache x, 'b' %}<b>{{ x }}{{ item(x) }}</b>{% endcache %}{% endfor %}{% include 'inc.html' %}{{ raw }}{% endblock %}",
     "m.html": "{% macro item(x) %}<i>{{ x }}</i>{% endmacro %}{% macro box(x) %}<div>{{ x }}: {{ caller() }}</div>{% endmacro %}",
     "inc.html": "<p>{{ title }} {{ xs|length }}</p>",
     "maybe.html": "{% if parent %}{% extends 'base.html' %}{% endif %}before {{ title }} after"
@@ -70,12 +73,14 @@ def test_joined_output_renders_what_jinja_s_own_code_renders(tmp_path, name, par
     for file, source in _TEMPLATES.items():
         (tmp_path / file).write_text(source)
     options = dict(loader=jinja2.FileSystemLoader(str(tmp_path)), autoescape=True, trim_blocks=True,
-                   lstrip_blocks=True, undefined=jinja2.StrictUndefined)
+                   lstrip_blocks=True, undefined=jinja2.StrictUndefined, extensions=[CacheExtension])
     values = dict(site="S&co", n=3, title="<T>", xs=["a", "<b>", "c"], raw=markupsafe.Markup("<hr>"), parent=parent)
     ours = theme._Environment(**options).get_template(name)
     stock = jinja2.Environment(**options).get_template(name)
     assert ours.render(**values) == stock.render(**values)
     assert len(list(ours.generate(**values))) < len(list(stock.generate(**values)))
+    if name == "page.html":  # each made once, then found
+        assert ours.environment.fragment_cache.misses == 3 and ours.environment.fragment_cache.hits == 9
 
 
 def test_a_template_error_still_names_its_line(tmp_path):
@@ -95,6 +100,7 @@ def test_the_sample_site_is_the_same_with_markupsafe_s_own_escape(tmp_path, monk
     build_dir(tmp_path / "fast")
     monkeypatch.setattr(theme, "_escape_inner", None)
     monkeypatch.setattr(theme._Environment, "code_generator_class", CodeGenerator)  # and Jinja's own code
+    monkeypatch.setattr(theme._Environment, "context_class", Context)
     build_dir(tmp_path / "markupsafe")
     fast, stock = output_tree(tmp_path / "fast" / "output"), output_tree(tmp_path / "markupsafe" / "output")
     assert fast.keys() == stock.keys()
