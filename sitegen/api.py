@@ -5,12 +5,11 @@ PAGE_SIZE papers; every page says where the next one is."""
 from __future__ import annotations
 
 import hashlib
-import json
 import marshal
 from pathlib import Path
 from typing import Mapping
 
-from sitegen import __version__, urls
+from sitegen import __version__, jsontext, urls
 from sitegen.atomic import atomic_write
 from sitegen.config import Config
 from sitegen.model import Site
@@ -75,11 +74,11 @@ def papers_page(site: Site, views: Views, config: Config, number: int, kept: Fra
     texts = views.api_texts([i for i, key in zip(ids, keys) if key not in kept])
     # Kept as UTF-8: the page is then one join of 2 MB of bytes, not a join, two
     # concatenations and an encoding of 2 MB of text.
-    records = [kept.get_or_make(key, lambda: _json(paper_record(site, config, i, *texts[i])).encode())
+    records = [kept.get_or_make(key, lambda: jsontext.dumps(paper_record(site, config, i, *texts[i])))
                for i, key in zip(ids, keys)]
     head = {"count": len(site.papers), "page": number, "pages": total,
             "next": config.absolute(papers_path(number + 1)) if number < total else None}
-    start = _json(head)[:-1].encode() + b',"papers":['
+    start = jsontext.dumps(head)[:-1] + b',"papers":['
     page = b"".join([start, b",".join(records), _END])
     if located is not None:
         located.keep(page, len(start), base, [key[0] for key in keys], records)
@@ -149,12 +148,4 @@ def authors_file(site: Site, config: Config) -> bytes:
             "orcid": author.orcid,
             "papers": list(author.papers),
         })
-    return _dump({"count": len(authors), "authors": authors})
-
-
-def _json(data) -> str:
-    return json.dumps(data, ensure_ascii=False, separators=(",", ":"))
-
-
-def _dump(data: dict) -> bytes:
-    return _json(data).encode() + b"\n"
+    return jsontext.dumps({"count": len(authors), "authors": authors}) + b"\n"

@@ -4,10 +4,10 @@ Twitter cards."""
 
 from __future__ import annotations
 
-import json
 
 from markupsafe import Markup
 
+from sitegen import jsontext
 from sitegen.bibtex import arxiv_id
 from sitegen.config import Config
 from sitegen.views import PaperView
@@ -69,7 +69,7 @@ def json_ld(paper: PaperView, config: Config) -> Markup:
         data["sameAs"] = same_as
     if paper.thumbnail:
         data["image"] = _absolute(config, paper.thumbnail)
-    text = json.dumps(data, ensure_ascii=False, separators=(",", ":"))
+    text = jsontext.dumps_text(data)
     return Markup(text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026"))
 
 

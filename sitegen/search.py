@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import bisect
 import hashlib
-import json
 import math
 import re
 import unicodedata
@@ -31,7 +30,7 @@ from dataclasses import dataclass
 from functools import lru_cache, partial
 from typing import Callable, Iterator, Mapping, Sequence
 
-from sitegen import __version__, urls
+from sitegen import __version__, jsontext, urls
 from sitegen.model import Site
 
 FORMAT = 1
@@ -114,7 +113,7 @@ def text_terms(title: str, abstract: str) -> str:
             weights[term] = min(weights.get(term, 0) + count, MAX_ABSTRACT_WEIGHT)
     for term in tokens(title):
         weights[term] = TITLE_WEIGHT + weights.get(term, 0)
-    return json.dumps(weights, ensure_ascii=False, separators=(",", ":"), sort_keys=True)
+    return jsontext.dumps_text(weights, sort_keys=True)
 
 
 def shard_key(term: str) -> str:
@@ -215,7 +214,7 @@ def weighted_terms(text_terms: str, names: Sequence[str], known_tokens: dict[str
                    ) -> dict[str, int]:
     """A paper's terms and their weights in the index: its texts' terms (JSON, as the
     text store keeps them) and the words of the names it is found by."""
-    weights = json.loads(text_terms)
+    weights = jsontext.loads(text_terms)
     known_tokens = {} if known_tokens is None else known_tokens
     for name in names:
         name_terms = known_tokens.get(name)
@@ -256,9 +255,9 @@ def index_files(site: Site, texts: Mapping[str, PaperSearchText],
     papers = _Papers(site, texts, count)
     postings: dict[str, array] = defaultdict(partial(array, "I"))
     heavy: dict[str, dict[int, int]] = defaultdict(dict)  # weights too large to pack: term → position → weight
-    # Each paper's record as the JSON text its bucket file will hold: a tenth of the
+    # Each paper's record as the UTF-8 JSON its bucket file will hold: a tenth of the
     # memory of the list it is made from, kept until the buckets are written.
-    buckets: dict[int, list[str]] = defaultdict(list)
+    buckets: dict[int, list[bytes]] = defaultdict(list)
     state_papers = {}
     for position, paper_id in enumerate(site.newest):
         weights = papers.terms(paper_id)
@@ -268,7 +267,7 @@ def index_files(site: Site, texts: Mapping[str, PaperSearchText],
                 heavy[term][position] = weight
                 weight = _WEIGHT_MASK
             postings[term].append(packed | weight)
-        buckets[bucket(paper_id, count)].append(_json_text({paper_id: papers.record(paper_id)})[1:-1])
+        buckets[bucket(paper_id, count)].append(_json({paper_id: papers.record(paper_id)})[1:-1])
         state_papers[paper_id] = (digests[paper_id], _keys(weights))
     state = IndexState(STATE_LAYOUT, inputs_digest(site, digests), count, tuple(site.newest), state_papers)
     return _index_stream(site.newest, postings, heavy, buckets, count), state
@@ -280,7 +279,7 @@ _WEIGHT_BITS = 4
 _WEIGHT_MASK = (1 << _WEIGHT_BITS) - 1
 
 
-def _index_stream(newest, postings: dict[str, array], heavy: dict, buckets: dict[int, list[str]], count: int):
+def _index_stream(newest, postings: dict[str, array], heavy: dict, buckets: dict[int, list[bytes]], count: int):
     yield META, _meta(count)
     key, shard = None, {}
     for term in sorted(postings):  # a shard's terms are consecutive in this order
@@ -292,7 +291,7 @@ def _index_stream(newest, postings: dict[str, array], heavy: dict, buckets: dict
     if shard:
         yield shard_file(key), _json(shard)
     for number in range(count):
-        yield bucket_file(number), ("{" + ",".join(buckets.get(number, ())) + "}").encode()
+        yield bucket_file(number), b"{" + b",".join(buckets.get(number, ())) + b"}"
 
 
 def _postings_text(term: str, packed: array, newest, heavy: dict[str, dict[int, int]]) -> str:
@@ -366,7 +365,7 @@ def patched_files(site: Site, texts: dict[str, PaperSearchText], digests: dict[s
     for key in touched_keys:
         name = shard_file(key)
         data = read(name)
-        old_shard = json.loads(data) if data is not None else {}
+        old_shard = jsontext.loads(data) if data is not None else {}
         added = new_postings.get(key, {})
         shard: dict[str, str] = {}
         edited = data is None
@@ -382,7 +381,7 @@ def patched_files(site: Site, texts: dict[str, PaperSearchText], digests: dict[s
             files[name] = _json(shard) if shard else None
     for number in touched_buckets:
         name = bucket_file(number)
-        records = {i: r for i, r in json.loads(read(name) or b"{}").items() if i not in changed}
+        records = {i: r for i, r in jsontext.loads(read(name) or b"{}").items() if i not in changed}
         records.update({i: papers.record(i) for i in changed if i in digests and bucket(i, count) == number})
         files[name] = _json({i: records[i] for i in sorted(records, key=rank.__getitem__)})
     return files, IndexState(STATE_LAYOUT, inputs_digest(site, digests), count, tuple(site.newest), state_papers)
@@ -474,9 +473,4 @@ def snippet(abstract_text: str) -> str:
     return abstract_text[: cut if cut > SNIPPET // 2 else SNIPPET] + " …"
 
 
-def _json_text(data) -> str:
-    return json.dumps(data, ensure_ascii=False, separators=(",", ":"))
-
-
-def _json(data) -> bytes:
-    return _json_text(data).encode()
+_json = jsontext.dumps
