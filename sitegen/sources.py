@@ -41,8 +41,17 @@ class LinedList(list):
     raw: list
 
 
+_STR_TAG = "tag:yaml.org,2002:str"
+
+
 class _LineLoader(_BaseLoader):
-    pass
+    def construct_object(self, node: yaml.Node, deep: bool = False) -> Any:
+        """A plain string as itself, without PyYAML's bookkeeping for the node (kept for
+        anchors, recursion and tags): most of an entry's nodes are strings, and that
+        bookkeeping was a third of parsing one."""
+        if node.tag == _STR_TAG and type(node) is yaml.ScalarNode:
+            return node.value
+        return super().construct_object(node, deep)
 
 
 def _scalar_raw(node: yaml.Node) -> str | None:
