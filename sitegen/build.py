@@ -321,7 +321,7 @@ def _render_and_commit(config: Config, site: Site, theme: Theme, store: TextStor
     if serving and digests_of_plan is not None:
         fragments = PaperFragments(warm.fragments, digests_of_plan, warm.plan.context)
     shared = None
-    if not serving and len(order) >= SHARED_FROM:
+    if not serving and len(order) >= SHARED_FROM and (jobs or default_jobs()) > 1:  # one process shares with none
         shared = SharedFragments(cache_dir, jobs or default_jobs(), FRAGMENTS_PER_PAPER * len(site.papers))
     state = (site, config, theme, texts, str(staging.dir), staging.flat, warm.bib_entries,
              warm.api_records, digests_of_plan, fragments, order, previous, side, shared)

@@ -189,3 +189,15 @@ def test_processes_sharing_fragments_build_what_one_process_builds(tmp_path, mon
     assert output_tree(one / "output") == output_tree(four / "output")
     assert len(regions) == 1 and sum(1 for n in regions[0] if n) >= 2  # several processes made fragments
     assert not list((four / ".sitegen").glob("fragments-*"))
+
+
+def test_one_process_shares_its_fragments_with_none(tmp_path, monkeypatch):
+    site = generated_listing(tmp_path / "one", 40)
+    monkeypatch.setattr(sitegen.build, "SHARED_FROM", 1)
+    made = []
+    real = SharedFragments.__init__
+    monkeypatch.setattr(SharedFragments, "__init__", lambda self, *a, **k: made.append(a) or real(self, *a, **k))
+    build(load_config(site)[0], jobs=1)
+    assert made == []
+    build(load_config(generated_listing(tmp_path / "two", 40))[0], jobs=2)
+    assert len(made) == 1
