@@ -56,6 +56,7 @@ PRUNE_SPARE = 64
 KEPT_FRAGMENTS = 131072  # papers' fragments `sitegen serve` keeps: all of 30,000 papers', ~3 KB each as UTF-8
 TEXT_CHUNK = 32  # fewer texts to render than this: one worker renders them, or this process (_rendering_texts)
 TEXT_BATCH = 1024  # rendered texts per write to the text store
+TEXTS_READ_AT_ONCE = 20_000  # papers up to which each render process of a full build holds every text (~6 KB each)
 
 
 @dataclass
@@ -305,7 +306,8 @@ def _render_and_commit(config: Config, site: Site, theme: Theme, store: TextStor
     digests, which may hold the changed papers as the index in output/ shows them."""
     cache_dir = config.root / CACHE_DIR
     staging = Staging(cache_dir, flat=not is_empty(config.output_dir))
-    texts = StoredTexts(site.papers, store.path, warm.texts if serving else None)
+    texts = StoredTexts(site.papers, store.path, warm.texts if serving else None,
+                        read_all=not serving and len(order) >= SHARED_FROM and len(site.papers) <= TEXTS_READ_AT_ONCE)
     index_state_path = cache_dir / "search-state.pickle"
     changed: dict[str, Record] = {}  # the new records of the files this build renders
     side: list[Callable] = []

@@ -119,6 +119,11 @@ class TextStore:
                               " FROM texts WHERE key = ?", (text_key(paper),)).fetchone()
         return _text_from_row(row) if row else None
 
+    def all_texts(self) -> dict[str, PaperText]:
+        """key → text of every stored text, in one read."""
+        rows = self.db.execute("SELECT key, title_html, title_text, abstract_html, abstract_text FROM texts")
+        return {row[0]: _text_from_row(row[1:]) for row in rows}
+
     def abstract_text(self, paper: Paper) -> str | None:
         row = self.db.execute("SELECT abstract_text FROM texts WHERE key = ?", (text_key(paper),)).fetchone()
         return row[0] if row else None
@@ -196,11 +201,16 @@ class _TextsInOrder:
 class StoredTexts:
     """The mapping Views reads: paper id → PaperText, fetched from the store on demand."""
 
-    def __init__(self, papers, store_path: Path, cache: dict | None = None):
+    def __init__(self, papers, store_path: Path, cache: dict | None = None, read_all: bool = False):
         self.papers = papers
         self.store_path = store_path
         self._store: TextStore | None = None
         self._cache = cache  # text key → PaperText, kept by `sitegen serve`; a build's views cache them anyway
+        # Every text read at once when the store is first opened (by each render process):
+        # a render process of a full build needs nearly all of them, one at a time 49 µs
+        # each (19,000 reads at 10,000 papers), all at once 12 µs each.
+        self.read_all = read_all
+        self._all: dict[str, PaperText] | None = None
 
     def api_texts(self, ids: Iterable[str]) -> dict[str, tuple[str, str]]:
         """paper id → (plain title, abstract source) of those whose text is stored."""
@@ -211,19 +221,27 @@ class StoredTexts:
     def _opened(self) -> TextStore:
         if self._store is None:  # opened lazily: each worker process needs its own connection
             self._store = TextStore(self.store_path)
+            if self.read_all:
+                self._all = self._store.all_texts()
         return self._store
 
     def abstract_text(self, paper_id: str) -> str | None:
         """A paper's plain abstract alone, if stored: one column, not the paper's whole text."""
         paper = self.papers[paper_id]
         text = self._cache.get(text_key(paper)) if self._cache is not None else None
-        return text.abstract.text if text is not None else self._opened().abstract_text(paper)
+        if text is None:
+            store = self._opened()
+            if self._all is None:
+                return store.abstract_text(paper)
+            text = self._all.get(text_key(paper))
+        return text.abstract.text if text is not None else None
 
     def get(self, paper_id: str) -> PaperText | None:
         paper = self.papers[paper_id]
         text = self._cache.get(text_key(paper)) if self._cache is not None else None
         if text is None:
-            text = self._opened().get(paper)
+            store = self._opened()
+            text = store.get(paper) if self._all is None else self._all.get(text_key(paper))
             if text is not None and self._cache is not None:
                 if len(self._cache) >= CACHE_LIMIT:
                     self._cache.clear()

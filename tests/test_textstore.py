@@ -1,5 +1,7 @@
 """The store of rendered texts keeps its keys in memory and notices other builds' changes."""
 
+import pytest
+
 from sitegen.config import load_config
 from sitegen.content import load_papers
 from sitegen.textstore import TextStore, render_text
@@ -72,3 +74,27 @@ def test_a_bibtex_abstract_is_the_views_whether_stored_viewed_or_neither(tmp_pat
                 for p in (stored, viewed, missing)}
     assert {i: views.abstract_text(i) for i in expected} == expected
     assert expected[stored.id] == "Stored with x^2."  # the plain text, not the HTML
+
+
+def test_texts_read_all_at_once_are_the_texts_read_one_by_one(tmp_path, monkeypatch):
+    """A render process of a full build reads every text when it opens the store; what
+    it shows is what reading each when needed shows, a text the store lacks included."""
+    from sitegen.model import build_site
+    from sitegen.textstore import StoredTexts
+    from sitegen.views import Views
+
+    stored, other, missing = papers(tmp_path, "Stored *with* $x^2$.", "Other \\'e text.", "Never  stored.")
+    config, _ = load_config(tmp_path / "site")
+    site = build_site([stored, other, missing])
+    TextStore(tmp_path / "texts.sqlite").add([render_text(stored), render_text(other)])
+    one_by_one = StoredTexts(site.papers, tmp_path / "texts.sqlite")
+    at_once = StoredTexts(site.papers, tmp_path / "texts.sqlite", read_all=True)
+    shown = lambda texts: [(v.title, v.abstract, v.abstract_text) for v in
+                           (Views(site, config, texts).paper(p.id) for p in (stored, other, missing))]
+    assert shown(at_once) == shown(one_by_one)
+    assert at_once.abstract_text(other.id) == one_by_one.abstract_text(other.id) == "Other \u00e9 text."
+    assert at_once.abstract_text(missing.id) is None
+    monkeypatch.setattr(TextStore, "get", lambda *a: pytest.fail("read one by one"))
+    monkeypatch.setattr(TextStore, "abstract_text", lambda *a: pytest.fail("read one by one"))
+    assert at_once.get(stored.id).abstract.text == "Stored with x^2."
+    assert at_once.abstract_text(stored.id) == "Stored with x^2."
