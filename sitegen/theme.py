@@ -18,6 +18,7 @@ import markupsafe
 from jinja2 import nodes
 from jinja2.compiler import CodeGenerator, find_undeclared
 from jinja2.runtime import Context, Macro
+from jinja2.utils import missing
 
 from sitegen.config import Config
 from sitegen.fragments import CacheExtension
@@ -95,12 +96,34 @@ class _Template(jinja2.Template):
 class _Context(Context):
     def call(__self, __obj, *args, **kwargs):
         """A macro called as Jinja's own `call` would call it, without its two lookups
-        for what the callable wants passed: a card's macros are called thousands of times."""
+        for what the callable wants passed: a card's macros are called thousands of times.
+        A plain macro's arguments are bound here (`_plain_macro_call`)."""
         if type(__obj) is Macro:
             kwargs.pop("_loop_vars", None)
             kwargs.pop("_block_vars", None)
+            if not (__obj.caller or __obj.catch_kwargs or __obj.catch_varargs or __obj._environment.is_async):
+                result = _plain_macro_call(__obj, args, kwargs)
+                if result is not None:
+                    return result if not __self.eval_ctx.autoescape else str.__new__(markupsafe.Markup, result)
             return __obj(__self.eval_ctx, *args, **kwargs)
         return super().call(__obj, *args, **kwargs)
+
+
+def _plain_macro_call(macro: Macro, args: tuple, kwargs: dict) -> str | None:
+    """What Macro.__call__ does for a macro without `caller`, `varargs` or `kwargs`: the
+    arguments in order, `missing` for those not given (the macro's code puts its defaults
+    in). None for a call Jinja rejects, which then goes to Jinja for its error."""
+    names = macro.arguments
+    if len(args) > len(names):
+        return None
+    if kwargs:
+        taken = len(args)
+        args = (*args, *[kwargs.get(name, missing) for name in names[taken:]])
+        if len(kwargs) != sum(1 for name in names[taken:] if name in kwargs):
+            return None
+    elif len(args) < len(names):
+        args = (*args, *[missing] * (len(names) - len(args)))
+    return macro._func(*args)
 
 
 _DICT_ATTRIBUTES = frozenset(dir(dict))

@@ -54,14 +54,17 @@ def test_templates_escape_with_it_and_undefined_values_still_fail(tmp_path):
 _TEMPLATES = {
     "base.html": "<title>{% block title %}{{ site }}{% endblock %}</title>\n{% block main %}{% endblock %}\n"
                  "<footer>{{ site }} · {{ n }}</footer>\n",
-    "page.html": "{% extends 'base.html' %}{% from 'm.html' import item, box %}"
+    "page.html": "{% extends 'base.html' %}{% from 'm.html' import item, box, opt, rest %}"
                  "{% block title %}{{ title }} - {{ super() }}{% endblock %}"
                  "{% block main %}<ul>{% for x in xs %}<li class=\"{{ loop.cycle('a', 'b') }}\">{{ item(x) }}"
                  "{% if loop.last %} (last of {{ loop.length }}){% endif %}</li>{% else %}<li>none</li>{% endfor %}</ul>"
                  "{% set block_set %}<b>{{ title }}</b>{% endset %}{{ block_set }}{% filter upper %}up {{ title }}{% endfilter %}"
                  "{% call box('called') %}inner {{ title }}{% endcall %}"
+                 "{{ opt(1) }}{{ opt(1, 3) }}{{ opt(1, c=title) }}{{ opt(a=title, b=none) }}{{ opt(1, 2, 3) }}{{ rest(1, k=2) }}"
                  "{% for x in xs + xs %}{% cache x, 'b' %}<b>{{ x }}{{ item(x) }}</b>{% endcache %}{% endfor %}{% include 'inc.html' %}{{ raw }}{% endblock %}",
-    "m.html": "{% macro item(x) %}<i>{{ x }}</i>{% endmacro %}{% macro box(x) %}<div>{{ x }}: {{ caller() }}</div>{% endmacro %}",
+    "m.html": "{% macro item(x) %}<i>{{ x }}</i>{% endmacro %}{% macro box(x) %}<div>{{ x }}: {{ caller() }}</div>{% endmacro %}"
+              "{% macro opt(a, b=2, c='<c>') %}[{{ a }} {{ b }} {{ c }}]{% endmacro %}"
+              "{% macro rest() %}{{ varargs|length }} {{ kwargs|length }}{% endmacro %}",
     "inc.html": "<p>{{ title }} {{ xs|length }} {{ d.title }} {{ d.items()|list|length }} {{ d.keys is defined }}"
                 "{{ d.nope is defined }} {{ d.get('title') }} {{ d['title'] }} {{ d.__class__.__name__ }}</p>",
     "maybe.html": "{% if parent %}{% extends 'base.html' %}{% endif %}before {{ title }} after"
@@ -83,6 +86,20 @@ def test_joined_output_renders_what_jinja_s_own_code_renders(tmp_path, name, par
     assert len(list(ours.generate(**values))) < len(list(stock.generate(**values)))
     if name == "page.html":  # each made once, then found
         assert ours.environment.fragment_cache.misses == 3 and ours.environment.fragment_cache.hits == 9
+
+
+@pytest.mark.parametrize("call", ["opt(1, 2, 3, 4)", "opt(1, d=4)", "opt(1, a=2)", "opt(b=2)"])
+def test_a_macro_called_wrongly_fails_as_with_jinja_s_own_call(tmp_path, call):
+    (tmp_path / "m.html").write_text(_TEMPLATES["m.html"])
+    (tmp_path / "t.html").write_text("{% from 'm.html' import opt %}{{ " + call + " }}")
+    options = dict(loader=jinja2.FileSystemLoader(str(tmp_path)), autoescape=True, undefined=jinja2.StrictUndefined)
+    outcomes = []
+    for environment in (theme._Environment(**options), jinja2.Environment(**options)):
+        try:
+            outcomes.append(environment.get_template("t.html").render())
+        except (TypeError, jinja2.UndefinedError) as error:
+            outcomes.append((type(error), str(error)))
+    assert outcomes[0] == outcomes[1]
 
 
 def test_a_template_error_still_names_its_line(tmp_path):
