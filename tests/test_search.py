@@ -22,6 +22,13 @@ def test_words_are_folded_stemmed_and_stop_words_dropped():
     assert search.tokens("class virus analysis") == ["class", "virus", "analysis"]
 
 
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet=st.characters(max_codepoint=127), max_size=80))
+def test_ascii_text_splits_into_the_words_the_pattern_finds(text):
+    folded = search.fold(text)
+    assert search.words(folded) == search._WORD.findall(folded)
+
+
 def test_title_words_outweigh_abstract_words_and_repeats_are_capped():
     terms = json.loads(search.text_terms("Flows", "flow flow flow flow graph"))
     assert terms == {"flow": search.TITLE_WEIGHT + search.MAX_ABSTRACT_WEIGHT, "graph": 1}
