@@ -291,6 +291,18 @@ def _paragraphs_html(paragraphs: list[str]) -> str:
     return "\n".join(f"<p>{paragraph}</p>" for paragraph in paragraphs)
 
 
+def _paragraphs_text(paragraphs: list[str], plain_maths: list[str]) -> str | None:
+    """What html_to_text makes of plain paragraphs' HTML, without parsing it (nh3 took a
+    tenth of a full build's texts stage); None where that could differ: a formula alone
+    in its paragraph (its HTML is no paragraph), or a formula's text holding markup."""
+    if plain_maths:
+        if any(_PLACEHOLDER.fullmatch(paragraph) for paragraph in paragraphs) \
+                or any("<" in m or "&" in m or "\r" in m or "\0" in m for m in plain_maths):
+            return None
+        paragraphs = [_PLACEHOLDER.sub(lambda m: plain_maths[int(m.group(1))], p) for p in paragraphs]
+    return "\n\n".join(joined for joined in (" ".join(p.split()) for p in paragraphs) if joined)
+
+
 # Spaces between a display formula and the text around it: the formula goes on a
 # line of its own, and they would otherwise end or indent the paragraphs beside it.
 _DISPLAY_SPACING = re.compile("[ \t]*(\n\n\ue000\\d+\ue001\n\n)[ \t]*")
@@ -316,6 +328,7 @@ def render_abstract(source: str) -> Rendered:
     if "\n\n\ue000" in text:
         text = _DISPLAY_SPACING.sub(r"\1", text)
     paragraphs = _plain_paragraphs(text)
+    plain_text = None if paragraphs is None else _paragraphs_text(paragraphs, plain_maths)
     if paragraphs is None:
         clean = nh3.clean(_markdown().reset().convert(text), tags=set(ABSTRACT_TAGS),
                           attributes=ABSTRACT_ATTRIBUTES, url_schemes=URL_SCHEMES,
@@ -325,8 +338,10 @@ def render_abstract(source: str) -> Rendered:
     # A display formula alone in a paragraph becomes a block of its own.
     clean = _DISPLAY_PARAGRAPH.sub(r"\1", clean)
     rendered = _PLACEHOLDER.sub(lambda m: maths[int(m.group(1))], clean) if maths else clean
-    plain = _PLACEHOLDER.sub(lambda m: plain_maths[int(m.group(1))], clean) if maths else clean
-    return Rendered(Markup(rendered), html_to_text(plain), tuple(warnings))
+    if plain_text is None:
+        plain = _PLACEHOLDER.sub(lambda m: plain_maths[int(m.group(1))], clean) if maths else clean
+        plain_text = html_to_text(plain)
+    return Rendered(Markup(rendered), plain_text, tuple(warnings))
 
 
 _URL_ATTRIBUTE = re.compile(r'(\s(?:href|src)=")([^"]*)"')
