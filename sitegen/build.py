@@ -17,7 +17,7 @@ import signal
 import time
 import traceback
 from concurrent.futures import Executor, Future, ProcessPoolExecutor, wait as futures_wait
-from contextlib import contextmanager, nullcontext
+from contextlib import ExitStack, contextmanager, nullcontext
 from functools import partial
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -29,7 +29,7 @@ from sitegen import search, search_job, snapshot, stamp, uptodate
 from sitegen.atomic import atomic_write
 from sitegen.config import Config, find_theme
 from sitegen.content import default_jobs, load_content
-from sitegen.model import Site
+from sitegen.model import Paper, Site
 from sitegen.output import (BuildLock, Manifest, Record, Staging, check_output_location, commit,
                             content_digest, is_empty)
 from sitegen.parsecache import ParseCache
@@ -144,13 +144,14 @@ class Warm:
 
 def prepare(config: Config, cache: ParseCache | None = None, *, check_templates: bool = False,
             previous: Site | None = None, jobs: int | None = None,
-            cache_dir: Path | None = None) -> tuple[Site, Theme, list[Problem]]:
+            cache_dir: Path | None = None,
+            papers_read: Callable[[list[Paper]], None] | None = None) -> tuple[Site, Theme, list[Problem]]:
     """Load and check everything a build needs; raise ContentError listing every problem.
 
     A build finds template errors when it renders with them (with file and line);
-    `check` parses every template up front.
+    `check` parses every template up front. `papers_read`: see load_content.
     """
-    content = load_content(config, cache, previous, jobs)
+    content = load_content(config, cache, previous, jobs, papers_read)
     problems = list(content.problems)
     theme_dir, theme_problems = find_theme(config)
     problems += theme_problems
@@ -213,59 +214,58 @@ def _build(config: Config, *, jobs: int | None, explain: bool, warm: Warm | None
         warm.parse_cache = ParseCache(cache_path)
     parse_cache = warm.parse_cache
     restored = None if serving else _restore(cache_dir, warm)
-    site, theme, warnings = prepare(config, parse_cache, previous=warm.site, jobs=jobs, cache_dir=cache_dir)
-    if theme == warm.theme:
-        theme = warm.theme
-        theme.reload_changed()
-    warm.site, warm.theme, warm.config = site, theme, config
-    warm._take_warm_up()
-    clock.lap("load")
-    output_dir = config.output_dir
-    check_output_location(output_dir, config.root, {
-        "content": config.content_dir, "theme": theme.template_dirs[-1].parent,
-        **{f"static ({d})": d for d in theme.static_dirs}, "cache": cache_dir,
-    })
-    if config.site_url is None:
-        warnings.append(Problem("sitegen.yaml", None, "base_url",
-                                f"'{config.base_url}' has no host, so feeds and the sitemap carry paths, not full URLs",
-                                "set base_url: https://you.github.io/repo/", severity=WARNING))
-    with BuildLock(cache_dir):
-        remove_leftovers(cache_dir)
-        store_path = cache_dir / "texts.sqlite"
-        store = warm.text_store if warm.text_store and warm.text_store.is_current(store_path) else TextStore(store_path)
+    with BuildLock(cache_dir), _Texts(cache_dir, warm, jobs, serving) as texts:
+        # Texts the store lacks render in worker processes from the moment the papers are
+        # read, while this process builds the model and plans.
+        site, theme, warnings = prepare(config, parse_cache, previous=warm.site, jobs=jobs, cache_dir=cache_dir,
+                                        papers_read=texts.start)
+        if theme == warm.theme:
+            theme = warm.theme
+            theme.reload_changed()
+        warm.site, warm.theme, warm.config = site, theme, config
+        warm._take_warm_up()
+        clock.lap("load")
+        output_dir = config.output_dir
+        check_output_location(output_dir, config.root, {
+            "content": config.content_dir, "theme": theme.template_dirs[-1].parent,
+            **{f"static ({d})": d for d in theme.static_dirs}, "cache": cache_dir,
+        })
+        if config.site_url is None:
+            warnings.append(Problem("sitegen.yaml", None, "base_url",
+                                    f"'{config.base_url}' has no host, so feeds and the sitemap carry paths, not full URLs",
+                                    "set base_url: https://you.github.io/repo/", severity=WARNING))
+        store = texts.store
         try:
-            # Texts the store lacks render in worker processes while this one plans.
-            missing = store.missing(site.papers.values())
-            with _rendering_texts(missing, store, jobs, serving) as texts_aside:
-                tasks = warm.tasks = plan(site, config, theme, warm.plan)
-                report = BuildReport(pages=len(tasks), output_dir=output_dir, timings=clock.laps, texts=len(missing))
-                clock.lap("plan")
-                report.parsed = parse_cache.misses
-                parse_cache.save()
-                manifest = warm.manifest = Manifest.load(cache_dir, output_dir, warm.manifest)
-                relative = _planned_against(warm.plan, manifest)
-                reasons = _stale(warm.plan.fresh if relative and not manifest.damaged() else tasks, manifest)
-                stale = [task for task, _ in reasons]
-                report.reasons = [(task.file, why) for task, why in reasons] if explain else []
-                order = render_order(site, config, stale)
-                previous = {t.file: manifest.records[t.file].digest for t in stale
-                            if t.file in manifest.records and manifest.is_intact(t.file)}
-                clock.lap("compare")
-                search_digests = None
-                last = warm.search_digests[0] if warm.search_digests is not None else None
-                if config.search:
-                    search_digests = search.paper_digests(site, _unchanged_search_digests(warm))
-                    warm.search_digests = (site, search_digests)
-                keep = None
-                if not serving and snapshot.worth_saving(restored, warm.plan, site):
-                    keep = partial(_keep_snapshot, cache_dir, site, warm.plan, parse_cache.loaded(), search_digests)
-                    if texts_aside:
-                        # Written while the texts render, before any render process
-                        # exists: pickling touches every object, so beside one it
-                        # makes both copy the whole model (abstracts included).
-                        keep()
-                        keep = None
-                clock.lap("search")
+            tasks = warm.tasks = plan(site, config, theme, warm.plan)
+            report = BuildReport(pages=len(tasks), output_dir=output_dir, timings=clock.laps, texts=len(texts.missing))
+            clock.lap("plan")
+            report.parsed = parse_cache.misses
+            parse_cache.save()
+            manifest = warm.manifest = Manifest.load(cache_dir, output_dir, warm.manifest)
+            relative = _planned_against(warm.plan, manifest)
+            reasons = _stale(warm.plan.fresh if relative and not manifest.damaged() else tasks, manifest)
+            stale = [task for task, _ in reasons]
+            report.reasons = [(task.file, why) for task, why in reasons] if explain else []
+            order = render_order(site, config, stale)
+            previous = {t.file: manifest.records[t.file].digest for t in stale
+                        if t.file in manifest.records and manifest.is_intact(t.file)}
+            clock.lap("compare")
+            search_digests = None
+            last = warm.search_digests[0] if warm.search_digests is not None else None
+            if config.search:
+                search_digests = search.paper_digests(site, _unchanged_search_digests(warm))
+                warm.search_digests = (site, search_digests)
+            keep = None
+            if not serving and snapshot.worth_saving(restored, warm.plan, site):
+                keep = partial(_keep_snapshot, cache_dir, site, warm.plan, parse_cache.loaded(), search_digests)
+                if texts.aside:
+                    # Written while the texts render, before any render process
+                    # exists: pickling touches every object, so beside one it
+                    # makes both copy the whole model (abstracts included).
+                    keep()
+                    keep = None
+            clock.lap("search")
+            texts.finish()
             clock.lap("texts")
             written, removed = _render_and_commit(config, site, theme, store, manifest, tasks, order, previous,
                                                   jobs, warm, serving, explain, report, clock, keep, relative,
@@ -273,12 +273,6 @@ def _build(config: Config, *, jobs: int | None, explain: bool, warm: Warm | None
         finally:
             warnings += _text_warnings(site, store)
             store.prune(site.papers.values(), spare=max(PRUNE_SPARE, len(site.papers) // 8))
-            if serving and store is not warm.text_store:
-                if warm.text_store is not None:
-                    warm.text_store.close()
-                warm.text_store = store
-            elif not serving:
-                store.close()
     if inputs is not None:
         stamp.write(stamp_path, inputs, warnings)
     report.warnings = warnings
@@ -557,6 +551,50 @@ def _die_with_parent(parent: int) -> None:
         return
     if os.getppid() != parent:  # the parent died before prctl took effect
         os._exit(1)
+
+
+class _Texts:
+    """The text store of a build, and the texts it lacks rendering aside (`_rendering_texts`)
+    from `start`, given the papers as soon as they are read, to `finish`. Rendered from
+    the moment the papers are read, they no longer waited for the model: at 10,000
+    papers, building it took 0.6 s of one core while the other was idle. `sitegen
+    serve` keeps its store open from one build to the next."""
+
+    def __init__(self, cache_dir: Path, warm: Warm, jobs: int | None, serving: bool):
+        self.cache_dir, self.warm, self.jobs, self.serving = cache_dir, warm, jobs, serving
+        self.store: TextStore | None = None
+        self.missing: list = []
+        self.aside = False
+        self._rendering = ExitStack()
+
+    def start(self, papers: list) -> None:
+        remove_leftovers(self.cache_dir)
+        path = self.cache_dir / "texts.sqlite"
+        warm = self.warm
+        self.store = warm.text_store if warm.text_store and warm.text_store.is_current(path) else TextStore(path)
+        self.missing = self.store.missing(papers)
+        self.aside = self._rendering.enter_context(_rendering_texts(self.missing, self.store, self.jobs, self.serving))
+
+    def finish(self) -> None:
+        """Wait for the texts rendering aside, or render those left for this process."""
+        self._rendering.close()
+
+    def __enter__(self) -> "_Texts":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        try:
+            self._rendering.__exit__(*exc)  # on an error, stops the text processes
+        finally:
+            store, warm = self.store, self.warm
+            if store is None:
+                return
+            if self.serving and store is not warm.text_store:
+                if warm.text_store is not None:
+                    warm.text_store.close()
+                warm.text_store = store
+            elif not self.serving:
+                store.close()
 
 
 @contextmanager

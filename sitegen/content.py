@@ -13,7 +13,7 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
-from typing import Iterator
+from typing import Callable, Iterator
 
 from sitegen.config import Config
 from sitegen.model import Paper, Profile, Site, build_site
@@ -115,9 +115,10 @@ def load_profiles(config: Config) -> tuple[list[Profile], list[Problem]]:
 
 
 def load_content(config: Config, cache: ParseCache | None = None, previous: Site | None = None,
-                 jobs: int | None = None) -> Content:
+                 jobs: int | None = None, papers_read: Callable[[list[Paper]], None] | None = None) -> Content:
     """The model of the content; made from `previous` (the last build's, in this process)
-    when only a few papers changed."""
+    when only a few papers changed. `papers_read` is given the papers the model will hold
+    before it is made, if the content has no error."""
     papers, problems, files = load_papers(config, cache, jobs)
     profiles, profile_problems = load_profiles(config)
     problems += profile_problems
@@ -125,6 +126,8 @@ def load_content(config: Config, cache: ParseCache | None = None, previous: Site
         papers = [p for p in papers if not p.draft]
     if any(p.is_error for p in problems):
         return Content(None, problems, files)
+    if papers_read is not None:
+        papers_read(papers)
     site = (update_site(previous, papers, profiles) if previous is not None else None) or build_site(papers, profiles)
     return Content(site, problems + unknown_profile_problems(config, profiles, site), files)
 
