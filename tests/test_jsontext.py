@@ -52,3 +52,16 @@ def test_a_broken_document_is_an_error():
         jsontext.loads(b'{"a":')
     with pytest.raises(TypeError):
         jsontext.dumps({"when": object()})
+
+
+def test_the_bytes_kept_are_their_own_size():
+    record = {"abstract": "x" * 2400, "tags": ["a", "b"]}
+    before = _resident()
+    kept = [jsontext.dumps(record) for _ in range(20_000)]
+    assert (_resident() - before) / len(kept) < 4096  # orjson's own: about 8 KB each
+    assert kept[0] == _reference(record).encode()
+
+
+def _resident() -> int:
+    with open("/proc/self/statm") as statm:
+        return int(statm.read().split()[1]) * 4096
