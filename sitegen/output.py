@@ -24,6 +24,8 @@ from contextlib import suppress
 from typing import Callable, NamedTuple
 from pathlib import Path
 
+import xxhash
+
 from sitegen import __version__
 from sitegen.atomic import atomic_write
 from sitegen.urls import UnsafePath, checked_relative, safe_output_path
@@ -53,9 +55,11 @@ def check_output_location(output_dir: Path, root: Path, protected: dict[str, Pat
 
 
 def content_digest(data: bytes) -> str:
-    """SHA-256 (cut to 128 bits), not BLAKE2: with the CPU's SHA instructions it is twice
-    as fast here on large inputs, and a build digests every byte it renders."""
-    return hashlib.sha256(data).hexdigest()[:32]
+    """XXH3's 128 bits: a build digests every byte it renders (865 MB at 10,000 papers),
+    which took SHA-256 0.5 CPU-seconds and XXH3 0.03. The digest only tells a page's new
+    bytes from the bytes of the file it would replace, both of them the site's own
+    output, so nothing is gained by a digest built to withstand a forger."""
+    return xxhash.xxh3_128_hexdigest(data)
 
 
 class Record(NamedTuple):
