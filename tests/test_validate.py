@@ -1,9 +1,12 @@
+import re
+import unicodedata
 from datetime import date
 
 import pytest
+from hypothesis import given, strategies as st
 
 from sitegen.sources import RawEntry, parse_yaml
-from sitegen.validate import check_duplicate_ids, url_problem, validate_entry, validate_profiles
+from sitegen.validate import check_duplicate_ids, clean_text, url_problem, validate_entry, validate_profiles
 
 GOOD = """\
 id: "2203.00555"
@@ -121,3 +124,27 @@ def test_profiles_validate_and_aliases_are_unique():
 def test_control_characters_are_removed():
     paper, _ = entry(GOOD.replace("title: Monarch", 'title: "Mon\\x00ar\\x1bch"'))
     assert paper.title == "Monarch"
+
+
+# What clean_text and url_problem did before their fast paths: the same results are kept.
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ufffe\uffff]")
+
+
+def _clean_text_by_patterns(value: str, single_line: bool) -> str:
+    value = unicodedata.normalize("NFC", _CONTROL.sub("", value))
+    return re.sub(r"\s+", " ", value).strip() if single_line else value.strip()
+
+
+_TEXT = st.text(st.sampled_from("a é\u0301\t\n\r\x0b\x0c\x1c\x1f\x00\x7f\u00a0\u2003\u3000\ufeff\ufffe-:/"), max_size=24)
+
+
+@given(text=_TEXT, single_line=st.booleans())
+def test_clean_text_is_what_the_patterns_made(text, single_line):
+    assert clean_text(text, single_line=single_line) == _clean_text_by_patterns(text, single_line)
+
+
+@given(path=_TEXT)
+def test_urls_with_space_or_control_are_refused_as_before(path):
+    url = "https://example.org/" + path
+    refused = bool(_CONTROL.search(url) or any(ch.isspace() for ch in url))
+    assert (url_problem(url) or "").startswith("a URL cannot contain spaces") == refused
