@@ -14,6 +14,7 @@ import multiprocessing
 import os
 import pickle
 import signal
+import sqlite3
 import time
 import traceback
 from concurrent.futures import Executor, Future, ProcessPoolExecutor, wait as futures_wait
@@ -33,7 +34,7 @@ from sitegen.model import Paper, Site
 from sitegen.output import (BuildLock, Manifest, Record, Staging, check_output_location, commit,
                             content_digest, is_empty)
 from sitegen.parsecache import ParseCache
-from sitegen.problems import WARNING, ContentError, Problem, TemplateProblem
+from sitegen.problems import WARNING, ContentError, Problem, TemplateProblem, WriteProblem
 from sitegen.report import BuildReport
 from sitegen.fragments import FragmentCache, PaperFragments
 from sitegen.markup import renderers_loaded
@@ -167,9 +168,14 @@ def prepare(config: Config, cache: ParseCache | None = None, *, check_templates:
 
 def build(config: Config, *, jobs: int | None = None, explain: bool = False, warm: Warm | None = None,
           verdict: uptodate.Verdict | None = None) -> BuildReport:
-    """`verdict`: what uptodate.check found just before, if the caller asked it."""
+    """`verdict`: what uptodate.check found just before, if the caller asked it. A file
+    that cannot be read or written (a full disk, a folder without permission) stops the
+    build with a WriteProblem naming it."""
     with _collector_for_builds():
-        return _build(config, jobs=jobs, explain=explain, warm=warm, verdict=verdict)
+        try:
+            return _build(config, jobs=jobs, explain=explain, warm=warm, verdict=verdict)
+        except (OSError, sqlite3.Error) as error:
+            raise WriteProblem.of(error) from error
 
 
 @contextmanager

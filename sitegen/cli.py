@@ -15,7 +15,7 @@ from sitegen.deploy import deploy_command
 from sitegen.importers.cli import import_group
 from sitegen.linkcheck import check_links
 from sitegen.output import OutputLocationError
-from sitegen.problems import ContentError, Problem, TemplateProblem
+from sitegen.problems import ContentError, Problem, TemplateProblem, WriteProblem
 from sitegen.scaffold import init_command
 from sitegen.urls import UnsafePath
 
@@ -129,7 +129,7 @@ def run_build_or_exit(config: Config, verdict: uptodate.Verdict | None = None, *
 
         try:
             report = run_build(config, verdict=verdict, **options)
-        except (ContentError, TemplateProblem, OutputLocationError, UnsafePath) as error:
+        except (ContentError, TemplateProblem, OutputLocationError, UnsafePath, WriteProblem) as error:
             _fail(error)
     _print_problems(report.warnings)
     return report
@@ -262,7 +262,7 @@ def serve(site_dir, host, port, drafts, base_url) -> None:
         except ContentError as error:
             click.echo(error.report(), err=True)
             return error.report()
-        except (TemplateProblem, OutputLocationError, UnsafePath) as error:
+        except (TemplateProblem, OutputLocationError, UnsafePath, WriteProblem) as error:
             click.echo(f"Error: {error}", err=True)
             return str(error)
         _print_problems([w for w in report.warnings if str(w) not in shown])  # each warning once

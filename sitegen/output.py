@@ -28,6 +28,7 @@ import xxhash
 
 from sitegen import __version__
 from sitegen.atomic import atomic_write
+from sitegen.problems import WriteProblem
 from sitegen.urls import UnsafePath, checked_relative, safe_output_path
 
 MANIFEST_VERSION = 4
@@ -365,11 +366,15 @@ class Staging:
         return f"{self.dir}/{checked_relative(name)}"
 
     def write(self, name: str, data: bytes) -> tuple[int, int]:
-        """Stage a file; its size and mtime as `write_new` gives them."""
+        """Stage a file; its size and mtime as `write_new` gives them. An error names the
+        file as the output folder will hold it, not its place in staging."""
         target = self.path(name)
-        if not self.flat:
-            self._folders.ensure(target.rpartition("/")[0])
-        return write_new(target, data)
+        try:
+            if not self.flat:
+                self._folders.ensure(target.rpartition("/")[0])
+            return write_new(target, data)
+        except OSError as error:
+            raise OSError(error.errno, error.strerror, name) from None
 
     def discard(self) -> None:
         shutil.rmtree(self.dir, ignore_errors=True)
@@ -434,12 +439,15 @@ def commit(staging: Staging, written: list[str], removed: list[str], manifest: M
     """
     output_dir = manifest.output_dir
     copied = []
-    if staging.flat or not (is_empty(output_dir) and not removed and _move_tree(staging, output_dir)):
-        copied = _move_files(staging, written, output_dir)
-    for name in copied:  # a renamed file keeps the mtime `records` has; a copy does not
-        stat = os.stat(f"{output_dir}/{name}")
-        changed[name] = changed[name]._replace(size=stat.st_size, mtime_ns=stat.st_mtime_ns)
-    _remove_files(removed, output_dir)
+    try:
+        if staging.flat or not (is_empty(output_dir) and not removed and _move_tree(staging, output_dir)):
+            copied = _move_files(staging, written, output_dir)
+        for name in copied:  # a renamed file keeps the mtime `records` has; a copy does not
+            stat = os.stat(f"{output_dir}/{name}")
+            changed[name] = changed[name]._replace(size=stat.st_size, mtime_ns=stat.st_mtime_ns)
+        _remove_files(removed, output_dir)
+    except OSError as error:
+        raise WriteProblem.of(error, committing=True) from error
     manifest.save(changed, removed)
     staging.discard()
 

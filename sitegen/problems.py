@@ -6,7 +6,10 @@ from __future__ import annotations
 import difflib
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterable
+from typing import TYPE_CHECKING, Iterable
+
+if TYPE_CHECKING:
+    import sqlite3
 
 ERROR = "error"
 WARNING = "warning"
@@ -68,6 +71,27 @@ class TemplateProblem(Exception):
 
     def __reduce__(self):  # raised in worker processes, so it must pickle
         return (TemplateProblem, (self.output_path, self.template, self.line, self.message))
+
+
+class WriteProblem(Exception):
+    """A build could not read or write a file: a full disk, a folder it may not write to.
+    Said in a line that names the file, not as a traceback."""
+
+    def __init__(self, message: str):
+        super().__init__(message)
+
+    @classmethod
+    def of(cls, error: "OSError | sqlite3.Error", committing: bool = False) -> "WriteProblem":
+        """`committing`: the error came while files moved into the output folder, which
+        may then hold some of this build's files beside the last one's."""
+        if isinstance(error, OSError):
+            what = error.strerror or str(error)
+            where = f"{error.filename}: " if error.filename else ""
+        else:  # SQLite, writing a cache in .sitegen/ ("database or disk is full")
+            what, where = str(error), ".sitegen/ (the build's cache): "
+        after = ("the output folder may hold part of this build; build again once this is fixed" if committing
+                 else "nothing was written to the output folder")
+        return cls(f"{where}{what}; {after}.")
 
 
 def _reading_order(p: Problem):

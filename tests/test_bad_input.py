@@ -1,10 +1,17 @@
 """SPEC's bad-input promises: every problem named with file, line and field, a
 non-zero exit, and the previous output/ byte-for-byte untouched."""
 
+import errno
+import os
+import re
+import sqlite3
+
 import pytest
 
 from sitekit import PAPER, output_tree, write_files
+from sitegen import output
 from sitegen.cli import main
+from sitegen.textstore import TextStore
 
 GOOD_MD = "---\nid: ok-md\ntitle: Fine\nauthors: [A B]\npublished: 2024-01-01\n---\nBody.\n"
 
@@ -144,3 +151,56 @@ def test_odd_but_valid_entries_build(case, make_site, runner):
     assert set(pages) <= built, sorted(built)
     outside = [p for p in site.parent.rglob("*") if not p.is_relative_to(site)]
     assert outside == [], outside  # nothing written beside the site
+
+
+# A full disk or a folder without permission: one line naming the file, exit 1, no
+# traceback, and the output folder as it was (or, if it came while files were moving
+# in, a warning that it may hold part of the build).
+EDITED = PAPER.replace("Monarch: Expressive", "Monarch: Very Expressive")
+
+
+def test_a_full_disk_is_one_line_and_output_is_kept(make_site, runner, monkeypatch):
+    site = make_site({"content/good.yaml": PAPER})
+    assert runner.invoke(main, ["build", "--site", str(site), "--jobs", "1"]).exit_code == 0
+    before = output_tree(site / "output")
+    write_files(site, {"content/good.yaml": EDITED})
+
+    def write_new(path, data):
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    monkeypatch.setattr(output, "write_new", write_new)
+    result = runner.invoke(main, ["build", "--site", str(site), "--jobs", "1"])
+    assert result.exit_code == 1
+    assert re.fullmatch(r"Error: [a-z-]+/\S+\.(html|bib|json|xml): No space left on device; "
+                        r"nothing was written to the output folder\.\n", result.stderr), result.stderr
+    assert output_tree(site / "output") == before
+
+
+def test_a_cache_that_cannot_be_written_is_one_line(make_site, runner, monkeypatch):
+    site = make_site({"content/good.yaml": PAPER})
+
+    def add(self, rows):
+        raise sqlite3.OperationalError("database or disk is full")
+
+    monkeypatch.setattr(TextStore, "add", add)
+    result = runner.invoke(main, ["build", "--site", str(site), "--jobs", "1"])
+    assert result.exit_code == 1
+    assert result.stderr == ("Error: .sitegen/ (the build's cache): database or disk is full; "
+                             "nothing was written to the output folder.\n")
+    assert not (site / "output").exists()
+
+
+def test_a_failure_while_moving_files_in_says_output_may_be_partial(make_site, runner, monkeypatch):
+    site = make_site({"content/good.yaml": PAPER})
+    assert runner.invoke(main, ["build", "--site", str(site), "--jobs", "1"]).exit_code == 0
+    write_files(site, {"content/good.yaml": EDITED})
+
+    def replace(source, target):
+        raise PermissionError(errno.EACCES, os.strerror(errno.EACCES), target)
+
+    monkeypatch.setattr(output, "_replace", replace)
+    result = runner.invoke(main, ["build", "--site", str(site), "--jobs", "1"])
+    assert result.exit_code == 1
+    assert re.fullmatch(r"Error: \S+/output/\S+: Permission denied; "
+                        r"the output folder may hold part of this build; build again once this is fixed\.\n",
+                        result.stderr), result.stderr
