@@ -247,15 +247,6 @@ def _build(config: Config, *, jobs: int | None, explain: bool, warm: Warm | None
             clock.lap("plan")
             report.parsed = parse_cache.misses
             parse_cache.save()
-            manifest = warm.manifest = Manifest.load(cache_dir, output_dir, warm.manifest)
-            relative = _planned_against(warm.plan, manifest)
-            reasons = _stale(warm.plan.fresh if relative and not manifest.damaged() else tasks, manifest)
-            stale = [task for task, _ in reasons]
-            report.reasons = [(task.file, why) for task, why in reasons] if explain else []
-            order = render_order(site, config, stale)
-            previous = {t.file: manifest.records[t.file].digest for t in stale
-                        if t.file in manifest.records and manifest.is_intact(t.file)}
-            clock.lap("compare")
             search_digests = None
             last = warm.search_digests[0] if warm.search_digests is not None else None
             if config.search:
@@ -267,10 +258,21 @@ def _build(config: Config, *, jobs: int | None, explain: bool, warm: Warm | None
                 if texts.aside:
                     # Written while the texts render, before any render process
                     # exists: pickling touches every object, so beside one it
-                    # makes both copy the whole model (abstracts included).
+                    # makes both copy the whole model (abstracts included). Before
+                    # the comparison with output/, which needs no text: the texts
+                    # were often done by the time it was, and a core idle.
                     keep()
                     keep = None
             clock.lap("search")
+            manifest = warm.manifest = Manifest.load(cache_dir, output_dir, warm.manifest)
+            relative = _planned_against(warm.plan, manifest)
+            reasons = _stale(warm.plan.fresh if relative and not manifest.damaged() else tasks, manifest)
+            stale = [task for task, _ in reasons]
+            report.reasons = [(task.file, why) for task, why in reasons] if explain else []
+            order = render_order(site, config, stale)
+            previous = {t.file: manifest.records[t.file].digest for t in stale
+                        if t.file in manifest.records and manifest.is_intact(t.file)}
+            clock.lap("compare")
             texts.finish()
             clock.lap("texts")
             written, removed = _render_and_commit(config, site, theme, store, manifest, tasks, order, previous,
