@@ -41,7 +41,7 @@ from sitegen.markup import renderers_loaded
 from sitegen.segments import Segments
 from sitegen.shared_fragments import SharedFragments, remove_leftovers
 from sitegen.tasks import API_CACHE, BIB_CACHE, PlanMemo, Renderer, Task, plan, render_order
-from sitegen.textstore import StoredTexts, TextStore, render_text
+from sitegen.textstore import StoredTexts, TextStore, render_text, text_record
 from sitegen.theme import Theme
 from sitegen.uptodate import CACHE_DIR
 from sitegen.views import Views
@@ -277,7 +277,7 @@ def _build(config: Config, *, jobs: int | None, explain: bool, warm: Warm | None
             clock.lap("texts")
             written, removed = _render_and_commit(config, site, theme, store, manifest, tasks, order, previous,
                                                   jobs, warm, serving, explain, report, clock, keep, relative,
-                                                  search_digests, last)
+                                                  search_digests, last, texts.shared)
         finally:
             warnings += _text_warnings(site, store)
             store.prune(site.papers.values(), spare=max(PRUNE_SPARE, len(site.papers) // 8))
@@ -298,18 +298,22 @@ def _render_and_commit(config: Config, site: Site, theme: Theme, store: TextStor
                        warm: Warm, serving: bool, explain: bool, report: BuildReport,
                        clock: "_Clock", keep: Callable | None = None,
                        relative: bool = False, digests: dict[str, str] | None = None,
-                       searched: Site | None = None) -> tuple[list[str], list[str]]:
+                       searched: Site | None = None,
+                       shared_texts: SharedFragments | None = None) -> tuple[list[str], list[str]]:
     """Render the stale tasks in worker processes and move what changed into output/.
     Returns the files written and removed. The search index (from `digests`, the
     papers' search digests) and, if `keep` is given, the snapshot are made by the render
     processes too, each by one of them before its pages: made after the pages in this
     process, they left a core idle, and made beside them by a third process they slowed
     rendering by more than they took alone. `searched`: the model of the last search
-    digests, which may hold the changed papers as the index in output/ shows them."""
+    digests, which may hold the changed papers as the index in output/ shows them.
+    `shared_texts`: the texts the text processes rendered, shared for the render processes
+    of a build too large for each of them to hold every text."""
     cache_dir = config.root / CACHE_DIR
     staging = Staging(cache_dir, flat=not is_empty(config.output_dir))
     texts = StoredTexts(site.papers, store.path, warm.texts if serving else None,
-                        read_all=not serving and len(order) >= SHARED_FROM and len(site.papers) <= TEXTS_READ_AT_ONCE)
+                        read_all=not serving and len(order) >= SHARED_FROM and len(site.papers) <= TEXTS_READ_AT_ONCE,
+                        shared=shared_texts)
     index_state_path = cache_dir / "search-state.pickle"
     changed: dict[str, Record] = {}  # the new records of the files this build renders
     side: list[Callable] = []
@@ -573,6 +577,7 @@ class _Texts:
         self.store: TextStore | None = None
         self.missing: list = []
         self.aside = False
+        self.shared: SharedFragments | None = None  # the texts rendered aside, for render processes to read
         self._rendering = ExitStack()
 
     def start(self, papers: list) -> None:
@@ -581,7 +586,11 @@ class _Texts:
         warm = self.warm
         self.store = warm.text_store if warm.text_store and warm.text_store.is_current(path) else TextStore(path)
         self.missing = self.store.missing(papers)
-        self.aside = self._rendering.enter_context(_rendering_texts(self.missing, self.store, self.jobs, self.serving))
+        # Up to TEXTS_READ_AT_ONCE papers, each render process reads every text from the
+        # store at once; beyond, it reads those the text processes rendered from them.
+        share = not self.serving and len(papers) > TEXTS_READ_AT_ONCE
+        self.aside, self.shared = self._rendering.enter_context(
+            _rendering_texts(self.missing, self.store, self.jobs, self.serving, share))
 
     def finish(self) -> None:
         """Wait for the texts rendering aside, or render those left for this process."""
@@ -594,6 +603,8 @@ class _Texts:
         try:
             self._rendering.__exit__(*exc)  # on an error, stops the text processes
         finally:
+            if self.shared is not None:
+                self.shared.remove()
             store, warm = self.store, self.warm
             if store is None:
                 return
@@ -606,9 +617,10 @@ class _Texts:
 
 
 @contextmanager
-def _rendering_texts(papers: list, store: TextStore, jobs: int | None, serving: bool = False):
+def _rendering_texts(papers: list, store: TextStore, jobs: int | None, serving: bool = False, share: bool = False):
     """Render and store the texts of `papers` while the body of the `with` runs, which
-    is told whether they render in other processes (or here, after it).
+    is told whether they render in other processes (or here, after it) and, if they do
+    and `share`, where those processes share them (removed by the caller).
 
     Each worker process takes a contiguous share of the papers and writes its rows to
     the store itself, a batch at a time: nothing comes back through a pipe, and at
@@ -621,17 +633,19 @@ def _rendering_texts(papers: list, store: TextStore, jobs: int | None, serving: 
     jobs = jobs or default_jobs()
     few = len(papers) <= TEXT_CHUNK
     if jobs <= 1 or not papers or (few and (serving or renderers_loaded())):
-        yield False
+        yield False, None
         _store_texts(papers, 0, len(papers), store)
         return
     workers = 1 if few else jobs
+    shared = SharedFragments(store.path.parent, workers, len(papers) // workers + 1) if share else None
     stop = multiprocessing.get_context("fork").RawValue("b", 0)
     with ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("fork"),
-                             initializer=_init_text_worker, initargs=(papers, str(store.path), stop, os.getpid())) as pool:
-        runs = [pool.submit(_text_run, len(papers) * k // workers, len(papers) * (k + 1) // workers)
+                             initializer=_init_text_worker,
+                             initargs=(papers, str(store.path), stop, shared, os.getpid())) as pool:
+        runs = [pool.submit(_text_run, k, len(papers) * k // workers, len(papers) * (k + 1) // workers)
                 for k in range(workers)]
         try:
-            yield True
+            yield True, shared
             for run in runs:
                 run.result()
         except BaseException:
@@ -642,25 +656,34 @@ def _rendering_texts(papers: list, store: TextStore, jobs: int | None, serving: 
 _text_job: dict = {}
 
 
-def _init_text_worker(papers: list, store_path: str, stop, parent: int) -> None:
+def _init_text_worker(papers: list, store_path: str, stop, shared: SharedFragments | None, parent: int) -> None:
     _die_with_parent(parent)
-    _text_job.update(papers=papers, store_path=Path(store_path), stop=stop)
+    _text_job.update(papers=papers, store_path=Path(store_path), stop=stop, shared=shared)
 
 
-def _text_run(start: int, end: int) -> None:
+def _text_run(worker: int, start: int, end: int) -> None:
     store = TextStore(_text_job["store_path"], bulk=True)
+    shared: SharedFragments | None = _text_job["shared"]
+    if shared is not None:
+        shared.attach(worker)
     try:
-        _store_texts(_text_job["papers"], start, end, store, _text_job["stop"])
+        _store_texts(_text_job["papers"], start, end, store, _text_job["stop"], shared)
     finally:
         store.close()
+        if shared is not None:
+            shared.close_files()
 
 
-def _store_texts(papers: list, start: int, end: int, store: TextStore, stop=None) -> None:
+def _store_texts(papers: list, start: int, end: int, store: TextStore, stop=None,
+                 shared: SharedFragments | None = None) -> None:
     batch: list = []
     for paper in papers[start:end]:
         if stop is not None and stop.value:
             return
         batch.append(render_text(paper))
+        if shared is not None:
+            key, row = batch[-1]
+            shared.put(("text", key), text_record(row))
         if len(batch) >= TEXT_BATCH:
             store.add(batch)
             batch = []

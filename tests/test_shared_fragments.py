@@ -201,3 +201,19 @@ def test_one_process_shares_its_fragments_with_none(tmp_path, monkeypatch):
     assert made == []
     build(load_config(generated_listing(tmp_path / "two", 40))[0], jobs=2)
     assert len(made) == 1
+
+
+def test_a_build_too_large_to_hold_every_text_reads_the_shared_ones(tmp_path, monkeypatch):
+    """Past TEXTS_READ_AT_ONCE papers the text processes share the texts they render and
+    the render processes read them there: the output is the same, the store is not
+    asked for them one by one, and the shared texts' folder goes with the build."""
+    from sitegen.textstore import TextStore
+
+    one, large = generated_listing(tmp_path / "one", 60), generated_listing(tmp_path / "large", 60)
+    build(load_config(one)[0], jobs=1)
+    monkeypatch.setattr(sitegen.build, "SHARED_FROM", 1)
+    monkeypatch.setattr(sitegen.build, "TEXTS_READ_AT_ONCE", 10)
+    monkeypatch.setattr(TextStore, "get", lambda *a: pytest.fail("a text read from the store"))
+    build(load_config(large)[0], jobs=2)
+    assert output_tree(one / "output") == output_tree(large / "output")
+    assert not list((large / ".sitegen").glob("fragments-*"))

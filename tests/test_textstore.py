@@ -98,3 +98,36 @@ def test_texts_read_all_at_once_are_the_texts_read_one_by_one(tmp_path, monkeypa
     monkeypatch.setattr(TextStore, "abstract_text", lambda *a: pytest.fail("read one by one"))
     assert at_once.get(stored.id).abstract.text == "Stored with x^2."
     assert at_once.abstract_text(stored.id) == "Stored with x^2."
+
+
+def test_texts_shared_by_the_text_processes_are_the_stored_texts(tmp_path, monkeypatch):
+    """Beyond TEXTS_READ_AT_ONCE papers a render process reads the texts the text
+    processes shared; what it shows is what the store gives, and a text they did not
+    share (one stored by an earlier build) still comes from the store."""
+    from sitegen.model import build_site
+    from sitegen.shared_fragments import SharedFragments
+    from sitegen.textstore import StoredTexts, text_record
+    from sitegen.views import Views
+
+    shared_one, stored_only, missing = papers(tmp_path, "Shared *with* $x^2$ and \u00e9.", "Stored \\'e only.", "Never.")
+    config, _ = load_config(tmp_path / "site")
+    site = build_site([shared_one, stored_only, missing])
+    rows = [render_text(shared_one), render_text(stored_only)]
+    TextStore(tmp_path / "texts.sqlite").add(rows)
+    shared = SharedFragments(tmp_path, workers=1, expected=4)
+    shared.attach(0)
+    key, row = rows[0]
+    shared.put(("text", key), text_record(row))
+    shared.close_files()
+
+    from_store = StoredTexts(site.papers, tmp_path / "texts.sqlite")
+    from_shared = StoredTexts(site.papers, tmp_path / "texts.sqlite", shared=shared)
+    shown = lambda texts: [(v.title, v.title_text, v.abstract, v.abstract_text) for v in
+                           (Views(site, config, texts).paper(p.id) for p in (shared_one, stored_only, missing))]
+    assert shown(from_shared) == shown(from_store)
+    assert from_shared.abstract_text(stored_only.id) == "Stored \u00e9 only."
+    monkeypatch.setattr(TextStore, "get", lambda *a: pytest.fail("read from the store"))
+    monkeypatch.setattr(TextStore, "abstract_text", lambda *a: pytest.fail("read from the store"))
+    assert from_shared.get(shared_one.id).abstract.text == "Shared with x^2 and \u00e9."
+    assert from_shared.abstract_text(shared_one.id) == "Shared with x^2 and \u00e9."
+    shared.remove()
