@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     from sitegen.textstore import StoredTexts
 
 VIEW_CACHE = 4096  # paper views kept per process: a card appears on several pages in a row
+PAGER_REACH = 2  # pages linked on each side of the current one, besides the first and the last
 LINK_LABELS = {"arxiv": "arXiv", "pdf": "PDF", "code": "Code", "project": "Project page", "doi": "DOI"}
 
 
@@ -255,8 +256,23 @@ class Pagination:
         return self.url(self.number + 1) if self.number < self.total else None
 
     @property
-    def pages(self) -> list[tuple[int, str]]:
-        return [(n, self.url(n)) for n in range(1, self.total + 1)]
+    def pages(self) -> list[tuple[int, str] | None]:
+        """The pages a pager links: the first, the last, and those within PAGER_REACH of
+        this one, None where pages are left out. Every page of every listing linked from
+        every page of it grew with the square of its length: a topic of 100,000 papers'
+        546 pages each listed all 546."""
+        shown = sorted({1, self.total} | set(range(max(1, self.number - PAGER_REACH),
+                                                     min(self.total, self.number + PAGER_REACH) + 1)))
+        out: list[tuple[int, str] | None] = []
+        last = 0
+        for number in shown:
+            if number - last == 2:  # one page left out: linked rather than an ellipsis
+                out.append((last + 1, self.url(last + 1)))
+            elif number - last > 2:
+                out.append(None)
+            out.append((number, self.url(number)))
+            last = number
+        return out
 
 
 def page_count(items: int, per_page: int) -> int:

@@ -70,3 +70,37 @@ from slugify import slugify
 @given(st.text(alphabet="abcXYZ019 .,'_-", max_size=100))
 def test_slug_shortcut_equals_python_slugify(name):
     assert make_slug(name, "x") == (slugify(name, max_length=80, word_boundary=True) or "x")
+
+
+def test_a_pager_links_the_first_the_last_and_the_pages_near_this_one():
+    from sitegen.views import Pagination
+
+    def shown(number, total):
+        pages = Pagination(number, total, "tags/x/", lambda path: "/" + path).pages
+        return [page[0] if page else "…" for page in pages]
+
+    assert shown(1, 1) == [1]
+    assert shown(3, 7) == [1, 2, 3, 4, 5, 6, 7]  # a gap of one page is the page
+    assert shown(1, 9) == [1, 2, 3, "…", 9]
+    assert shown(10, 20) == [1, "…", 8, 9, 10, 11, 12, "…", 20]
+    assert shown(546, 546) == [1, "…", 544, 545, 546]
+    links = Pagination(2, 20, "tags/x/", lambda path: "/" + path).pages
+    assert links[0] == (1, "/tags/x/") and links[1] == (2, "/tags/x/page/2/")
+
+
+@given(total=st.integers(1, 400), data=st.data())
+def test_every_page_is_reachable_and_a_pager_stays_short(total, data):
+    from sitegen.views import Pagination
+
+    number = data.draw(st.integers(1, total))
+    pages = Pagination(number, total, "t/", lambda path: path).pages
+    numbers = [page[0] for page in pages if page]
+    assert numbers == sorted(set(numbers)) and numbers[0] == 1 and numbers[-1] == total and number in numbers
+    assert set(range(max(1, number - 2), min(total, number + 2) + 1)) <= set(numbers)
+    assert len(pages) <= 9
+    for before, page, after in zip(pages, pages[1:], pages[2:]):
+        if page is None:  # an ellipsis stands for two pages or more
+            assert after[0] - before[0] > 2
+    for before, after in zip(pages, pages[1:]):
+        if before and after:
+            assert after[0] == before[0] + 1
