@@ -8,6 +8,11 @@ Templates opt in with a tag whose arguments say what the fragment depends on:
 
     {% cache paper.id, level, show_day %} ... {% endcache %}
 
+and may say when it is worth keeping: `{% cache paper.id, level, show_day if reuse %}`
+renders the body in place, as if there were no tag, when `reuse` is false. A fragment a
+build shows once (a card on its day page) only costs its place in the cache, where it
+pushes out fragments other pages will show again, and its write to the shared store.
+
 The cache lives for one build in one process, where the model cannot change, so a
 key made of ids and arguments is exact. Anything the fragment shows that is not
 determined by those arguments (say, the page it is on) must not be inside the tag.
@@ -146,20 +151,26 @@ class CacheExtension(Extension):
 
     def parse(self, parser):
         lineno = next(parser.stream).lineno
-        args = [parser.parse_expression()]
+        # A key part that is itself a conditional expression needs parentheses: a bare
+        # `if` after the key starts the condition.
+        args = [parser.parse_expression(with_condexpr=False)]
         while parser.stream.skip_if("comma"):
-            args.append(parser.parse_expression())
+            args.append(parser.parse_expression(with_condexpr=False))
+        condition = parser.parse_expression() if parser.stream.skip_if("name:if") else None
         body = parser.parse_statements(("name:endcache",), drop_needle=True)
         # Names the tag by what it is, not by when it was parsed: render processes
         # compile templates in different orders, and find each other's fragments by
         # key (shared_fragments.py). Two tags with the same key are still two fragments.
         shape = hashlib.blake2b(repr((args, body)).encode(), digest_size=8).hexdigest()
         where = nodes.Const(f"{parser.name}:{lineno}:{shape}")
-        call = self.call_method("_fragment", [where, nodes.Tuple(args, "load")])
+        call_args = [where, nodes.Tuple(args, "load")] + ([condition] if condition is not None else [])
+        call = self.call_method("_fragment", call_args)
         return nodes.CallBlock(call, [], [], body).set_lineno(lineno)
 
-    def _fragment(self, where: str, key: tuple, caller) -> str:
-        """The tag as Jinja compiles a call block. The site's environment compiles it
-        without one (theme.py); this serves a body that asks for the enclosing macro's
-        caller, and any other code generator."""
+    def _fragment(self, where: str, key: tuple, *condition, caller) -> str:
+        """The tag as Jinja compiles a call block (`condition`: the tag's, if it has one).
+        The site's environment compiles it without one (theme.py); this serves a body
+        that asks for the enclosing macro's caller, and any other code generator."""
+        if condition and not condition[0]:
+            return caller()
         return self.environment.fragment_cache.text((where, *key), caller)

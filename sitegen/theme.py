@@ -72,14 +72,19 @@ class _CodeGenerator(CodeGenerator):
                 and call.node.identifier == CacheExtension.identifier) \
                 or find_undeclared(node.body, ("caller", "kwargs", "varargs")):
             return super().visit_CallBlock(node, frame)
-        where, key = call.args
+        where, key, *condition = call.args
         self.macro_body(node, frame)  # `def macro():` returning the body's text
         self.start_write(frame, node)
-        self.write("environment.fragment_cache.text((")
+        self.write("(environment.fragment_cache.text((")
         for part in (where, *key.items):
             self.visit(part, frame)
             self.write(", ")
         self.write("), macro)")
+        if condition:  # `{% cache key if reuse %}`: the body in place when not reused
+            self.write(" if ")
+            self.visit(condition[0], frame)
+            self.write(" else macro()")
+        self.write(")")
         self.end_write(frame)
 
 
@@ -155,7 +160,7 @@ class _Environment(jinja2.Environment):
 
 # In the names of compiled templates kept in .sitegen/: Jinja tells its own versions'
 # code apart, not that of a code generator of ours. Change it when _CodeGenerator changes.
-COMPILED_AS = "sitegen-2"
+COMPILED_AS = "sitegen-3"
 
 
 @lru_cache(maxsize=4096)

@@ -6,7 +6,7 @@ from pathlib import Path
 import jinja2
 import pytest
 
-from sitegen import fragments
+from sitegen import fragments, theme
 from sitegen.fragments import CacheExtension, FragmentCache
 from sitegen.config import load_config
 from sitekit import build_dir, output_tree
@@ -53,6 +53,20 @@ def test_the_tag_renders_a_body_once_per_key_and_keeps_escaping():
     html, env = render(source, papers=papers, level=2, count=lambda: calls.append(1) or len(calls))
     assert html == "<b>&lt;i&gt;1</b><b>Y2</b><b>&lt;i&gt;1</b>"
     assert env.fragment_cache.hits == 1 and env.fragment_cache.misses == 2
+
+
+@pytest.mark.parametrize("environment", [jinja2.Environment, theme._Environment])
+def test_a_tag_whose_condition_is_false_renders_its_body_in_place(environment):
+    """Both ways a tag is compiled: as Jinja's call block, and as the site's lookup."""
+    source = ("{% for p in papers %}{% cache p, (1 if wide else 2) if reuse %}<b>{{ p }}{{ count() }}</b>"
+              "{% endcache %}{% endfor %}")
+    env = environment(loader=jinja2.DictLoader({"t.html": source}), autoescape=True, extensions=[CacheExtension])
+    calls = []
+    values = dict(papers=["<x>", "y", "<x>"], wide=True, count=lambda: calls.append(1) or len(calls))
+    assert env.get_template("t.html").render(reuse=False, **values) == "<b>&lt;x&gt;1</b><b>y2</b><b>&lt;x&gt;3</b>"
+    assert len(env.fragment_cache) == 0 and env.fragment_cache.misses == 0
+    assert env.get_template("t.html").render(reuse=True, **values) == "<b>&lt;x&gt;4</b><b>y5</b><b>&lt;x&gt;4</b>"
+    assert (env.fragment_cache.hits, env.fragment_cache.misses) == (1, 2)
 
 
 def test_two_tags_with_the_same_key_are_different_fragments():
@@ -158,3 +172,19 @@ def test_a_finished_warm_up_fills_the_kept_fragments(tmp_path):
     assert len(warm.fragments) > 60 and len(warm.api_records) == 60
     warm.idle()  # once per theme and settings: not again
     assert warm.warm_up is None
+
+
+def test_the_default_theme_keeps_every_card_but_those_only_a_day_page_shows(tmp_path, monkeypatch):
+    for name in ("content", "sitegen.yaml"):
+        source = SAMPLE.parent / name
+        (shutil.copytree if source.is_dir() else shutil.copy)(source, tmp_path / name)
+    keys = []
+    original = fragments.FragmentCache.get_or_make
+    monkeypatch.setattr(fragments.FragmentCache, "get_or_make",
+                        lambda self, key, make: keys.append(key) or original(self, key, make))
+    build_dir(tmp_path)
+    cards = {key[2:] for key in keys if isinstance(key, tuple) and str(key[0]).startswith("_macros.html:")}
+    assert (2, True) in cards and (4, False) in cards  # topics', weeks', months' and authors' pages
+    assert (2, False) not in cards
+    day = (tmp_path / "output" / "days").rglob("index.html")
+    assert any('class="card"' in page.read_text() for page in day)
