@@ -19,12 +19,13 @@ import subprocess
 import sys
 import tempfile
 import time
-from contextlib import suppress
+from contextlib import nullcontext, suppress
 from pathlib import Path
 
 from benchmarks.generate import make_listing, write_sitegen
 from benchmarks.memory import PeakSampler
 from benchmarks.peers import write_hugo, write_pelican
+from sitegen.uptodate import CACHE_DIR
 
 # What `sitegen serve` does after a save: one process keeps its engine warm between
 # builds. Builds once, then edits one abstract at a time and times each rebuild, from
@@ -77,15 +78,18 @@ def _timed(command: list[str], cwd: Path) -> tuple[float, str]:
 _BUILT = re.compile(r"Built .*: (\d+) files: (\d+) rendered, (\d+) written, (\d+) removed in ([\d.]+) s")
 
 
-def sitegen_build(site: Path, jobs: int) -> dict:
+def sitegen_build(site: Path, jobs: int, tree: bool = True) -> dict:
     """`sitegen build` as a user runs it: its wall time, what it reports, the peak RSS
-    of its largest process (from wait4) and the peak of its process tree's summed PSS
-    (benchmarks.memory), which counts every render process's own memory."""
+    of its largest process (from wait4) and, if `tree`, the peak of its process tree's
+    summed PSS (benchmarks.memory), which counts every render process's own memory.
+    Reading PSS walks each process's page tables (28 ms for 2 GB): five times a second
+    it took 6 of the 96 s of a 100,000-paper build, so a timed full build goes without
+    it and the tree's peak comes from a build of its own (`sitegen_round`)."""
     command = [sys.executable, "-m", "sitegen", "build", "--site", str(site)] + (["--jobs", str(jobs)] if jobs else [])
     with tempfile.TemporaryFile("w+") as out:
         started = time.perf_counter()
         process = subprocess.Popen(command, cwd=site, stdout=out, stderr=subprocess.STDOUT, text=True)
-        with PeakSampler(process.pid) as sampler:
+        with PeakSampler(process.pid) if tree else nullcontext() as sampler:
             _, status, usage = os.wait4(process.pid, 0)
         seconds = time.perf_counter() - started
         process.returncode = os.waitstatus_to_exitcode(status)
@@ -97,7 +101,7 @@ def sitegen_build(site: Path, jobs: int) -> dict:
     files, rendered, written, _, internal = built.groups()
     return {"seconds": seconds, "files": int(files), "rendered": int(rendered), "written": int(written),
             "internal_seconds": float(internal), "peak_mb": usage.ru_maxrss / 1024,
-            "tree_mb": sampler.peak_mb}
+            "tree_mb": sampler.peak_mb if tree else float("nan")}
 
 
 def _discard(path: Path, trash: Path) -> None:
@@ -152,11 +156,19 @@ def _settle() -> None:
 
 def sitegen_round(listing, run: int, jobs: int, work: Path, warm_edits: int = 0) -> dict:
     """One run: a full build, a no-change build, three kinds of edit, and (if
-    `warm_edits`) edits rebuilt in one warm process as `sitegen serve` does."""
+    `warm_edits`) edits rebuilt in one warm process as `sitegen serve` does. The first
+    run builds the listing in full a second time, untimed, to measure its process tree's
+    memory."""
     site = work / f"sitegen-{run}"
     write_sitegen(listing, site)
     _settle()
-    row = {"full": sitegen_build(site, jobs), "no-change": sitegen_build(site, jobs)}
+    full = sitegen_build(site, jobs, tree=False)
+    if run == 0:
+        _discard(site / "output", work / "trash")
+        _discard(site / CACHE_DIR, work / "trash")
+        _settle()
+        full["tree_mb"] = sitegen_build(site, jobs)["tree_mb"]
+    row = {"full": full, "no-change": sitegen_build(site, jobs)}
     for name, edit in (("edit abstract", _edit_abstract), ("edit author name", _edit_author),
                        ("edit template", _edit_template)):
         edit(site)
@@ -181,7 +193,9 @@ def measure_sitegen(listing, runs: int, jobs: int, work: Path, warm_edits: int =
 
 
 def _median(rows: list[dict]) -> dict:
-    return {key: statistics.median(row[key] for row in rows) for key in rows[0]}
+    """Each key's median over the rows that measured it."""
+    return {key: statistics.median([row[key] for row in rows if row[key] == row[key]] or [float("nan")])
+            for key in rows[0]}
 
 
 def pelican_round(site: Path) -> dict:

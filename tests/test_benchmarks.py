@@ -15,6 +15,28 @@ def test_the_benchmark_measures_each_kind_of_build(tmp_path):
     assert results["edit template"]["rendered"] == 60  # every paper page, nothing else
 
 
+def test_timed_full_builds_go_without_the_memory_sampler(tmp_path, monkeypatch):
+    """Reading a large process's PSS costs the machine what the build would use: the tree's
+    peak comes from an untimed full build of the first run."""
+    from benchmarks import run
+
+    sampled = []
+
+    class Counted(run.PeakSampler):
+        def __enter__(self):
+            sampled.append(self.pid)
+            return super().__enter__()
+
+    monkeypatch.setattr(run, "PeakSampler", Counted)
+    listing = make_listing(30)
+    later = run.sitegen_round(listing, 1, 1, tmp_path)
+    assert later["full"]["tree_mb"] != later["full"]["tree_mb"] and later["full"]["peak_mb"] > 0  # NaN
+    assert len(sampled) == 4  # the no-change build and the three edits
+    first = run.sitegen_round(listing, 0, 1, tmp_path)
+    assert first["full"]["tree_mb"] > 0 and len(sampled) == 4 + 5
+    assert run._median([first["full"], later["full"]])["tree_mb"] == first["full"]["tree_mb"]
+
+
 def test_the_memory_sampler_adds_up_a_process_tree():
     """A parent and the child it forks each fill 100 MB of their own: the tree holds 200 MB,
     which the largest process's RSS alone would not show."""
