@@ -79,8 +79,9 @@ _BUILT = re.compile(r"Built .*: (\d+) files: (\d+) rendered, (\d+) written, (\d+
 
 
 def sitegen_build(site: Path, jobs: int, tree: bool = True) -> dict:
-    """`sitegen build` as a user runs it: its wall time, what it reports, the peak RSS
-    of its largest process (from wait4) and, if `tree`, the peak of its process tree's
+    """`sitegen build` as a user runs it: its wall time, what it reports, the CPU time
+    of its process tree in user space and in the kernel and the peak RSS of its largest
+    process (both from wait4: the build waits for every process it starts), and, if `tree`, the peak of its process tree's
     summed PSS (benchmarks.memory), which counts every render process's own memory.
     Reading PSS walks each process's page tables (28 ms for 2 GB): five times a second
     it took 6 of the 96 s of a 100,000-paper build, so a timed full build goes without
@@ -100,7 +101,8 @@ def sitegen_build(site: Path, jobs: int, tree: bool = True) -> dict:
         raise SystemExit(f"{' '.join(command)} failed:\n{text[-3000:]}")
     files, rendered, written, _, internal = built.groups()
     return {"seconds": seconds, "files": int(files), "rendered": int(rendered), "written": int(written),
-            "internal_seconds": float(internal), "peak_mb": usage.ru_maxrss / 1024,
+            "internal_seconds": float(internal), "user_s": usage.ru_utime, "sys_s": usage.ru_stime,
+            "peak_mb": usage.ru_maxrss / 1024,
             "tree_mb": sampler.peak_mb if tree else float("nan")}
 
 
@@ -182,8 +184,8 @@ def sitegen_round(listing, run: int, jobs: int, work: Path, warm_edits: int = 0)
 def _sitegen_medians(rounds: list[dict]) -> dict:
     medians = {name: _median([r[name] for r in rounds]) for name in rounds[0] if name != "serve: edit abstract"}
     warm = next(r["serve: edit abstract"] for r in rounds if "serve: edit abstract" in r)
-    medians["serve: edit abstract"] = {**warm, "files": medians["full"]["files"],
-                                       "peak_mb": float("nan"), "tree_mb": float("nan")}
+    medians["serve: edit abstract"] = {**warm, "files": medians["full"]["files"], "user_s": float("nan"),
+                                       "sys_s": float("nan"), "peak_mb": float("nan"), "tree_mb": float("nan")}
     return medians
 
 
@@ -284,11 +286,12 @@ def main() -> None:
 def print_table(results: dict) -> None:
     s = results["sitegen"]
     print(f"\n{results['papers']} papers · {results['versions']}")
-    print(f"{'build':<22}{'seconds':>9}{'files':>8}{'rendered':>10}{'written':>9}{'peak MB':>9}{'tree MB':>9}{'pages/s':>9}")
+    print(f"{'build':<22}{'seconds':>9}{'user s':>8}{'kernel s':>9}{'files':>8}{'rendered':>10}{'written':>9}"
+          f"{'peak MB':>9}{'tree MB':>9}{'pages/s':>9}")
     for name, row in s.items():
         rate = row["files"] / row["seconds"] if name == "full" else float("nan")
-        print(f"{name:<22}{row['seconds']:>9.2f}{row['files']:>8.0f}{row['rendered']:>10.0f}"
-              f"{row['written']:>9.0f}{row['peak_mb']:>9.0f}{row['tree_mb']:>9.0f}{rate:>9.0f}")
+        print(f"{name:<22}{row['seconds']:>9.2f}{row['user_s']:>8.2f}{row['sys_s']:>9.2f}{row['files']:>8.0f}"
+              f"{row['rendered']:>10.0f}{row['written']:>9.0f}{row['peak_mb']:>9.0f}{row['tree_mb']:>9.0f}{rate:>9.0f}")
     for peer in ("pelican", "hugo"):
         if peer in results:
             p = results[peer]

@@ -9,6 +9,7 @@ def test_the_benchmark_measures_each_kind_of_build(tmp_path):
     full, unchanged = results["full"], results["no-change"]
     assert full["written"] == full["files"] > full["rendered"] > 60 and full["peak_mb"] > 0  # the index is not rendered
     assert full["tree_mb"] > 0
+    assert 0 < full["user_s"] and 0 <= full["sys_s"] and full["user_s"] + full["sys_s"] < full["seconds"] * 8
     assert unchanged["rendered"] == unchanged["written"] == 0
     for name in ("edit abstract", "edit author name", "serve: edit abstract"):
         assert 0 < results[name]["rendered"] < full["files"] / 2, name
