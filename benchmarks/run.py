@@ -81,8 +81,9 @@ _BUILT = re.compile(r"Built .*: (\d+) files: (\d+) rendered, (\d+) written, (\d+
 def sitegen_build(site: Path, jobs: int, tree: bool = True) -> dict:
     """`sitegen build` as a user runs it: its wall time, what it reports, the CPU time
     of its process tree in user space and in the kernel and the peak RSS of its largest
-    process (both from wait4: the build waits for every process it starts), and, if `tree`, the peak of its process tree's
-    summed PSS (benchmarks.memory), which counts every render process's own memory.
+    process (both from wait4: the build waits for every process it starts), and, if
+    `tree`, the peak of its process tree's summed PSS (benchmarks.memory), which counts
+    every render process's own memory.
     Reading PSS walks each process's page tables (28 ms for 2 GB): five times a second
     it took 6 of the 96 s of a 100,000-paper build, so a timed full build goes without
     it and the tree's peak comes from a build of its own (`sitegen_round`)."""
