@@ -20,6 +20,7 @@ import struct
 import tempfile
 import threading
 import weakref
+from collections import deque
 from contextlib import suppress
 from typing import Callable, NamedTuple
 from pathlib import Path
@@ -348,6 +349,7 @@ class Staging:
         self.dir = Path(tempfile.mkdtemp(dir=cache_dir, prefix="staging-"))
         self.flat = flat
         self._folders = _Folders()
+        self._written = _CacheRelease()
 
     @classmethod
     def attach(cls, folder: Path, flat: bool) -> "Staging":
@@ -356,6 +358,7 @@ class Staging:
         staging.dir = folder
         staging.flat = flat
         staging._folders = _Folders()
+        staging._written = _CacheRelease()
         return staging
 
     def path(self, name: str) -> str:
@@ -372,27 +375,77 @@ class Staging:
         try:
             if not self.flat:
                 self._folders.ensure(target.rpartition("/")[0])
-            return write_new(target, data)
+            return write_new(target, data, self._written)
         except OSError as error:
             raise OSError(error.errno, error.strerror, name) from None
 
+    def done_writing(self) -> None:
+        """This process has staged its last file."""
+        self._written.close()
+
     def discard(self) -> None:
+        self._written.close()
         shutil.rmtree(self.dir, ignore_errors=True)
 
 
-def write_new(path: str, data: bytes) -> tuple[int, int]:
+def write_new(path: str, data: bytes, release: "_CacheRelease | None" = None) -> tuple[int, int]:
     """Write a file no reader has open yet (in staging): a plain write, no temporary
     file; the commit is what makes it appear in output/ whole. Returns its size and
-    mtime, which moving it into output/ keeps (the manifest records them)."""
+    mtime, which moving it into output/ keeps (the manifest records them). With
+    `release`, the file is handed to it open rather than closed."""
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
     try:
         view = memoryview(data)
         while view:
             view = view[os.write(fd, view):]
         stat = os.fstat(fd)
-    finally:
+    except BaseException:
         os.close(fd)
+        raise
+    if release is None:
+        os.close(fd)
+    else:
+        release.add(fd)
     return stat.st_size, stat.st_mtime_ns
+
+
+class _CacheRelease:
+    """Lets the file cache drop the pages of staged files once the disk has them.
+
+    A build reads none of the files it writes, yet each stays in the file cache, and a
+    100,000-paper build writes 6.6 GB of them. On a virtual machine whose host takes
+    back the memory the guest leaves free (virtio-balloon's free page reporting, as on
+    this project's machines), each page of new cache then costs a fault in the host: at
+    100,000 papers, a third of the build's kernel time was the copy of written bytes
+    into the cache. So a file's write-back is started as soon as it is written
+    (`POSIX_FADV_DONTNEED` starts it; dirty pages are not dropped), and once `LAG`
+    more files have been written, by when the disk has it, its clean pages are dropped
+    and their memory serves the next files. A rebuild that writes fewer files drops
+    none, so the pages a browser asks for after an edit stay cached; the early
+    write-back is the writing the kernel would do within 30 s anyway.
+    """
+
+    LAG = 128
+
+    def __init__(self):
+        self._open: deque[int] = deque()
+
+    def add(self, fd: int) -> None:
+        self._open.append(fd)
+        _drop_clean_pages(fd)
+        if len(self._open) > self.LAG:
+            old = self._open.popleft()
+            _drop_clean_pages(old)
+            os.close(old)
+
+    def close(self) -> None:
+        while self._open:
+            os.close(self._open.popleft())
+
+
+def _drop_clean_pages(fd: int) -> None:
+    with suppress(OSError):  # a file system without the advice ignores it
+        os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_DONTNEED)
 
 
 class _Folders:
