@@ -307,8 +307,11 @@ class _Planner:
         self.add(Task(urls.DAYS, "days", (), d.page("days", [(day.date, len(day.papers)) for day in site.days])))
         self._listings("day", site.days, urls.day, lambda day: day.date,
                        lambda day: (week_key(day.date), month_key(day.date)))
-        self._listings("week", site.weeks, urls.week, lambda period: period.key, lambda period: ())
-        self._listings("month", site.months, urls.month, lambda period: period.key, lambda period: ())
+        # a period's page says which listing days it spans
+        self._listings("week", site.weeks, urls.week, lambda period: period.key,
+                       lambda period: (period.start, period.end))
+        self._listings("month", site.months, urls.month, lambda period: period.key,
+                       lambda period: (period.start, period.end))
         self.add(Task(urls.TAGS, "tags", (), d.page("tags", [(s, site.tags[s].name, len(site.tags[s].papers))
                                                               for s in site.tag_order])))
         self.group("tag", site.tag_order, lambda slug: _tag_tasks(site, config, d, slug), reuse.tags)
@@ -371,8 +374,9 @@ class _Planner:
             position = position_of[key]
             record = listing[position]
             around = list(neighbours(key))
+            count = len(record.papers)  # every page says it, and its pager how many pages
             return [Task(urls.page(first_of(key), number), kind, (position, number),
-                         d.page(kind, *((key,) if kind != "day" else ()), around, number,
+                         d.page(kind, *((key,) if kind != "day" else ()), around, number, count,
                                 d.papers(page_slice(record.papers, number, per_page))))
                     for number in range(1, page_count(len(record.papers), per_page) + 1)]
 
@@ -432,8 +436,9 @@ def _author_tasks(site: Site, config: Config, d: _Digests, slug: str) -> list[Ta
 
 def _tag_tasks(site: Site, config: Config, d: _Digests, slug: str) -> list[Task]:
     tag, per_page = site.tags[slug], config.per_page
+    count = len(tag.papers)  # every page says it, and its pager how many pages
     tasks = [Task(urls.page(urls.tag(slug), number), "tag", (slug, number),
-                  d.page("tag", tag.name, number, d.papers(page_slice(tag.papers, number, per_page))))
+                  d.page("tag", tag.name, number, count, d.papers(page_slice(tag.papers, number, per_page))))
              for number in range(1, page_count(len(tag.papers), per_page) + 1)]
     tasks.append(Task(urls.tag_feed(slug), "tag_feed", (slug,),
                       d.page("feed", tag.name, d.papers(tag.papers[: config.feed_items]))))

@@ -3,6 +3,8 @@ byte for byte what a clean build of the same content gives."""
 
 import shutil
 
+import pytest
+
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -165,3 +167,31 @@ def test_a_warm_process_renders_with_edited_and_newly_overriding_templates(tmp_p
     (tmp_path / "templates/paper.html").write_text('{% extends "base.html" %}{% block main %}Own {{ paper.id }}{% endblock %}')
     build(config, jobs=1, warm=warm)
     assert (tmp_path / "output/papers/p1/index.html").read_text().count("Own p1") == 1
+
+
+@pytest.mark.parametrize("warm", [False, True], ids=["fresh", "warm"])
+def test_a_paper_leaving_a_listings_last_page_updates_its_first_page(tmp_path, warm):
+    """A listing's first page says how many papers it holds, its pager how many pages
+    follow, and a week's or month's page which days it spans: when a paper on the last
+    page leaves (for a later day, one topic fewer), page 1 shows the same papers yet
+    must change too. Found by random edits of a generated 1,000-paper listing."""
+    def content(last_day: int, last_tags: list[str]) -> str:
+        # by upvotes p1 first: with two a page, p5 is alone on page 3 of its day, week and topic
+        return "".join(entry(n, f"Paper {n}", ["Tri Dao"], ["ssm"], 11, 60 - n) for n in range(1, 5)) \
+            + entry(5, "Paper 5", ["Albert Gu"], last_tags, last_day, 1)
+    site = write_files(tmp_path / "site", {"sitegen.yaml": "base_url: https://example.org/\nper_page: 2\n",
+                                           "content/a.yaml": content(11, ["ssm"])})
+    config, _ = load_config(site)
+    state = Warm() if warm else None
+    build(config, jobs=1, warm=state)
+    assert "5 papers" in (site / "output/tags/ssm/index.html").read_text()
+    write_files(site, {"content/a.yaml": content(20, [])})  # March 20th: another week
+    rebuilt = build(config, jobs=1, warm=state)
+    for listing in ("days/2024-03-11", "weeks/2024-W11", "tags/ssm"):
+        first = (site / "output" / listing / "index.html").read_text()
+        assert "4 papers" in first and f"{listing}/page/3/" not in first, listing
+        assert f"{listing}/index.html" in rebuilt.rendered_files
+    clean = write_files(tmp_path / "clean", {"sitegen.yaml": "base_url: https://example.org/\nper_page: 2\n",
+                                             "content/a.yaml": content(20, [])})
+    build_dir(clean)
+    assert output_tree(site / "output") == output_tree(clean / "output")
