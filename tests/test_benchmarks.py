@@ -1,6 +1,14 @@
-"""The benchmark the README's speed table comes from runs as written."""
+"""The benchmark the README's speed table comes from runs as written, and so does the
+random-edits check of incremental builds."""
 
-from benchmarks.generate import make_listing
+import os
+import random
+import shutil
+
+import pytest
+
+from benchmarks import random_edits
+from benchmarks.generate import make_listing, write_sitegen
 from benchmarks.run import measure_sitegen
 
 
@@ -93,3 +101,36 @@ def test_the_sampler_goes_on_after_a_sample_fails(monkeypatch):
     with memory.PeakSampler(os.getpid(), interval=0.01) as sampler:
         time.sleep(0.2)
     assert failed and sampler.peak_mb > 10
+
+
+@pytest.mark.parametrize("serve", [False, True], ids=["fresh process", "warm process"])
+def test_random_edits_leave_the_same_output_as_a_clean_build(tmp_path, serve):
+    site = write_sitegen(make_listing(120, seed=3), tmp_path / "site")
+    said = []
+    assert random_edits.check(site, rounds=4, seed=3, serve=serve, say=said.append) is None
+    assert len(said) == 4 and all("same as a clean build" in line for line in said)
+
+
+def test_every_kind_of_random_edit_changes_the_content(tmp_path):
+    site = write_sitegen(make_listing(120, seed=4), tmp_path / "site")
+    for kind, edit in random_edits.EDITS.items():
+        before = {p: (p.read_bytes(), p.stat().st_mtime_ns) for p in (site / "content").rglob("*.yaml")}
+        os.utime(site / "content/authors.yaml", ns=(0, 0))  # so that a touch shows
+        for p in (site / "content/days").glob("*.yaml"):
+            os.utime(p, ns=(0, 0))
+        said = edit(random_edits.Content(site, random.Random(kind)))
+        after = {p: (p.read_bytes(), p.stat().st_mtime_ns) for p in (site / "content").rglob("*.yaml")}
+        if kind == "touched":
+            assert any(after[p][1] != 0 for p in after), said
+        else:
+            assert after.keys() != before.keys() or any(after[p][0] != before[p][0] for p in after), (kind, said)
+
+
+def test_a_stale_or_missing_output_file_is_a_difference(tmp_path):
+    site = write_sitegen(make_listing(40), tmp_path / "site")
+    random_edits._build_process(site, jobs=1)
+    shutil.copytree(site / "output", tmp_path / "copy")
+    assert random_edits.differences(site / "output", tmp_path / "copy") == []
+    (tmp_path / "copy/index.html").write_text("stale")
+    (tmp_path / "copy/feed.xml").unlink()
+    assert random_edits.differences(site / "output", tmp_path / "copy") == ["feed.xml", "index.html"]
