@@ -2,13 +2,13 @@
 must give, byte for byte, what a clean build of the same content gives.
 
 Each round makes one to four edits of the kinds a listing's maintainers make (an
-abstract or title rewritten, an author added, dropped or renamed everywhere, a paper
-moved to another day, added or deleted, a file deleted, split or renamed, topics
-changed, a profile edited, a file only touched), then rebuilds: as a fresh
-`sitegen build` process, or with `--serve` in one warm process as `sitegen serve`
-does. A clean build of a copy of the content, in its own process, is the reference.
-The first round whose outputs differ is reported with the files that differ and the
-edits that led there, and its site is kept for a look.
+abstract or title rewritten, an author added, dropped, respelled or renamed everywhere,
+a topic respelled so that it slugs like another, a paper moved to another day, added or
+deleted, a file deleted, split or renamed, topics changed, a profile edited, a file only
+touched), then rebuilds: as a fresh `sitegen build` process, or with `--serve` in one
+warm process as `sitegen serve` does. A clean build of a copy of the content, in its own
+process, is the reference. The first round whose outputs differ is reported with the
+files that differ and the edits that led there, and its site is kept for a look.
 
     python -m benchmarks.random_edits --papers 1000 --rounds 100 [--seed 1] [--serve]
 """
@@ -100,6 +100,25 @@ def _author_dropped(content: Content, entry: dict) -> str:
     if len(entry["authors"]) < 2:
         return "no author dropped (only one)"
     return f"author {entry['authors'].pop(content.rng.randrange(len(entry['authors'])))!r} dropped"
+
+
+def _author_respelled(content: Content, entry: dict) -> str:
+    """A spelling that slugs like another name (case, accents): the two need distinct slugs."""
+    k = content.rng.randrange(len(entry["authors"]))
+    old = entry["authors"][k]
+    new = content.rng.choice([old.upper(), old.lower(), old.replace("a", "á").replace("o", "ö")])
+    entry["authors"][k] = new
+    return f"author {old!r} respelled {new!r}"
+
+
+def _topic_respelled(content: Content, entry: dict) -> str:
+    if not entry.get("tags"):
+        entry["tags"] = [content.rng.choice(TOPICS[:12]).title()]
+        return f"topic {entry['tags'][0]!r} given"
+    k = content.rng.randrange(len(entry["tags"]))
+    old = entry["tags"][k]
+    entry["tags"][k] = content.rng.choice([old.title(), old.upper(), old.replace(" ", "-")])
+    return f"topic {old!r} respelled {entry['tags'][k]!r}"
 
 
 def _upvotes(content: Content, entry: dict) -> str:
@@ -210,6 +229,7 @@ def _profile(content: Content) -> str:
 EDITS: dict[str, Callable[[Content], str]] = {
     "abstract": _edit_entry(_abstract), "title": _edit_entry(_title),
     "author added": _edit_entry(_author_added), "author dropped": _edit_entry(_author_dropped),
+    "author respelled": _edit_entry(_author_respelled), "topic respelled": _edit_entry(_topic_respelled),
     "upvotes": _edit_entry(_upvotes), "topics": _edit_entry(_topics), "published": _edit_entry(_published),
     "author renamed": _renamed_everywhere, "moved": _moved,
     "deleted": _edit_entry(_deleted, of_file=True), "added": _edit_entry(_added, of_file=True),
