@@ -10,7 +10,7 @@ warm process as `sitegen serve` does. A clean build of a copy of the content, in
 process, is the reference. The first round whose outputs differ is reported with the
 files that differ and the edits that led there, and its site is kept for a look.
 
-    python -m benchmarks.random_edits --papers 1000 --rounds 100 [--seed 1] [--serve]
+    python -m benchmarks.random_edits --papers 1000 --rounds 100 [--seed 1] [--serve] [--per-page 3]
 """
 
 from __future__ import annotations
@@ -302,10 +302,15 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--serve", action="store_true", help="rebuild in one warm process, as `sitegen serve`")
     parser.add_argument("--jobs", type=int, default=2)
+    parser.add_argument("--per-page", type=int, help="papers per listing page (sitegen.yaml's per_page): "
+                        "few make long pagers, where a paper that leaves shifts many pages")
     parser.add_argument("--keep", type=Path, help="work here rather than in a temporary folder")
     args = parser.parse_args()
     work = args.keep or Path(tempfile.mkdtemp(prefix="sitegen-edits-"))
     site = write_sitegen(make_listing(args.papers, seed=args.seed), work / "site")
+    if args.per_page:
+        with open(site / "sitegen.yaml", "a", encoding="utf-8") as settings:
+            settings.write(f"per_page: {args.per_page}\n")
     failed = check(site, args.rounds, args.seed, serve=args.serve, jobs=args.jobs)
     if failed is None:
         print(f"{args.rounds} rounds: every incremental build was the same as a clean build")
