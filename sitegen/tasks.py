@@ -304,7 +304,7 @@ class _Planner:
         self._add_unless_kept(urls.AUTHORS, same_authors, lambda: Task(urls.AUTHORS, "authors", (), d.page(
             "authors", [(s, authors[s].name, len(authors[s].papers)) for s in site.author_order])))
         self.group("author", site.author_order, lambda slug: _author_tasks(site, config, d, slug), reuse.authors)
-        self.add(Task(urls.DAYS, "days", (), d.page("days", [(day.date, len(day.papers)) for day in site.days])))
+        self.add(Task(urls.DAYS, "days", (), d.page("days", _day_sizes(site))))
         self._listings("day", site.days, urls.day, lambda day: day.date,
                        lambda day: (week_key(day.date), month_key(day.date)))
         # a period's page says which listing days it spans
@@ -385,10 +385,11 @@ class _Planner:
 
     def _sitemap(self) -> None:
         memo = self.reuse.memo
-        if self.same_pages and memo is not None and memo.sitemap and self._loose_pages_same():
+        if self.same_pages and memo is not None and memo.sitemap and self._loose_pages_same() \
+                and _day_sizes(memo.site) == _day_sizes(self.site):
             made = memo.sitemap
         else:
-            made = _sitemap_tasks(page_paths(self.tasks), self.d)
+            made = _sitemap_tasks(page_paths(self.tasks), _day_sizes(self.site), self.d)
             self.fresh += made
         self.sitemap = made
         self.tasks += made
@@ -478,15 +479,23 @@ def page_paths(tasks: list[Task]) -> list[str]:
     return [t.path for t in tasks if (t.path == "" or t.path.endswith("/")) and t.kind != "search"]
 
 
-def _sitemap_tasks(paths: list[str], d: _Digests) -> list[Task]:
-    """A sitemap task's key is the pages it lists."""
+def _sitemap_tasks(paths: list[str], day_sizes: list, d: _Digests) -> list[Task]:
+    """A sitemap task's key is the pages it lists. A paper's page gives its listing day
+    as its last change (`lastmod`): with the paper pages in listing order (the paths),
+    the days' sizes fix each paper's day, at the cost of a digest of the days alone."""
     chunks = [tuple(paths[i:i + feeds.SITEMAP_LIMIT]) for i in range(0, len(paths), feeds.SITEMAP_LIMIT)] or [()]
     if len(chunks) == 1:
-        return [Task(urls.SITEMAP, "sitemap", (chunks[0],), d.page("sitemap", paths))]
+        return [Task(urls.SITEMAP, "sitemap", (chunks[0],), d.page("sitemap", paths, day_sizes))]
     tasks = [Task(urls.SITEMAP, "sitemap_index", (len(chunks),), d.page("sitemap", len(chunks)))]
     for number, chunk in enumerate(chunks, 1):
-        tasks.append(Task(f"sitemaps/sitemap-{number}.xml", "sitemap", (chunk,), d.page("sitemap", list(chunk))))
+        tasks.append(Task(f"sitemaps/sitemap-{number}.xml", "sitemap", (chunk,),
+                          d.page("sitemap", list(chunk), day_sizes)))
     return tasks
+
+
+def _day_sizes(site: Site) -> list[tuple]:
+    """The listing days, newest first, and how many papers each lists."""
+    return [(day.date, len(day.papers)) for day in site.days]
 
 
 def _neighbours(days, position):
@@ -713,6 +722,7 @@ class Renderer:
         return feeds.sitemap(self.config, ((p, self._lastmod(p)) for p in task.key[0]))
 
     def _lastmod(self, path: str):
+        """Kept in step with what `_sitemap_tasks` digests."""
         if path.startswith("papers/"):
             paper = self.site.papers.get(path[len("papers/"):-1])
             return paper.day if paper else None

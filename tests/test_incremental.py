@@ -195,3 +195,27 @@ def test_a_paper_leaving_a_listings_last_page_updates_its_first_page(tmp_path, w
                                              "content/a.yaml": content(20, [])})
     build_dir(clean)
     assert output_tree(site / "output") == output_tree(clean / "output")
+
+
+@pytest.mark.parametrize("warm", [False, True], ids=["fresh", "warm"])
+def test_a_paper_moved_to_another_day_in_the_same_place_updates_the_sitemap(tmp_path, warm):
+    """The sitemap gives a paper page's listing day as its last change. A paper moved to
+    the day before it in the listing keeps its place, so every page path is the same,
+    yet its `lastmod` changes."""
+    def content(day_of_p2: int) -> str:
+        return (entry(1, "X", ["Tri Dao"], [], 13, 9) + entry(2, "A", ["Tri Dao"], [], day_of_p2, 5)
+                + entry(3, "Y", ["Tri Dao"], [], 12, 3) + entry(4, "Z", ["Tri Dao"], [], 11, 3))
+    site = write_files(tmp_path / "site", {"sitegen.yaml": "base_url: https://example.org/\n",
+                                           "content/a.yaml": content(12)})
+    config, _ = load_config(site)
+    state = Warm() if warm else None
+    build(config, jobs=1, warm=state)
+    write_files(site, {"content/a.yaml": content(13)})
+    rebuilt = build(config, jobs=1, warm=state)
+    assert "sitemap.xml" in rebuilt.rendered_files
+    assert "<loc>https://example.org/papers/p2/</loc>\n    <lastmod>2024-03-13</lastmod>" in \
+        (site / "output/sitemap.xml").read_text()
+    clean = write_files(tmp_path / "clean", {"sitegen.yaml": "base_url: https://example.org/\n",
+                                             "content/a.yaml": content(13)})
+    build_dir(clean)
+    assert output_tree(site / "output") == output_tree(clean / "output")
