@@ -30,6 +30,7 @@ from typing import Callable
 import yaml
 
 from benchmarks.generate import TOPICS, _text, make_listing, write_sitegen
+from sitegen.problems import ContentError
 
 
 class Content:
@@ -54,6 +55,11 @@ class Content:
             path.unlink(missing_ok=True)
             return
         path.write_text(yaml.safe_dump(entries, sort_keys=False, allow_unicode=True, width=100), encoding="utf-8")
+
+    def some_file(self) -> Path | None:
+        """A random content file; None once edits have emptied (and so removed) them all."""
+        files = self.files()
+        return self.rng.choice(files) if files else None
 
     def pick(self) -> tuple[Path, list[dict], dict] | None:
         """A random file with entries, its entries, and one of them."""
@@ -191,14 +197,18 @@ def _file_deleted(content: Content) -> str:
 
 
 def _file_renamed(content: Content) -> str:
-    path = content.rng.choice(content.files())
+    path = content.some_file()
+    if path is None:
+        return "no file to rename"
     target = path.with_name(f"r{content.rng.randrange(10 ** 6)}-{path.name}")
     path.rename(target)
     return f"{path.name} renamed {target.name}"
 
 
 def _file_split(content: Content) -> str:
-    path = content.rng.choice(content.files())
+    path = content.some_file()
+    if path is None:
+        return "no file to split"
     entries = content.read(path)
     if len(entries) < 2:
         return f"{path.name} not split (one entry)"
@@ -209,7 +219,9 @@ def _file_split(content: Content) -> str:
 
 
 def _touched(content: Content) -> str:
-    path = content.rng.choice(content.files())
+    path = content.some_file()
+    if path is None:
+        return "no file to touch"
     os.utime(path)
     return f"{path.name} touched"
 
@@ -311,7 +323,12 @@ def main() -> None:
     if args.per_page:
         with open(site / "sitegen.yaml", "a", encoding="utf-8") as settings:
             settings.write(f"per_page: {args.per_page}\n")
-    failed = check(site, args.rounds, args.seed, serve=args.serve, jobs=args.jobs)
+    try:
+        failed = check(site, args.rounds, args.seed, serve=args.serve, jobs=args.jobs)
+    except ContentError as error:  # the warm build refused the edited content
+        sys.exit("\n".join(map(str, error.problems)) + f"\nthe site is kept in {site}")
+    except RuntimeError as error:  # a build process refused it
+        sys.exit(f"{error}\nthe site is kept in {site}")
     if failed is None:
         print(f"{args.rounds} rounds: every incremental build was the same as a clean build")
         if args.keep is None:

@@ -134,3 +134,13 @@ def test_a_stale_or_missing_output_file_is_a_difference(tmp_path):
     (tmp_path / "copy/index.html").write_text("stale")
     (tmp_path / "copy/feed.xml").unlink()
     assert random_edits.differences(site / "output", tmp_path / "copy") == ["feed.xml", "index.html"]
+
+
+def test_random_edits_of_a_listing_emptied_by_earlier_edits_say_so(tmp_path):
+    """Deleting papers removes a file left without any: later edits find nothing to do."""
+    (tmp_path / "content/days").mkdir(parents=True)
+    (tmp_path / "content/authors.yaml").write_text("[]\n")
+    content = random_edits.Content(tmp_path, random.Random(1))
+    said = {kind: edit(content) for kind, edit in random_edits.EDITS.items()}
+    assert all(line.startswith(("nothing to", "no ")) for line in said.values()), said
+    assert list((tmp_path / "content").rglob("*.yaml")) == [tmp_path / "content/authors.yaml"]
