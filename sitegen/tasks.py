@@ -304,7 +304,8 @@ class _Planner:
         self._add_unless_kept(urls.AUTHORS, same_authors, lambda: Task(urls.AUTHORS, "authors", (), d.page(
             "authors", [(s, authors[s].name, len(authors[s].papers)) for s in site.author_order])))
         self.group("author", site.author_order, lambda slug: _author_tasks(site, config, d, slug), reuse.authors)
-        self.add(Task(urls.DAYS, "days", (), d.page("days", _day_sizes(site))))
+        self.day_sizes = _day_sizes(site)  # the days archive shows them; the sitemap's lastmods follow from them
+        self.add(Task(urls.DAYS, "days", (), d.page("days", self.day_sizes)))
         self._listings("day", site.days, urls.day, lambda day: day.date,
                        lambda day: (week_key(day.date), month_key(day.date)))
         # a period's page says which listing days it spans
@@ -386,10 +387,10 @@ class _Planner:
     def _sitemap(self) -> None:
         memo = self.reuse.memo
         if self.same_pages and memo is not None and memo.sitemap and self._loose_pages_same() \
-                and _day_sizes(memo.site) == _day_sizes(self.site):
+                and _day_sizes(memo.site) == self.day_sizes:
             made = memo.sitemap
         else:
-            made = _sitemap_tasks(page_paths(self.tasks), _day_sizes(self.site), self.d)
+            made = _sitemap_tasks(page_paths(self.tasks), self.day_sizes, self.d)
             self.fresh += made
         self.sitemap = made
         self.tasks += made
