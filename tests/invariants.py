@@ -20,7 +20,7 @@ def unsafe_url(name: str, value: str) -> bool:
     """A URL a browser would run or load as a document of its own: it drops the
     whitespace around a URL and tabs and newlines inside it before reading the scheme.
     `srcset` holds several URLs, each before its size."""
-    urls = [part.strip().split(" ")[0] for part in value.split(",")] if name == "srcset" else [value]
+    urls = [(part.split() or [""])[0] for part in value.split(",")] if name == "srcset" else [value]
     return any("".join(url.split()).lower().startswith(_UNSAFE_SCHEMES) for url in urls)
 
 
