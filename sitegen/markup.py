@@ -12,6 +12,7 @@ import logging
 import re
 from dataclasses import dataclass
 from functools import lru_cache
+from itertools import chain
 
 import nh3
 from markupsafe import Markup
@@ -73,6 +74,7 @@ class Rendered:
     html: Markup
     text: str
     warnings: tuple[str, ...] = ()
+    excerpt: Markup | None = None  # an abstract's first words, for listing cards
 
 
 def split_math(source: str) -> list[tuple[str, str]]:
@@ -341,7 +343,55 @@ def render_abstract(source: str) -> Rendered:
     if plain_text is None:
         plain = _PLACEHOLDER.sub(lambda m: plain_maths[int(m.group(1))], clean) if maths else clean
         plain_text = html_to_text(plain)
-    return Rendered(Markup(rendered), plain_text, tuple(warnings))
+    short = excerpt_html(clean)  # with formulas still placeholders, so none is cut
+    if short == clean:
+        short = rendered
+    elif maths:
+        short = _PLACEHOLDER.sub(lambda m: maths[int(m.group(1))], short)
+    return Rendered(Markup(rendered), plain_text, tuple(warnings), Markup(short))
+
+
+# Listing cards (author, topic, week and month pages) show an abstract's first words,
+# as the researcher profile this theme follows does and as Pelican's and Hugo's
+# summaries do; the paper's and the day's pages show it whole.
+EXCERPT_WORDS = 40
+_TAG = r"""<(/?)([a-zA-Z][a-zA-Z0-9-]*)(?:[^>"']|"[^"]*"|'[^']*')*>"""
+_TAG_OR_TEXT = re.compile(_TAG + "|[^<]+")
+_VOID_TAGS = frozenset({"area", "br", "col", "hr", "img", "wbr"})
+_WORD = re.compile(r"\S+")
+
+
+@lru_cache(maxsize=None)
+def _words(count: int) -> re.Pattern:
+    return re.compile(r"(?:\s*\S+(?!\S)){%d}" % count)  # each word whole: no backtracking
+
+
+def excerpt_html(fragment: str, words: int = EXCERPT_WORDS) -> str:
+    """The first `words` words of well-formed (sanitised) HTML, with the elements open
+    at the cut closed and an ellipsis after the last word; `fragment` itself if it has
+    no more. Tags count no words, and a formula's placeholder is one word, never cut."""
+    open_tags: list[str] = []
+    left = words
+    tokens = _TAG_OR_TEXT.finditer(fragment)
+    for token in tokens:
+        closing, name = token.group(1), token.group(2)
+        if name is None:
+            enough = _words(left).match(fragment, token.start(), token.end())
+            if enough is None:
+                left -= len(_WORD.findall(token.group()))
+                continue
+            cut = enough.end()
+            rest = chain((fragment[cut:token.end()],), (t.group() for t in tokens if t.group(2) is None))
+            if not any(text.strip() for text in rest):  # nothing left to leave out
+                return fragment
+            return fragment[:cut] + " &hellip;" + "".join(f"</{tag}>" for tag in reversed(open_tags))
+        name = name.lower()
+        if closing:
+            if open_tags and open_tags[-1] == name:
+                open_tags.pop()
+        elif name not in _VOID_TAGS and not token.group().endswith("/>"):
+            open_tags.append(name)
+    return fragment
 
 
 _URL_ATTRIBUTE = re.compile(r'(\s(?:href|src)=")([^"]*)"')

@@ -24,7 +24,7 @@ from sitegen.shared_fragments import SharedFragments
 from sitegen.model import Paper
 from sitegen.views import PaperText
 
-SCHEMA_VERSION = "5"
+SCHEMA_VERSION = "6"
 CACHE_LIMIT = 8192  # rendered texts `sitegen serve` keeps in memory
 
 
@@ -39,22 +39,24 @@ def render_text(paper: Paper) -> tuple[str, tuple]:
     warnings = [("title", w) for w in title.warnings] + [("abstract", w) for w in abstract.warnings]
     return text_key(paper), (str(title.html), title.text, str(abstract.html), abstract.text, json.dumps(warnings),
                              search.snippet(abstract.text), search.text_terms(title.text, abstract.text),
-                             paper.abstract)
+                             paper.abstract, str(abstract.excerpt))
 
 
 def _text_from_row(row: tuple) -> PaperText:
-    title_html, title_text, abstract_html, abstract_text = row
-    return PaperText(Rendered(Markup(title_html), title_text), Rendered(Markup(abstract_html), abstract_text))
+    title_html, title_text, abstract_html, abstract_text, abstract_excerpt = row
+    return PaperText(Rendered(Markup(title_html), title_text),
+                     Rendered(Markup(abstract_html), abstract_text, excerpt=Markup(abstract_excerpt)))
 
 
 # A text as the render processes of a large build find it in the texts the text processes
-# shared (shared_fragments.py): its title and abstract, HTML and plain, in one record.
-_RECORD_HEAD = struct.Struct("<IIII")
+# shared (shared_fragments.py): its title and abstract, HTML and plain, and the
+# abstract's excerpt, in one record.
+_RECORD_HEAD = struct.Struct("<IIIII")
 
 
 def text_record(row: tuple) -> bytes:
     """The texts pages show of a stored row (render_text's): one record, UTF-8."""
-    parts = [part.encode() for part in row[:4]]
+    parts = [part.encode() for part in (*row[:4], row[8])]
     return _RECORD_HEAD.pack(*map(len, parts)) + b"".join(parts)
 
 
@@ -90,7 +92,7 @@ class TextStore:
         # that no render process touches (and so copies) the model's abstracts.
         self.db.execute("CREATE TABLE IF NOT EXISTS texts (key TEXT PRIMARY KEY, title_html TEXT, title_text TEXT,"
                         " abstract_html TEXT, abstract_text TEXT, warnings TEXT, snippet TEXT, terms TEXT,"
-                        " abstract_source TEXT)")
+                        " abstract_source TEXT, abstract_excerpt TEXT)")
         # Every build reads every key and its warnings (`missing`, `warnings`). Warnings
         # come after the rendered texts in a row, so without this index the read walked
         # the whole table (80 MB at 10,000 papers: 60 ms, 15 ms from the index).
@@ -129,20 +131,21 @@ class TextStore:
 
     def add(self, rows: Iterable[tuple[str, tuple]]) -> None:
         rows = [(key, *row) for key, row in rows]
-        self.db.executemany("INSERT OR REPLACE INTO texts VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
+        self.db.executemany("INSERT OR REPLACE INTO texts VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
         self.db.commit()
         if self._known is not None:
             self._known.update((row[0], row[5]) for row in rows)
         self._changes += 1
 
     def get(self, paper: Paper) -> PaperText | None:
-        row = self.db.execute("SELECT title_html, title_text, abstract_html, abstract_text"
+        row = self.db.execute("SELECT title_html, title_text, abstract_html, abstract_text, abstract_excerpt"
                               " FROM texts WHERE key = ?", (text_key(paper),)).fetchone()
         return _text_from_row(row) if row else None
 
     def all_texts(self) -> dict[str, PaperText]:
         """key → text of every stored text, in one read."""
-        rows = self.db.execute("SELECT key, title_html, title_text, abstract_html, abstract_text FROM texts")
+        rows = self.db.execute("SELECT key, title_html, title_text, abstract_html, abstract_text, abstract_excerpt"
+                                " FROM texts")
         return {row[0]: _text_from_row(row[1:]) for row in rows}
 
     def abstract_text(self, paper: Paper) -> str | None:

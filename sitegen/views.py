@@ -168,6 +168,14 @@ class PaperView:
     def abstract(self) -> Markup:
         return Markup(rebase_urls(self._text.abstract.html, self._views.config.base_path))
 
+    @cached_property
+    def abstract_excerpt(self) -> Markup:
+        """The abstract's first words (markup.EXCERPT_WORDS), for listing cards."""
+        excerpt = self._text.abstract.excerpt
+        if excerpt is None or excerpt == self._text.abstract.html:
+            return self.abstract
+        return Markup(rebase_urls(excerpt, self._views.config.base_path))
+
     @property
     def abstract_text(self) -> str:
         return self._text.abstract.text

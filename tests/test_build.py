@@ -83,6 +83,28 @@ def test_author_page_lists_works_newest_first_and_coauthors(site):
     assert "/repo/authors/stefano-massaroli/" in html and "/repo/authors/christopher-re/" in html
 
 
+def test_listing_cards_show_an_excerpt_and_day_pages_the_whole_abstract(make_site):
+    words = " ".join(f"word{i}" for i in range(80))
+    site = make_site({"content/a.yaml": f"""\
+        id: long
+        title: Long
+        authors: [Ann Lee]
+        abstract: "Opening $x^2$ {words} closing."
+        published: 2024-01-01
+        day: 2024-03-13
+        tags: [theory]
+        """})
+    build_dir(site)
+    whole, excerpt = "word79 closing.</p>", "word37 &hellip;</p>"
+    for page in ("days/2024-03-13/index.html", "index.html", "papers/long/index.html"):
+        html = (site / "output" / page).read_text()
+        assert whole in html and excerpt not in html, page
+    for page in ("authors/ann-lee/index.html", "tags/theory/index.html", "weeks/2024-W11/index.html",
+                 "months/2024-03/index.html"):
+        html = (site / "output" / page).read_text()
+        assert excerpt in html and "word38" not in html and "<math" in html, page
+
+
 def test_day_page_orders_by_upvotes(site):
     build_dir(site)
     html = (site / "output/days/2024-03-13/index.html").read_text()

@@ -183,7 +183,7 @@ def test_the_default_theme_keeps_every_card_but_those_only_a_day_page_shows(tmp_
     monkeypatch.setattr(fragments.FragmentCache, "get_or_make",
                         lambda self, key, make: keys.append(key) or original(self, key, make))
     build_dir(tmp_path)
-    cards = {key[2:] for key in keys if isinstance(key, tuple) and str(key[0]).startswith("_macros.html:")}
+    cards = {key[2:4] for key in keys if isinstance(key, tuple) and str(key[0]).startswith("_macros.html:")}
     assert (2, True) in cards and (4, False) in cards  # topics', weeks', months' and authors' pages
     assert (2, False) not in cards
     day = (tmp_path / "output" / "days").rglob("index.html")

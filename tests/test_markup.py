@@ -126,3 +126,67 @@ def test_plain_prose_takes_the_shortcut():
     assert markup._plain_paragraphs("Before\n\n\ue0000\ue001\n\nafter.") == ["Before", "\ue0000\ue001", "after."]
     for marked in ("a -- b", "it's", "*x*", "a_b", "1. item", "- item", "    code", "wait...", "a  \nb", "x &amp; y"):
         assert markup._plain_paragraphs(marked) is None
+
+
+def _words_and_tags(fragment):
+    """(visible words, tag names opened and closed in order) of well-formed HTML."""
+    from html.parser import HTMLParser
+
+    class Reader(HTMLParser):
+        def __init__(self):
+            super().__init__(convert_charrefs=True)
+            self.text, self.stack, self.balanced = [], [], True
+
+        def handle_starttag(self, tag, attrs):
+            if tag not in ("img", "br", "hr", "wbr", "area", "col"):
+                self.stack.append(tag)
+
+        def handle_endtag(self, tag):
+            self.balanced &= bool(self.stack) and self.stack.pop() == tag
+
+        def handle_data(self, data):
+            self.text.append(data)
+
+    reader = Reader()
+    reader.feed(fragment)
+    reader.close()
+    return " ".join(reader.text).split(), reader.balanced and not reader.stack
+
+
+def test_excerpt_keeps_the_first_words_and_closes_what_it_cut():
+    long = "We *show* that " + " ".join(f"w{i}" for i in range(60)) + " end."
+    rendered = render_abstract(long)
+    words, balanced = _words_and_tags(rendered.excerpt)
+    assert balanced and len(words) == markup.EXCERPT_WORDS + 1 and words[-1] == "…"
+    assert words[:-1] == _words_and_tags(rendered.html)[0][:markup.EXCERPT_WORDS]
+    assert markup.excerpt_html("<p>a <em>b c d</em> e</p><p>f</p>", 2) == "<p>a <em>b &hellip;</em></p>"
+    assert markup.excerpt_html('<p>a <a href="x>y">b c</a></p>', 2) == '<p>a <a href="x>y">b &hellip;</a></p>'
+
+
+def test_excerpt_of_a_short_abstract_is_the_abstract():
+    for source in ("One line.", "a b\n\nc d", " ".join(["w"] * markup.EXCERPT_WORDS)):
+        rendered = render_abstract(source)
+        assert rendered.excerpt == rendered.html
+    assert markup.excerpt_html("<p>a b</p><p>c</p>\n", 3) == "<p>a b</p><p>c</p>\n"  # nothing after the third word
+
+
+def test_excerpt_never_cuts_a_formula():
+    source = " ".join(["word"] * (markup.EXCERPT_WORDS - 1)) + " $\\sum_{i=1}^{n} x_i^2 + y$ and more words here."
+    excerpt = render_abstract(source).excerpt
+    assert excerpt.count("<math") == excerpt.count("</math>") == 1
+    assert excerpt.endswith("</math> &hellip;</p>")
+
+
+@settings(max_examples=500, deadline=None)
+@given(_ABSTRACT, st.integers(min_value=0, max_value=12))
+def test_excerpt_is_well_formed_and_a_prefix_of_the_abstract(source, count):
+    html = str(render_abstract(source).html)
+    excerpt = markup.excerpt_html(html, count)
+    words, balanced = _words_and_tags(excerpt)
+    full, _ = _words_and_tags(html)
+    assert balanced
+    if excerpt == html:
+        assert len(full) <= count or count == 0 and not words
+    else:
+        assert words[-1] == "…" and len(" ".join(words[:-1])) <= len(" ".join(full))
+        assert " ".join(full).startswith(" ".join(words[:-1]))
