@@ -87,6 +87,8 @@ def arxiv_id(paper: Paper) -> str | None:
 
 
 def entry(paper: Paper, key: str, abstract_text: str = "") -> str:
+    """What it reads of the paper is what tasks._Digests.cite digests: a field read
+    here and not there would leave cite.bib stale after that field's edit."""
     fields: list[tuple[str, str]] = [
         ("title", "{" + escape(paper.title) + "}"),
         ("author", " and ".join(_name(c.name) for c in paper.authors)),

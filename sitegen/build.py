@@ -70,7 +70,7 @@ class Warm:
     theme: Theme | None = None  # its Jinja environment keeps compiled templates (reloaded when edited)
     plan: PlanMemo = field(default_factory=PlanMemo)
     texts: dict = field(default_factory=dict)  # text key → rendered title and abstract
-    bib_entries: FragmentCache = field(default_factory=lambda: FragmentCache(BIB_CACHE))  # (fingerprint, cite key) → entry
+    bib_entries: FragmentCache = field(default_factory=lambda: FragmentCache(BIB_CACHE))  # (fingerprint, cite key, with abstract) → entry
     api_records: FragmentCache = field(default_factory=lambda: FragmentCache(API_CACHE))  # a paper's JSON, by what it shows
     # Papers' cards and feed items (PaperFragments): about four per paper, a few KB each.
     fragments: FragmentCache = field(default_factory=lambda: FragmentCache(KEPT_FRAGMENTS))

@@ -31,6 +31,7 @@ class Config:
     arxiv_api: str = DEFAULT_ARXIV_API
     cname: str | None = None
     search: bool = True
+    bibtex_abstracts: bool = False
     drafts: bool = False
     jobs: int | None = None
     overrides: tuple = field(default=(), compare=False)
@@ -76,13 +77,14 @@ class Config:
             "feed_items": self.feed_items,
             "index_days": self.index_days,
             "search": self.search,
+            "bibtex_abstracts": self.bibtex_abstracts,
         }
 
 
 _STRINGS = ("title", "description", "base_url", "theme", "content", "output", "language",
             "arxiv_api", "cname")
 _POSITIVE_INTS = ("per_page", "feed_items", "index_days")
-_FLAGS = ("search",)
+_FLAGS = ("search", "bibtex_abstracts")
 KNOWN_KEYS = _STRINGS + _POSITIVE_INTS + _FLAGS
 
 

@@ -60,8 +60,12 @@ feed_items: 50
 # How many of the newest listing days the front page shows.
 index_days: 1
 
-# Build a search index and a search box (Pagefind). false builds faster.
+# Build a search index and a /search/ page (it runs in the browser). false builds faster.
 search: true
+
+# Put each paper's abstract in its BibTeX (cite.bib, the authors' works.bib, the Cite
+# box). Left out by default, as arXiv's and Google Scholar's entries leave it out.
+bibtex_abstracts: false
 
 # A custom domain for GitHub Pages: `sitegen deploy` writes it to CNAME. With the
 # workflow, set the domain in Settings → Pages instead.

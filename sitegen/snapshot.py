@@ -27,7 +27,7 @@ from sitegen import __version__
 from sitegen.model import Paper, Site
 from sitegen.tasks import PlanMemo
 
-LAYOUT = 4  # 3: authors' co-authors and topics are `Ranked`; 4: papers restored as pickled
+LAYOUT = 5  # 3: authors' co-authors and topics are `Ranked`; 4: papers restored as pickled; 5: cite digests
 FILE = "warm.pickle"
 # Papers that may differ from the snapshot's before it is written again.
 LAG = 64

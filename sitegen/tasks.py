@@ -72,6 +72,8 @@ class _Digests:
         self.reuse = _Reuse(site, memo if memo is not None and memo.context == self.context else None)
         self.papers_digests: dict[str, str] = self.reuse.paper_digests
         self.people_digests: dict[str, str] = self.reuse.people_digests
+        self.cite_digests: dict[str, str] = self.reuse.cite_digests
+        self._with_abstract = config.bibtex_abstracts
 
     @cached_property
     def author_names(self) -> dict[str, str]:
@@ -104,6 +106,22 @@ class _Digests:
         digests = "".join([known.get(i) or paper(i) for i in ids])
         return hashlib.blake2b(digests.encode(), digest_size=16).hexdigest()
 
+    def cite(self, paper_id: str) -> str:
+        """What a paper's BibTeX entry shows (bibtex.entry): its record but the abstract,
+        unless the site puts abstracts in, and its cite key. An abstract's edit then
+        leaves the paper's cite.bib and its authors' works.bib as they were."""
+        digest = self.cite_digests.get(paper_id)
+        if digest is None:
+            paper = self.site.papers[paper_id]
+            digest = self.cite_digests[paper_id] = _digest(
+                paper.id, paper.title, [c.name for c in paper.authors], paper.published, paper.tags, paper.links,
+                paper.venue, self.site.cite_keys[paper_id], paper.text_key if self._with_abstract else "")
+        return digest
+
+    def cites(self, ids) -> str:
+        known, cite = self.cite_digests, self.cite
+        return hashlib.blake2b("".join([known.get(i) or cite(i) for i in ids]).encode(), digest_size=16).hexdigest()
+
     def people(self, slug: str) -> str:
         """An author's record and the names of the co-authors and topics it shows."""
         digest = self.people_digests.get(slug)
@@ -129,6 +147,7 @@ class PlanMemo:
     context: tuple = ()  # settings and template digests: if they change, nothing is reused
     paper_digests: dict[str, str] = field(default_factory=dict)
     people_digests: dict[str, str] = field(default_factory=dict)
+    cite_digests: dict[str, str] = field(default_factory=dict)
     # kind ('paper', 'author', 'tag', 'day', 'week', 'month') → record key → its tasks
     groups: dict[str, dict] = field(default_factory=dict)
     # For 'day', 'week' and 'month': key → (record, neighbours) its tasks were made for.
@@ -165,6 +184,7 @@ class _Reuse:
     def __init__(self, site: Site, memo: "PlanMemo | None"):
         self.paper_digests: dict[str, str] = {}
         self.people_digests: dict[str, str] = {}
+        self.cite_digests: dict[str, str] = {}
         self.papers: set[str] = set()
         self.authors: set[str] = set()
         self.tags: set[str] = set()
@@ -187,6 +207,7 @@ class _Reuse:
                 if slug in records:
                     dirty.update(records[slug].papers)
         self.paper_digests = _without(memo.paper_digests, dirty)
+        self.cite_digests = _without(memo.cite_digests, dirty)
         old_authors, old_tags = old.authors.copy(), old.tags.copy()
         self.authors = {s for s, a in authors.items() if old_authors.get(s) is not a}
         self.tags = {s for s, t in tags.items() if old_tags.get(s) is not t}
@@ -297,7 +318,7 @@ class _Planner:
                                                        len(site.days))))
         self.group("paper", site.newest, lambda paper_id: [
             Task(urls.paper(paper_id), "paper", (paper_id,), d.page("paper", d.paper(paper_id))),
-            Task(urls.paper_bibtex(paper_id), "paper_bib", (paper_id,), d.page("bib", d.paper(paper_id)))],
+            Task(urls.paper_bibtex(paper_id), "paper_bib", (paper_id,), d.page("bib", d.cite(paper_id)))],
             reuse.papers)
         authors = site.authors.copy()  # a dict, not the model's read-only proxy: faster lookups
         same_authors = self._same_authors(old, lambda a: (a.name, len(a.papers)))
@@ -420,6 +441,7 @@ class _Planner:
         memo.site, memo.context, memo.groups, memo.stamps = self.site, self.d.context, self.groups, self.stamps
         memo.loose, memo.sitemap = self.loose, self.sitemap
         memo.paper_digests, memo.people_digests = self.d.papers_digests, self.d.people_digests
+        memo.cite_digests = self.d.cite_digests
 
 
 def _author_tasks(site: Site, config: Config, d: _Digests, slug: str) -> list[Task]:
@@ -432,7 +454,7 @@ def _author_tasks(site: Site, config: Config, d: _Digests, slug: str) -> list[Ta
                           d.page("author", people, number, d.papers(shown))))
     tasks.append(Task(urls.author_feed(slug), "author_feed", (slug,),
                       d.page("feed", people, d.papers(_by_day(site, author.papers)[: config.feed_items]))))
-    tasks.append(Task(f"authors/{slug}/works.bib", "author_bib", (slug,), d.page("bib", d.papers(author.papers))))
+    tasks.append(Task(f"authors/{slug}/works.bib", "author_bib", (slug,), d.page("bib", d.cites(author.papers))))
     return tasks
 
 
@@ -610,10 +632,14 @@ class Renderer:
     def _bib_entry(self, paper_id: str) -> bytes:
         """One paper's entry, as UTF-8; cached (across builds in `sitegen serve`), since it
         also goes into each of its authors' works.bib. Kept as bytes, not str: one character
-        outside Latin-1 (a name, a symbol) makes a str take 2-4 bytes a character."""
+        outside Latin-1 (a name, a symbol) makes a str take 2-4 bytes a character.
+        Without its abstract unless the site asks (`bibtex_abstracts`): an entry is what a
+        reader pastes into a paper's .bib, and arXiv's, Scholar's and DBLP's entries leave
+        it out, as al-folio's Bib box filters it out."""
         paper, cite_key = self.site.papers[paper_id], self.site.cite_keys[paper_id]
-        return self.bib_cache.get_or_make((paper.fingerprint, cite_key), lambda: bibtex.entry(
-            paper, cite_key, self.views.abstract_text(paper_id)).encode())
+        with_abstract = self.config.bibtex_abstracts
+        return self.bib_cache.get_or_make((paper.fingerprint, cite_key, with_abstract), lambda: bibtex.entry(
+            paper, cite_key, self.views.abstract_text(paper_id) if with_abstract else "").encode())
 
     def _authors(self, task: Task) -> bytes:
         authors = [self.site.authors[s] for s in self.site.author_order]

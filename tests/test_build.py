@@ -76,6 +76,22 @@ def test_bibtex_parses_with_the_fields(site):
     assert [e.key for e in works.entries] == ["dao2022monarch", "massaroli2020dissecting"]
 
 
+def test_bibtex_leaves_the_abstract_out_unless_the_site_asks(site):
+    bib = site / "output/papers/2203.00555/cite.bib"
+    works = site / "output/authors/michael-poli/works.bib"
+    build_dir(site)
+    assert "abstract" not in bibtexparser.parse_string(bib.read_text()).entries[0].fields_dict
+    assert 'class="bibtex"' in (site / "output/papers/2203.00555/index.html").read_text()
+    settings = site / "sitegen.yaml"
+    settings.write_text(settings.read_text() + "bibtex_abstracts: true\n")
+    build_dir(site)
+    (entry,) = bibtexparser.parse_string(bib.read_text()).entries
+    assert entry["abstract"] == "Large neural networks excel in many domains."
+    assert all("abstract" in e.fields_dict for e in bibtexparser.parse_string(works.read_text()).entries)
+    page = (site / "output/papers/2203.00555/index.html").read_text()
+    assert "abstract = {Large neural networks excel in many domains.}" in page  # the Cite box shows the same entry
+
+
 def test_author_page_lists_works_newest_first_and_coauthors(site):
     build_dir(site)
     html = (site / "output/authors/michael-poli/index.html").read_text()
@@ -226,13 +242,13 @@ def test_editing_one_abstract_renders_only_what_shows_it(site):
     config, _ = load_config(site)
     report = build(config, jobs=1, explain=True)
     rendered = sorted(name for name, why in report.reasons if why != "search index changed")
+    # Not its cite.bib nor its authors' works.bib: BibTeX entries leave the abstract out.
     assert rendered == sorted(report.rendered_files) == sorted([
-        "papers/2002.08071/index.html", "papers/2002.08071/cite.bib",
+        "papers/2002.08071/index.html",
         "index.html", "days/2024-03-14/index.html", "weeks/2024-W11/index.html", "months/2024-03/index.html",
         "feed.xml", "api/papers.json",
-        "authors/michael-poli/index.html", "authors/michael-poli/feed.xml", "authors/michael-poli/works.bib",
+        "authors/michael-poli/index.html", "authors/michael-poli/feed.xml",
         "authors/stefano-massaroli/index.html", "authors/stefano-massaroli/feed.xml",
-        "authors/stefano-massaroli/works.bib",
         "tags/efficient-training/index.html", "tags/efficient-training/feed.xml",
         "tags/neural-odes/index.html", "tags/neural-odes/feed.xml",
     ])
@@ -240,6 +256,19 @@ def test_editing_one_abstract_renders_only_what_shows_it(site):
     indexed = sorted(name for name, why in report.reasons if why == "search index changed")
     assert indexed == ["search-index/docs/0.json", "search-index/terms/edi.json"]
     assert report.written == len(rendered) + len(indexed)
+
+
+@pytest.mark.parametrize("edit, bibtex_abstracts", [("abstract", True), ("title", False)])
+def test_an_edit_the_bibtex_shows_renders_the_bibtex(site, edit, bibtex_abstracts):
+    settings = site / "sitegen.yaml"
+    settings.write_text(settings.read_text() + f"bibtex_abstracts: {str(bibtex_abstracts).lower()}\n")
+    build_dir(site)
+    old = "Continuous deep learning" if edit == "abstract" else "Dissecting Neural ODEs"
+    (site / "content/papers.yaml").write_text(PAPER.replace(old, "Edited " + old))
+    report = build_dir(site)
+    bibtex = {"papers/2002.08071/cite.bib", "authors/michael-poli/works.bib", "authors/stefano-massaroli/works.bib"}
+    assert bibtex <= set(report.rendered_files)
+    assert all(("Edited " + old) in (site / "output" / name).read_text() for name in bibtex)
 
 
 def test_a_fresh_process_renders_an_edits_few_texts_in_a_worker_as_it_would_itself(site, make_site, monkeypatch):
