@@ -12,7 +12,7 @@ import logging
 import re
 from dataclasses import dataclass
 from functools import lru_cache
-from itertools import chain
+from itertools import chain, islice
 
 import nh3
 from markupsafe import Markup
@@ -358,33 +358,44 @@ EXCERPT_WORDS = 40
 _TAG = r"""<(/?)([a-zA-Z][a-zA-Z0-9-]*)(?:[^>"']|"[^"]*"|'[^']*')*>"""
 _TAG_OR_TEXT = re.compile(_TAG + "|[^<]+")
 _VOID_TAGS = frozenset({"area", "br", "col", "hr", "img", "wbr"})
-_WORD = re.compile(r"\S+")
+# Chinese and Japanese put no spaces between words: each of their characters (and
+# punctuation marks) counts as a word, as Hugo's hasCJKLanguage and Jekyll's
+# number_of_words: cjk count them. Korean spaces its words.
+_CJK = ("\u3000-\u303f\u3040-\u309f\u30a0-\u30ff\u3400-\u4dbf\u4e00-\u9fff"
+        "\uf900-\ufaff\uff00-\uffef\U00020000-\U0003134f")
+_WORD = re.compile(rf"[{_CJK}]|[^\s{_CJK}]+")
+_CJK_CHARACTER = re.compile(f"[{_CJK}]")
 
 
-@lru_cache(maxsize=None)
-def _words(count: int) -> re.Pattern:
-    return re.compile(r"(?:\s*\S+(?!\S)){%d}" % count)  # each word whole: no backtracking
+def _end_of_word(text: str, start: int, end: int, count: int) -> int | None:
+    """Where the `count`-th word of text[start:end] ends, if it has that many (the
+    matches are skipped in C, not in a Python loop)."""
+    if count <= 0:
+        return start
+    found = next(islice(_WORD.finditer(text, start, end), count - 1, None), None)
+    return None if found is None else found.end()
 
 
 def excerpt_html(fragment: str, words: int = EXCERPT_WORDS) -> str:
     """The first `words` words of well-formed (sanitised) HTML, with the elements open
     at the cut closed and an ellipsis after the last word; `fragment` itself if it has
-    no more. Tags count no words, and a formula's placeholder is one word, never cut."""
+    no more. Tags count no words, a formula's placeholder is one word, never cut, and
+    so is each Chinese or Japanese character."""
     open_tags: list[str] = []
     left = words
     tokens = _TAG_OR_TEXT.finditer(fragment)
     for token in tokens:
         closing, name = token.group(1), token.group(2)
         if name is None:
-            enough = _words(left).match(fragment, token.start(), token.end())
-            if enough is None:
+            cut = _end_of_word(fragment, token.start(), token.end(), left)
+            if cut is None:
                 left -= len(_WORD.findall(token.group()))
                 continue
-            cut = enough.end()
             rest = chain((fragment[cut:token.end()],), (t.group() for t in tokens if t.group(2) is None))
             if not any(text.strip() for text in rest):  # nothing left to leave out
                 return fragment
-            return fragment[:cut] + " &hellip;" + "".join(f"</{tag}>" for tag in reversed(open_tags))
+            ellipsis = "&hellip;" if _CJK_CHARACTER.match(fragment, cut - 1) else " &hellip;"
+            return fragment[:cut] + ellipsis + "".join(f"</{tag}>" for tag in reversed(open_tags))
         name = name.lower()
         if closing:
             if open_tags and open_tags[-1] == name:

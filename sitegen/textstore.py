@@ -24,7 +24,7 @@ from sitegen.shared_fragments import SharedFragments
 from sitegen.model import Paper
 from sitegen.views import PaperText
 
-SCHEMA_VERSION = "6"
+SCHEMA_VERSION = "7"  # 7: excerpts count Chinese and Japanese characters as words
 CACHE_LIMIT = 8192  # rendered texts `sitegen serve` keeps in memory
 
 

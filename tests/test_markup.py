@@ -177,6 +177,16 @@ def test_excerpt_never_cuts_a_formula():
     assert excerpt.endswith("</math> &hellip;</p>")
 
 
+def test_excerpt_counts_each_chinese_or_japanese_character_as_a_word():
+    chinese = "大型语言模型在许多任务上表现出色，但其推理能力仍然有限。我们提出了一种新的方法来提高模型的推理能力。"
+    excerpt = render_abstract(chinese).excerpt
+    assert excerpt == f"<p>{chinese[:markup.EXCERPT_WORDS]}&hellip;</p>"  # no space before the ellipsis
+    assert markup.excerpt_html("<p>We study 大型语言模型 here</p>", 4) == "<p>We study 大型&hellip;</p>"
+    assert markup.excerpt_html("<p>日本語の<em>テキスト</em>です</p>", 5) == "<p>日本語の<em>テ&hellip;</em></p>"
+    korean = "대규모 언어 모델은 많은 작업에서 뛰어난 성능을 보인다"  # Korean spaces its words
+    assert markup.excerpt_html(f"<p>{korean}</p>", 3) == "<p>대규모 언어 모델은 &hellip;</p>"
+
+
 @settings(max_examples=500, deadline=None)
 @given(_ABSTRACT, st.integers(min_value=0, max_value=12))
 def test_excerpt_is_well_formed_and_a_prefix_of_the_abstract(source, count):
@@ -187,6 +197,7 @@ def test_excerpt_is_well_formed_and_a_prefix_of_the_abstract(source, count):
     assert balanced
     if excerpt == html:
         assert len(full) <= count or count == 0 and not words
-    else:
-        assert words[-1] == "…" and len(" ".join(words[:-1])) <= len(" ".join(full))
-        assert " ".join(full).startswith(" ".join(words[:-1]))
+    else:  # the ellipsis follows a Chinese or Japanese character without a space
+        shown = " ".join(words)
+        assert shown.endswith("…")
+        assert " ".join(full).startswith(shown[:-1].rstrip())
