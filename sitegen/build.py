@@ -29,7 +29,7 @@ import jinja2
 from sitegen import search, search_job, snapshot, stamp, uptodate
 from sitegen.atomic import atomic_write
 from sitegen.config import Config, find_theme
-from sitegen.content import default_jobs, load_content
+from sitegen.content import default_jobs, load_content, run_as_helper
 from sitegen.model import Paper, Site
 from sitegen.output import (BuildLock, Manifest, Record, Staging, check_output_location, commit,
                             content_digest, is_empty)
@@ -658,6 +658,7 @@ _text_job: dict = {}
 
 def _init_text_worker(papers: list, store_path: str, stop, shared: SharedFragments | None, parent: int) -> None:
     _die_with_parent(parent)
+    run_as_helper()
     _text_job.update(papers=papers, store_path=Path(store_path), stop=stop, shared=shared)
 
 

@@ -30,6 +30,21 @@ def default_jobs() -> int:
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
 
 
+HELPER_NICENESS = 5
+
+
+def run_as_helper() -> None:
+    """Lower the priority of a process that works beside the build process (parsing
+    entries, rendering texts), whose own work then runs first. The build process has a
+    chain of steps only it can do (storing what is parsed, the model, the plan) while
+    its helpers have work that can wait, and with an equal share of the cores, the
+    helpers finished first and left one idle while it went on alone."""
+    try:
+        os.nice(HELPER_NICENESS)
+    except (OSError, AttributeError):  # not permitted, or no such call here
+        pass
+
+
 @dataclass
 class Content:
     site: Site | None
@@ -81,7 +96,7 @@ def _parse_files(paths: list[Path], config: Config, jobs: int | None) -> Iterato
         yield from (_parse_file(path, config) for path in paths)
         return
     context = multiprocessing.get_context("fork")
-    with ProcessPoolExecutor(max_workers=min(jobs, len(paths)), mp_context=context) as pool:
+    with ProcessPoolExecutor(max_workers=min(jobs, len(paths)), mp_context=context, initializer=run_as_helper) as pool:
         yield from pool.map(partial(_parse_file, config=config), paths, chunksize=max(1, len(paths) // (jobs * 8)))
 
 
