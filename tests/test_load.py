@@ -1,5 +1,9 @@
 """The content stage reads many files in worker processes and gets what one process gets."""
 
+import os
+import pickle
+
+from sitegen import content
 from sitegen.config import load_config
 from sitegen.content import PARALLEL_FILES, load_papers
 from sitegen.parsecache import ParseCache
@@ -36,3 +40,18 @@ def test_entries_parsed_in_workers_are_cached_for_the_next_build(tmp_path):
     second = load_papers(config, again, jobs=2)
     assert (again.hits, again.misses) == (PARALLEL_FILES, 0)
     assert first[0] == second[0]
+
+
+def _own_priority(path, config) -> bytes:
+    return pickle.dumps(os.getpriority(os.PRIO_PROCESS, 0))
+
+
+def test_parse_processes_yield_to_the_build_process(tmp_path, monkeypatch):
+    """They run at a lower priority, so that the build process, which stores what they
+    parse, is not the one kept waiting for a core."""
+    monkeypatch.setattr(content, "_parse_file", _own_priority)
+    config, _ = load_config(tmp_path)
+    paths = [tmp_path / f"{index}.yaml" for index in range(PARALLEL_FILES)]
+    priorities = {pickle.loads(data) for data in content._parse_files(paths, config, jobs=2)}
+    own = os.getpriority(os.PRIO_PROCESS, 0)
+    assert priorities == {min(own + content.HELPER_NICENESS, 19)}
