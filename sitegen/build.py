@@ -22,7 +22,7 @@ from contextlib import ExitStack, contextmanager, nullcontext
 from functools import partial
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Iterable, Iterator
 
 import jinja2
 
@@ -57,6 +57,7 @@ PRUNE_SPARE = 64
 KEPT_FRAGMENTS = 131072  # papers' fragments `sitegen serve` keeps: all of 30,000 papers', ~3 KB each as UTF-8
 TEXT_CHUNK = 32  # fewer texts to render than this: one worker renders them, or this process (_rendering_texts)
 TEXT_BATCH = 1024  # rendered texts per write to the text store
+TEXT_SHARE = 16  # texts a process takes from those left at a time: about 5 ms of work
 TEXTS_READ_AT_ONCE = 20_000  # papers up to which each render process of a full build holds every text (~6 KB each)
 
 
@@ -622,11 +623,13 @@ def _rendering_texts(papers: list, store: TextStore, jobs: int | None, serving: 
     is told whether they render in other processes (or here, after it) and, if they do
     and `share`, where those processes share them (removed by the caller).
 
-    Each worker process takes a contiguous share of the papers and writes its rows to
-    the store itself, a batch at a time: nothing comes back through a pipe, and at
+    Worker processes take the papers a chunk at a time (segments.py) and write their rows
+    to the store themselves, a batch at a time: nothing comes back through a pipe, and at
     most a batch per worker is held in memory (all of them would be about 8 KB per
-    paper, 800 MB at 100,000 papers). A few texts render here, after the body, when
-    `serving` (the warm process loads Markdown and latex2mathml once, and forking it
+    paper, 800 MB at 100,000 papers). Once the body is done, this process takes chunks
+    too: it used to wait for the workers while a core idled, its own work (the model,
+    the plan, the snapshot) done before theirs. A few texts render here, after the body,
+    when `serving` (the warm process loads Markdown and latex2mathml once, and forking it
     would cost more than the texts) or once this process has rendered texts before;
     otherwise in one worker, which loads them while this process plans.
     """
@@ -634,18 +637,21 @@ def _rendering_texts(papers: list, store: TextStore, jobs: int | None, serving: 
     few = len(papers) <= TEXT_CHUNK
     if jobs <= 1 or not papers or (few and (serving or renderers_loaded())):
         yield False, None
-        _store_texts(papers, 0, len(papers), store)
+        _store_texts(papers, [(0, len(papers))], store)
         return
     workers = 1 if few else jobs
-    shared = SharedFragments(store.path.parent, workers, len(papers) // workers + 1) if share else None
+    joining = 0 if few else 1  # this process, numbered after the workers
+    shared = SharedFragments(store.path.parent, workers + joining, len(papers) // workers + 1) if share else None
+    segments = Segments(len(papers), workers, TEXT_SHARE, joining=joining)
     stop = multiprocessing.get_context("fork").RawValue("b", 0)
     with ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("fork"),
                              initializer=_init_text_worker,
-                             initargs=(papers, str(store.path), stop, shared, os.getpid())) as pool:
-        runs = [pool.submit(_text_run, k, len(papers) * k // workers, len(papers) * (k + 1) // workers)
-                for k in range(workers)]
+                             initargs=(papers, str(store.path), stop, shared, segments, os.getpid())) as pool:
+        runs = [pool.submit(_text_run, k) for k in range(workers)]
         try:
             yield True, shared
+            if joining:
+                _store_texts(papers, _pieces(segments, workers), store, shared=shared, worker=workers)
             for run in runs:
                 run.result()
         except BaseException:
@@ -656,39 +662,49 @@ def _rendering_texts(papers: list, store: TextStore, jobs: int | None, serving: 
 _text_job: dict = {}
 
 
-def _init_text_worker(papers: list, store_path: str, stop, shared: SharedFragments | None, parent: int) -> None:
+def _init_text_worker(papers: list, store_path: str, stop, shared: SharedFragments | None, segments: Segments,
+                      parent: int) -> None:
     _die_with_parent(parent)
     run_as_helper()
-    _text_job.update(papers=papers, store_path=Path(store_path), stop=stop, shared=shared)
+    _text_job.update(papers=papers, store_path=Path(store_path), stop=stop, shared=shared, segments=segments)
 
 
-def _text_run(worker: int, start: int, end: int) -> None:
+def _text_run(worker: int) -> None:
     store = TextStore(_text_job["store_path"], bulk=True)
-    shared: SharedFragments | None = _text_job["shared"]
+    try:
+        _store_texts(_text_job["papers"], _pieces(_text_job["segments"], worker), store, _text_job["stop"],
+                     _text_job["shared"], worker)
+    finally:
+        store.close()
+
+
+def _pieces(segments: Segments, worker: int) -> Iterator[tuple[int, int]]:
+    return iter(partial(segments.take, worker), None)
+
+
+def _store_texts(papers: list, pieces: Iterable[tuple[int, int]], store: TextStore, stop=None,
+                 shared: SharedFragments | None = None, worker: int = 0) -> None:
+    """Render the texts of `papers[start:stop]` for each piece into `store` and, if given,
+    into `worker`'s part of `shared`, for the render processes."""
     if shared is not None:
         shared.attach(worker)
     try:
-        _store_texts(_text_job["papers"], start, end, store, _text_job["stop"], shared)
+        batch: list = []
+        for start, end in pieces:
+            for paper in papers[start:end]:
+                if stop is not None and stop.value:
+                    return
+                batch.append(render_text(paper))
+                if shared is not None:
+                    key, row = batch[-1]
+                    shared.put(("text", key), text_record(row))
+            if len(batch) >= TEXT_BATCH:
+                store.add(batch)
+                batch = []
+        store.add(batch)
     finally:
-        store.close()
         if shared is not None:
             shared.close_files()
-
-
-def _store_texts(papers: list, start: int, end: int, store: TextStore, stop=None,
-                 shared: SharedFragments | None = None) -> None:
-    batch: list = []
-    for paper in papers[start:end]:
-        if stop is not None and stop.value:
-            return
-        batch.append(render_text(paper))
-        if shared is not None:
-            key, row = batch[-1]
-            shared.put(("text", key), text_record(row))
-        if len(batch) >= TEXT_BATCH:
-            store.add(batch)
-            batch = []
-    store.add(batch)
 
 
 def _unchanged_search_digests(warm: Warm) -> dict[str, str] | None:

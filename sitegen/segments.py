@@ -6,7 +6,8 @@ paper's pages come to the same process. Handing out chunks in turn sent a paper'
 page to one process and its week page to the other, so both made its card. Here each
 worker owns one contiguous run of the list and works through it from the front; a
 worker whose run is done takes chunks from the back of the longest other run, so the
-work stays balanced and the runs still meet only at their ends.
+work stays balanced and the runs still meet only at their ends. A worker can also join
+late with no run of its own (`joining`), taking only from the others' backs.
 """
 
 from __future__ import annotations
@@ -16,11 +17,14 @@ from contextlib import nullcontext
 
 
 class Segments:
-    def __init__(self, total: int, workers: int, chunk: int, *, shared: bool = True):
+    def __init__(self, total: int, workers: int, chunk: int, *, shared: bool = True, joining: int = 0):
+        """`workers` share `total` at the start; `joining` more (numbered after them)
+        start with nothing."""
         bounds = []
         for k in range(workers):
             bounds += [total * k // workers, total * (k + 1) // workers]
-        self.workers, self.chunk = workers, chunk
+        bounds += [total, total] * joining
+        self.workers, self.chunk = workers + joining, chunk
         # start and end of each worker's remaining run, in memory the forked workers share
         self._bounds = multiprocessing.Array("q", bounds) if shared else bounds
         self._lock = self._bounds.get_lock() if shared else nullcontext()

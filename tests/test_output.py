@@ -60,10 +60,10 @@ def _hand_out(segments: Segments, order: list[int]) -> list[tuple[int, tuple[int
 
 
 @given(total=st.integers(0, 500), workers=st.integers(1, 5), chunk=st.integers(1, 40),
-       order=st.lists(st.integers(0, 4), max_size=60))
-def test_every_task_is_handed_out_exactly_once(total, workers, chunk, order):
-    segments = Segments(total, workers, chunk, shared=False)
-    taken = _hand_out(segments, [w % workers for w in order])
+       order=st.lists(st.integers(0, 5), max_size=60), joining=st.integers(0, 1))
+def test_every_task_is_handed_out_exactly_once(total, workers, chunk, order, joining):
+    segments = Segments(total, workers, chunk, shared=False, joining=joining)
+    taken = _hand_out(segments, [w % (workers + joining) for w in order])
     covered = sorted(i for _, (start, stop) in taken for i in range(start, stop))
     assert covered == list(range(total))
     assert all(0 < stop - start <= chunk for _, (start, stop) in taken)
@@ -77,6 +77,14 @@ def test_each_worker_starts_on_its_own_run_and_only_then_takes_from_the_back_of_
         segments.take(0)  # worker 0 finishes 0–50
     assert segments.take(0) == (90, 100)  # the end of worker 1's run, furthest from where it works
     assert segments.take(1) == (60, 70)
+
+
+def test_a_joining_worker_takes_from_the_back_of_the_longest_run():
+    segments = Segments(100, 2, 10, shared=False, joining=1)
+    assert segments.take(0) == (0, 10)
+    assert segments.take(2) == (90, 100)  # worker 1's run is the longer (50-100 against 10-50)
+    assert segments.take(2) == (40, 50)
+    assert segments.take(1) == (50, 60)
 
 
 def test_a_cancelled_share_hands_out_nothing_more():
