@@ -139,6 +139,14 @@ class _Environment(jinja2.Environment):
     context_class = _Context
     template_class = _Template
 
+    def make_globals(self, d):
+        """A template's globals as a dict, not Jinja's ChainMap over the environment's:
+        each page's context copies them and each `{% from ... import %}` compares their
+        keys with the context's, and on a ChainMap both go key by key in Python (a tenth
+        of a paper page's rendering). The environment's globals are set before any
+        template loads and never changed after, so a copy sees all of them."""
+        return {**self.globals, **(d or {})}
+
     def getattr(self, obj, attribute):
         """`{{ page.title }}` on a dict as Jinja finds it (an attribute of dicts first,
         then the key), without the AttributeError Jinja's attempt raises and catches on

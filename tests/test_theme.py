@@ -64,11 +64,12 @@ _TEMPLATES = {
                  "{% for x in xs + xs %}{% cache x, 'b' %}<b>{{ x }}{{ item(x) }}</b>{% endcache %}{% endfor %}"
                  "{% for x in xs + xs %}{% cache x, 'c' if x != 'c' %}<s>{{ x }}{{ loop.index }}</s>{% endcache %}{% endfor %}"
                  "{% include 'inc.html' %}{{ raw }}{% endblock %}",
-    "m.html": "{% macro item(x) %}<i>{{ x }}</i>{% endmacro %}{% macro box(x) %}<div>{{ x }}: {{ caller() }}</div>{% endmacro %}"
+    "m.html": "{% macro item(x) %}<i>{{ x }}</i>{% for i in range(2) %}{{ i }}{% endfor %}{% endmacro %}{% macro box(x) %}<div>{{ x }}: {{ caller() }}</div>{% endmacro %}"
               "{% macro opt(a, b=2, c='<c>') %}[{{ a }} {{ b }} {{ c }}]{% endmacro %}"
               "{% macro rest() %}{{ varargs|length }} {{ kwargs|length }}{% endmacro %}",
     "inc.html": "<p>{{ title }} {{ xs|length }} {{ d.title }} {{ d.items()|list|length }} {{ d.keys is defined }}"
-                "{{ d.nope is defined }} {{ d.get('title') }} {{ d['title'] }} {{ d.__class__.__name__ }}</p>",
+                "{{ d.nope is defined }} {{ d.get('title') }} {{ d['title'] }} {{ d.__class__.__name__ }}</p>"
+                "{% set ns = namespace(k=title) %}{{ ns.k }}{{ lipsum is defined }}",
     "maybe.html": "{% if parent %}{% extends 'base.html' %}{% endif %}before {{ title }} after"
                   "{% block main %}main {{ title }}{% endblock %}",
 }
