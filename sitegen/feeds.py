@@ -18,6 +18,7 @@ from typing import Iterable, Sequence
 
 from sitegen.config import Config
 from sitegen.fragments import FragmentCache
+from sitegen.search import snippet
 from sitegen.views import PaperView
 
 ATOM = "http://www.w3.org/2005/Atom"
@@ -99,7 +100,10 @@ def _item(config: Config, paper: PaperView) -> bytes:
              _leaf(LEVEL3, "guid", url, isPermaLink="true"), _leaf(LEVEL3, "pubDate", rfc822(paper.day))]
     parts += [_leaf(LEVEL3, "dc:creator", author.name) for author in paper.authors[:FEED_AUTHOR_LIMIT]]
     parts += [_leaf(LEVEL3, "category", tag.name) for tag in paper.tags]
-    parts.append(_leaf(LEVEL3, "description", paper.abstract_text))
+    # The synopsis (a search result's snippet) and the whole abstract, as RSS and the
+    # content module mean them: a reader shows content:encoded, and the abstract in
+    # both made half of every feed's bytes.
+    parts.append(_leaf(LEVEL3, "description", snippet(paper.abstract_text)))
     parts.append(_leaf(LEVEL3, "content:encoded", _absolute_urls(str(paper.abstract), config)))
     parts.append(f"{LEVEL2}</item>")
     return _encode("".join(parts))

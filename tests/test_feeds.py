@@ -18,6 +18,7 @@ from hypothesis import strategies as st
 from sitegen import feeds
 from sitegen.config import load_config
 from sitegen.fragments import FragmentCache
+from sitegen.search import snippet
 from sitekit import write_files
 
 _HOSTILE = st.text(alphabet=st.one_of(st.sampled_from(list("<>&\"'\r\n\t ;#x/=]]>") + ["\ud800", "\u2028"]),
@@ -42,7 +43,7 @@ def _reference_item(config, paper) -> bytes:
         _sub(item, "dc:creator", author.name)
     for tag in paper.tags:
         _sub(item, "category", tag.name)
-    _sub(item, "description", paper.abstract_text)
+    _sub(item, "description", snippet(paper.abstract_text))
     _sub(item, "content:encoded", feeds._absolute_urls(str(paper.abstract), config))
     ET.indent(item, space="  ", level=2)
     return ET.tostring(item, encoding="utf-8")
@@ -135,3 +136,16 @@ def test_a_feed_with_markup_in_every_field_parses(tmp_path_factory):
     assert parsed.feed.title == "T & <t>"
     entry = parsed.entries[0]
     assert entry.title == '<b>"Bold" & co</b>' and entry.author == "Ann <ann@x>" and entry.tags[0].term == "R&D"
+
+
+def test_an_item_describes_a_long_abstract_by_its_opening_and_carries_all_of_it_as_content(tmp_path_factory):
+    config = _config(tmp_path_factory, "https://example.org/")
+    words = [f"word{n}" for n in range(300)]
+    paper = SimpleNamespace(id="x", title_text="T", url="/papers/x/", day=date(2024, 3, 13),
+                            abstract_text=" ".join(words), abstract=f"<p>{' '.join(words)}</p>",
+                            authors=[], tags=[])
+    entry = feedparser.parse(feeds.rss(config, title="T", description="", page_path="", feed_path="feed.xml",
+                                       papers=[paper])).entries[0]
+    assert entry.summary.endswith(" …") and len(entry.summary) <= 282
+    assert " ".join(words).startswith(entry.summary[:-2])
+    assert entry.content[0].value == f"<p>{' '.join(words)}</p>"
