@@ -21,6 +21,7 @@ from concurrent.futures import Executor, Future, ProcessPoolExecutor, wait as fu
 from contextlib import ExitStack, contextmanager, nullcontext
 from functools import partial
 from dataclasses import dataclass, field
+from operator import itemgetter
 from pathlib import Path
 from typing import Callable, Iterable, Iterator
 
@@ -729,26 +730,31 @@ def _rendered(runs: list[Future], order: list[Task], records: dict[str, Record],
     """Wait for the render runs (each worker's own run of the render order, segments.py);
     put the new record of every rendered file in `changed` (`records`: the last build's).
     Returns the names of those staged, in render order, and what the side jobs returned.
-    `kept`: where papers' fragments that render processes made are kept (serve)."""
-    done: list = [None] * len(order)
+    `kept`: where papers' fragments that render processes made are kept (serve).
+
+    This process's own run is the last and is done when this is called: its records are
+    made first, while the other processes finish theirs (about 20 ms of the 40 ms all
+    records took at 10,000 papers, with both cores otherwise idle)."""
     side = []
-    for run in runs:
+    staged_from: list[tuple[int, list[str]]] = []  # (start in the render order, names staged from there)
+    for run in reversed(runs):
         side_results, pieces, fragments = run.result()
         side += side_results
         if kept is not None and fragments:
             kept.update(fragments)
         for start, results in pieces:
-            done[start:start + len(results)] = results
-    written = []
-    for task, (digest, staged) in zip(order, done):
-        name = task.file
-        if staged is None:  # the same bytes as the file in output/
-            old = records.get(name)
-            changed[name] = Record(task.inputs, digest, old.size if old else 0, old.mtime_ns if old else 0)
-        else:
-            changed[name] = Record(task.inputs, digest, *staged)
-            written.append(name)
-    return written, side
+            names = []
+            for task, (digest, staged) in zip(order[start:start + len(results)], results):
+                name = task.file
+                if staged is None:  # the same bytes as the file in output/
+                    old = records.get(name)
+                    changed[name] = Record(task.inputs, digest, old.size if old else 0, old.mtime_ns if old else 0)
+                else:
+                    changed[name] = Record(task.inputs, digest, *staged)
+                    names.append(name)
+            staged_from.append((start, names))
+    staged_from.sort(key=itemgetter(0))
+    return [name for _, names in staged_from for name in names], side
 
 
 _worker: dict = {}
