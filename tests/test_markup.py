@@ -120,6 +120,11 @@ def test_abstracts_render_the_same_with_and_without_the_shortcut(source):
     assert fast == slow
 
 
+@given(st.text(alphabet=st.characters(max_codepoint=127), max_size=40))
+def test_ascii_text_is_plain_by_the_pattern_s_characters(text):
+    assert markup._plain_characters_only(text) == (markup._PLAIN_CHARACTERS.fullmatch(text) is not None)
+
+
 def test_plain_prose_takes_the_shortcut():
     assert markup._plain_paragraphs("We show that models (e.g. ours) scale.\n\nSecond, 3.5% better.") == \
         ["We show that models (e.g. ours) scale.", "Second, 3.5% better."]
