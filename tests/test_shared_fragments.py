@@ -217,3 +217,35 @@ def test_a_build_too_large_to_hold_every_text_reads_the_shared_ones(tmp_path, mo
     build(load_config(large)[0], jobs=2)
     assert output_tree(one / "output") == output_tree(large / "output")
     assert not list((large / ".sitegen").glob("fragments-*"))
+
+
+def test_the_build_process_renders_the_texts_its_text_processes_have_not_taken(tmp_path, monkeypatch):
+    """Once its own work is done the build process takes texts from the same list as
+    its text processes; those it renders reach the render processes through the shared
+    texts like theirs. Here the text processes start late, so it renders them all."""
+    import time
+
+    from sitegen.textstore import TextStore
+
+    one, large = generated_listing(tmp_path / "one", 60), generated_listing(tmp_path / "large", 60)
+    build(load_config(one)[0], jobs=1)
+    renderers = tmp_path / "renderers"
+    render_text, init = sitegen.build.render_text, sitegen.build._init_text_worker
+
+    def noted(paper):
+        with open(renderers, "a") as log:
+            log.write(f"{os.getpid()}\n")
+        return render_text(paper)
+
+    def late(*args):
+        time.sleep(2)
+        init(*args)
+
+    monkeypatch.setattr(sitegen.build, "render_text", noted)
+    monkeypatch.setattr(sitegen.build, "_init_text_worker", late)
+    monkeypatch.setattr(sitegen.build, "SHARED_FROM", 1)
+    monkeypatch.setattr(sitegen.build, "TEXTS_READ_AT_ONCE", 10)
+    monkeypatch.setattr(TextStore, "get", lambda *a: pytest.fail("a text read from the store"))
+    build(load_config(large)[0], jobs=2)
+    assert renderers.read_text().split() == [str(os.getpid())] * 60
+    assert output_tree(one / "output") == output_tree(large / "output")
