@@ -5,9 +5,11 @@ Twitter cards."""
 from __future__ import annotations
 
 
+from datetime import date
+
 from markupsafe import Markup
 
-from sitegen import jsontext
+from sitegen import jsontext, search
 from sitegen.bibtex import arxiv_id
 from sitegen.config import Config
 from sitegen.views import PaperView
@@ -25,8 +27,8 @@ def highwire(paper: PaperView, config: Config) -> list[tuple[str, str]]:
     record = paper.record
     tags = [("citation_title", paper.title_text)]
     tags += [("citation_author", author.name) for author in paper.authors]
-    tags.append(("citation_publication_date", record.published.strftime("%Y/%m/%d")))
-    tags.append(("citation_online_date", record.day.strftime("%Y/%m/%d")))
+    tags.append(("citation_publication_date", _slashed(record.published)))
+    tags.append(("citation_online_date", _slashed(record.day)))
     links = dict(record.links)
     eprint = arxiv_id(record)
     pdf = links.get("pdf") or (f"https://arxiv.org/pdf/{eprint}" if eprint else None)
@@ -46,8 +48,22 @@ def highwire(paper: PaperView, config: Config) -> list[tuple[str, str]]:
     return tags
 
 
-def json_ld(paper: PaperView, config: Config) -> Markup:
-    """ScholarlyArticle JSON, safe inside <script>: '<', '>' and '&' are \\u-escaped."""
+def description(paper: PaperView) -> str:
+    """What the page's description, its cards for social sites and its JSON-LD say of
+    the paper: its abstract's opening, cut at a space (search.snippet). The whole
+    abstract is on the page; repeated in the JSON-LD it was a seventh of a paper page's
+    bytes."""
+    return search.snippet(paper.abstract_text)
+
+
+def _slashed(day: date) -> str:
+    """2023/07/28: strftime took 1.2 us, a sixth of these tags' time."""
+    return day.isoformat().replace("-", "/")
+
+
+def json_ld(paper: PaperView, config: Config, summary: str) -> Markup:
+    """ScholarlyArticle JSON, safe inside <script>: '<', '>' and '&' are \\u-escaped.
+    `summary`: the paper's `description`."""
     record = paper.record
     data = {
         "@context": "https://schema.org",
@@ -56,7 +72,7 @@ def json_ld(paper: PaperView, config: Config) -> Markup:
         "name": paper.title_text,
         "author": [{"@type": "Person", "name": a.name, "url": _absolute(config, a.url)} for a in paper.authors],
         "datePublished": record.published.isoformat(),
-        "abstract": paper.abstract_text,
+        "description": summary,
         "url": config.absolute(paper.url[len(config.base_path):]),
         "identifier": record.id,
     }
@@ -73,14 +89,14 @@ def json_ld(paper: PaperView, config: Config) -> Markup:
     return Markup(text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026"))
 
 
-def social(paper: PaperView, config: Config) -> list[tuple[str, str, str]]:
-    """(attribute, name, content) for OpenGraph (property=) and Twitter (name=) tags."""
-    description = paper.abstract_text[:300]
+def social(paper: PaperView, config: Config, summary: str) -> list[tuple[str, str, str]]:
+    """(attribute, name, content) for OpenGraph (property=) and Twitter (name=) tags.
+    `summary`: the paper's `description`."""
     tags = [
         ("property", "og:type", "article"),
         ("property", "og:site_name", config.title),
         ("property", "og:title", paper.title_text),
-        ("property", "og:description", description),
+        ("property", "og:description", summary),
         ("property", "og:url", config.absolute(paper.url[len(config.base_path):])),
         ("property", "article:published_time", paper.record.published.isoformat()),
     ]
@@ -90,5 +106,5 @@ def social(paper: PaperView, config: Config) -> list[tuple[str, str, str]]:
         tags.append(("property", "og:image", _absolute(config, paper.thumbnail)))
         card = "summary_large_image"
     tags += [("name", "twitter:card", card), ("name", "twitter:title", paper.title_text),
-             ("name", "twitter:description", description)]
+             ("name", "twitter:description", summary)]
     return tags

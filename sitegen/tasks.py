@@ -621,10 +621,12 @@ class Renderer:
 
     def _paper(self, task: Task) -> bytes:
         paper = self.views.paper(task.key[0])
-        scholarly = {"highwire": metadata.highwire(paper, self.config), "json_ld": metadata.json_ld(paper, self.config),
-                     "social": metadata.social(paper, self.config)}
+        summary = metadata.description(paper)
+        scholarly = {"highwire": metadata.highwire(paper, self.config),
+                     "json_ld": metadata.json_ld(paper, self.config, summary),
+                     "social": metadata.social(paper, self.config, summary)}
         return self._page(task, paper.title_text, paper=paper, scholarly=scholarly,
-                          bibtex=self._paper_bib(task).decode(), page={"description": paper.abstract_text[:300]})
+                          bibtex=self._paper_bib(task).decode(), page={"description": summary})
 
     def _paper_bib(self, task: Task) -> bytes:
         return self._bib_entry(task.key[0])

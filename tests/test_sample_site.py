@@ -81,6 +81,14 @@ def test_paper_pages_carry_citation_tags_in_author_order_and_valid_json_ld(sampl
     block = re.search(r'<script type="application/ld\+json">(.*?)</script>', html).group(1)
     data = json.loads(block)
     assert data["@type"] == "ScholarlyArticle" and [a["name"] for a in data["author"]] == authors
+    # One description, the abstract's opening cut at a space, for search engines, social
+    # cards and the JSON-LD alike; the whole abstract is on the page itself.
+    summary = data["description"]
+    assert "abstract" not in data and summary.endswith(" …") and len(summary) <= 282
+    abstract = re.search(r'<div class="abstract">(.*?)</div>', html, re.S).group(1)
+    assert " ".join(re.sub(r"<[^>]+>", "", abstract).split()).startswith(summary[:-2])
+    for attribute in ('name="description"', 'property="og:description"', 'name="twitter:description"'):
+        assert f'<meta {attribute} content="{summary}">' in html
     assert '<link rel="canonical" href="https://example.github.io/papers/2203.00555/">' in html
     assert '<meta property="og:title"' in html and '<meta name="twitter:card"' in html
 
