@@ -24,7 +24,7 @@ from sitegen.shared_fragments import SharedFragments
 from sitegen.model import Paper
 from sitegen.views import PaperText
 
-SCHEMA_VERSION = "7"  # 7: excerpts count Chinese and Japanese characters as words
+SCHEMA_VERSION = "8"  # 8: an abstract's source is NULL when its plain text is the same
 CACHE_LIMIT = 8192  # rendered texts `sitegen serve` keeps in memory
 
 
@@ -39,7 +39,7 @@ def render_text(paper: Paper) -> tuple[str, tuple]:
     warnings = [("title", w) for w in title.warnings] + [("abstract", w) for w in abstract.warnings]
     return text_key(paper), (str(title.html), title.text, str(abstract.html), abstract.text, json.dumps(warnings),
                              search.snippet(abstract.text), search.text_terms(title.text, abstract.text),
-                             paper.abstract, str(abstract.excerpt))
+                             None if paper.abstract == abstract.text else paper.abstract, str(abstract.excerpt))
 
 
 def _text_from_row(row: tuple) -> PaperText:
@@ -89,7 +89,9 @@ class TextStore:
             self.db.execute("DROP TABLE IF EXISTS texts")
             self.db.execute("INSERT OR REPLACE INTO meta VALUES ('version', ?)", (SCHEMA_VERSION,))
         # abstract_source: the abstract as written, for api/papers.json, read from here so
-        # that no render process touches (and so copies) the model's abstracts.
+        # that no render process touches (and so copies) the model's abstracts; NULL when
+        # it is its plain text (prose: four abstracts in five of a daily listing), which
+        # kept a third copy of every abstract in the store.
         self.db.execute("CREATE TABLE IF NOT EXISTS texts (key TEXT PRIMARY KEY, title_html TEXT, title_text TEXT,"
                         " abstract_html TEXT, abstract_text TEXT, warnings TEXT, snippet TEXT, terms TEXT,"
                         " abstract_source TEXT, abstract_excerpt TEXT)")
@@ -158,7 +160,7 @@ class TextStore:
         out: dict[str, tuple[str, str]] = {}
         for start in range(0, len(keys), 500):
             part = keys[start:start + 500]
-            found = self.db.execute("SELECT key, title_text, abstract_source FROM texts"
+            found = self.db.execute("SELECT key, title_text, coalesce(abstract_source, abstract_text) FROM texts"
                                     f" WHERE key IN ({', '.join('?' * len(part))})", part)
             out.update((key, (title, source)) for key, title, source in found)
         return out

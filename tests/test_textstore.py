@@ -131,3 +131,13 @@ def test_texts_shared_by_the_text_processes_are_the_stored_texts(tmp_path, monke
     assert from_shared.get(shared_one.id).abstract.text == "Shared with x^2 and \u00e9."
     assert from_shared.abstract_text(shared_one.id) == "Shared with x^2 and \u00e9."
     shared.remove()
+
+
+def test_an_abstract_is_read_back_as_written_whether_or_not_its_source_was_stored(tmp_path):
+    prose, markdown = papers(tmp_path, "Plain prose, nothing to render.", "Some *emphasis* and $x^2$.")
+    store = TextStore(tmp_path / "texts.sqlite")
+    store.add([render_text(prose), render_text(markdown)])
+    sources = dict(store.db.execute("SELECT key, abstract_source FROM texts"))
+    assert sources == {prose.text_key: None, markdown.text_key: markdown.abstract}  # prose is its own text
+    assert store.api_texts([prose, markdown]) == {prose.text_key: ("Paper 0", prose.abstract),
+                                                  markdown.text_key: ("Paper 1", markdown.abstract)}
