@@ -298,7 +298,7 @@ def _plain_paragraphs(text: str) -> list[str] | None:
     return [paragraph for paragraph in _PARAGRAPH_BREAK.split(text.strip("\n")) if paragraph]
 
 
-def _paragraphs_html(paragraphs: list[str]) -> str:
+def paragraphs_html(paragraphs: list[str]) -> str:
     return "\n".join(f"<p>{paragraph}</p>" for paragraph in paragraphs)
 
 
@@ -345,7 +345,7 @@ def render_abstract(source: str) -> Rendered:
                           attributes=ABSTRACT_ATTRIBUTES, url_schemes=URL_SCHEMES,
                           link_rel="noopener noreferrer nofollow", strip_comments=True)
     else:  # nothing in plain prose for nh3 to remove or escape (test_markup checks it)
-        clean = _paragraphs_html(paragraphs)
+        clean = paragraphs_html(paragraphs)
     # A display formula alone in a paragraph becomes a block of its own.
     clean = _DISPLAY_PARAGRAPH.sub(r"\1", clean)
     rendered = _PLACEHOLDER.sub(lambda m: maths[int(m.group(1))], clean) if maths else clean

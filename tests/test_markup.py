@@ -101,7 +101,7 @@ _PROSE = st.one_of(st.text(alphabet=st.sampled_from(_PLAIN), max_size=40),
 def test_plain_prose_shortcut_matches_markdown(text):
     fast = markup._plain_paragraphs(text)
     if fast is not None:
-        assert markup._paragraphs_html(fast) == markup._markdown().reset().convert(text)
+        assert markup.paragraphs_html(fast) == markup._markdown().reset().convert(text)
 
 
 # Abstracts with math, escapes and Markdown around plain prose: the shortcut also

@@ -4,7 +4,8 @@ import pytest
 
 from sitegen.config import load_config
 from sitegen.content import load_papers
-from sitegen.textstore import TextStore, render_text
+from sitegen.markup import render_abstract
+from sitegen.textstore import TextStore, _record_parts, _text_from_row, render_text, text_record
 from sitekit import write_files
 
 
@@ -133,11 +134,21 @@ def test_texts_shared_by_the_text_processes_are_the_stored_texts(tmp_path, monke
     shared.remove()
 
 
-def test_an_abstract_is_read_back_as_written_whether_or_not_its_source_was_stored(tmp_path):
-    prose, markdown = papers(tmp_path, "Plain prose, nothing to render.", "Some *emphasis* and $x^2$.")
+def test_an_abstract_is_read_back_as_written_and_rendered_whether_or_not_the_row_kept_it(tmp_path):
+    abstracts = ("Plain prose, nothing to render.", "Two paragraphs\nof prose.\n\nThe second.",
+                 "Some *emphasis* and $x^2$.", "Prose  with   odd\n\n\n\nspacing.")
+    written = papers(tmp_path, *abstracts)
     store = TextStore(tmp_path / "texts.sqlite")
-    store.add([render_text(prose), render_text(markdown)])
-    sources = dict(store.db.execute("SELECT key, abstract_source FROM texts"))
-    assert sources == {prose.text_key: None, markdown.text_key: markdown.abstract}  # prose is its own text
-    assert store.api_texts([prose, markdown]) == {prose.text_key: ("Paper 0", prose.abstract),
-                                                  markdown.text_key: ("Paper 1", markdown.abstract)}
+    store.add([render_text(paper) for paper in written])
+    rows = {key: (html, source) for key, html, source in
+            store.db.execute("SELECT key, abstract_html, abstract_source FROM texts")}
+    prose = written[0]  # its HTML is its text's paragraphs, its source its text: neither kept
+    assert rows[prose.text_key] == (None, None)
+    assert rows[written[2].text_key][0] is not None and rows[written[2].text_key][1] == written[2].abstract
+    assert store.api_texts(written) == {p.text_key: (f"Paper {n}", p.abstract) for n, p in enumerate(written)}
+    for paper in written:
+        expected = render_abstract(paper.abstract)
+        for text in (store.get(paper), store.all_texts()[paper.text_key],
+                     _text_from_row(_record_parts(text_record(render_text(paper)[1])))):
+            assert (text.abstract.html, text.abstract.text, text.abstract.excerpt) == \
+                (expected.html, expected.text, expected.excerpt)
