@@ -62,22 +62,27 @@ def _text_from_row(row: tuple) -> PaperText:
 
 # A text as the render processes of a large build find it in the texts the text processes
 # shared (shared_fragments.py): its title and abstract, HTML and plain, and the
-# abstract's excerpt, in one record.
+# abstract's excerpt, in one record; a part the row holds as NULL has the length NULL.
 _RECORD_HEAD = struct.Struct("<IIIII")
+_NULL = 0xFFFF_FFFF
 
 
 def text_record(row: tuple) -> bytes:
     """The texts pages show of a stored row (render_text's): one record, UTF-8."""
-    abstract_html = row[2] if row[2] is not None else _prose_html(row[3])
-    parts = [part.encode() for part in (row[0], row[1], abstract_html, row[3], row[8])]
-    return _RECORD_HEAD.pack(*map(len, parts)) + b"".join(parts)
+    parts = [None if part is None else part.encode() for part in (*row[:4], row[8])]
+    return _RECORD_HEAD.pack(*(_NULL if part is None else len(part) for part in parts)) + \
+        b"".join(part for part in parts if part is not None)
 
 
-def _record_parts(record: bytes) -> list[str]:
-    parts, at = [], _RECORD_HEAD.size
+def _record_parts(record: bytes) -> list[str | None]:
+    parts: list[str | None] = []
+    at = _RECORD_HEAD.size
     for length in _RECORD_HEAD.unpack_from(record):
-        parts.append(record[at:at + length].decode())
-        at += length
+        if length == _NULL:
+            parts.append(None)
+        else:
+            parts.append(record[at:at + length].decode())
+            at += length
     return parts
 
 
