@@ -18,7 +18,7 @@ from typing import Callable, Iterator
 from sitegen.config import Config
 from sitegen.model import Paper, Profile, Site, build_site
 from sitegen.model_update import update_site
-from sitegen.parsecache import ParseCache
+from sitegen.parsecache import ParseCache, Stamp, content_digest
 from sitegen.problems import WARNING, Problem, display_path
 from sitegen.sources import AUTHORS_FILE, find_content_files, parse_yaml, read_source, read_text
 from sitegen.validate import check_duplicate_ids, validate_entry, validate_profiles
@@ -73,9 +73,9 @@ def load_papers(config: Config, cache: ParseCache | None = None,
     cache.start()
     entries = {name: cache.lookup(name, path) for name, path in files}
     unparsed = [(name, path) for name, path in files if entries[name] is None]
-    for (name, path), data in zip(unparsed, _parse_files([path for _, path in unparsed], config, jobs)):
+    for (name, path), (stamp, data) in zip(unparsed, _parse_files([path for _, path in unparsed], config, jobs)):
         entries[name] = pickle.loads(data)
-        cache.store(name, path, *entries[name], pickled=data)
+        cache.store(name, path, *entries[name], pickled=data, stamp=stamp)
     papers: list[Paper] = []
     for name, _ in files:
         papers += entries[name][0]
@@ -87,10 +87,10 @@ def load_papers(config: Config, cache: ParseCache | None = None,
     return papers, problems, len(files)
 
 
-def _parse_files(paths: list[Path], config: Config, jobs: int | None) -> Iterator[bytes]:
-    """Each file's entries, pickled (as the parse cache keeps them), in order. Many files
-    are parsed in worker processes: YAML and validation take about half a millisecond
-    per entry."""
+def _parse_files(paths: list[Path], config: Config, jobs: int | None) -> Iterator[tuple[Stamp | None, bytes]]:
+    """Each file's stamp and entries, pickled (as the parse cache keeps them), in order.
+    Many files are parsed in worker processes: YAML and validation take about half a
+    millisecond per entry."""
     jobs = jobs or default_jobs()
     if jobs <= 1 or len(paths) < PARALLEL_FILES:
         yield from (_parse_file(path, config) for path in paths)
@@ -100,13 +100,23 @@ def _parse_files(paths: list[Path], config: Config, jobs: int | None) -> Iterato
         yield from pool.map(partial(_parse_file, config=config), paths, chunksize=max(1, len(paths) // (jobs * 8)))
 
 
-def _parse_file(path: Path, config: Config) -> bytes:
-    return pickle.dumps(read_entries(path, config), protocol=pickle.HIGHEST_PROTOCOL)
+def _parse_file(path: Path, config: Config) -> tuple[Stamp | None, bytes]:
+    """The file's stamp for the parse cache, of the very bytes its entries come from: a
+    stamp taken after the parse, from the file again, described a save made meanwhile
+    (`sitegen serve` builds while the editor saves), and the cache then kept the older
+    entries as the newer file's. None if the file cannot be read (read_entries says why)."""
+    try:
+        stat = os.stat(path)
+        data = path.read_bytes()
+    except OSError:
+        return None, pickle.dumps(read_entries(path, config), protocol=pickle.HIGHEST_PROTOCOL)
+    stamp = (stat.st_size, stat.st_mtime_ns, content_digest(data))
+    return stamp, pickle.dumps(read_entries(path, config, data), protocol=pickle.HIGHEST_PROTOCOL)
 
 
-def read_entries(path, config: Config) -> tuple[list[Paper], list[Problem]]:
-    """One file's valid papers and its problems."""
-    source = read_source(path, config.root)
+def read_entries(path, config: Config, data: bytes | None = None) -> tuple[list[Paper], list[Problem]]:
+    """One file's valid papers and its problems; `data`: its bytes, if read already."""
+    source = read_source(path, config.root, data)
     problems = list(source.problems)
     papers = []
     for raw in source.entries:

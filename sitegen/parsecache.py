@@ -73,10 +73,12 @@ class ParseCache:
         return papers, problems
 
     def store(self, name: str, path: Path, papers: list[Paper], problems: list[Problem],
-              pickled: bytes | None = None) -> None:
-        """`pickled`: the same (papers, problems), already pickled by a worker."""
-        stat = os.stat(path)
-        stamp = (stat.st_size, stat.st_mtime_ns, _digest(path))
+              pickled: bytes | None = None, stamp: Stamp | None = None) -> None:
+        """`pickled`: the same (papers, problems), already pickled by a worker; `stamp`:
+        the file's when it was read for them (else taken now)."""
+        if stamp is None:
+            stat = os.stat(path)
+            stamp = (stat.st_size, stat.st_mtime_ns, _digest(path))
         self._seen[name] = stamp
         self._loaded[name] = (stamp[2], papers, problems)
         self.misses += 1
@@ -152,4 +154,8 @@ def _connect(path: Path) -> sqlite3.Connection:
 
 
 def _digest(path: Path) -> str:
-    return hashlib.blake2b(path.read_bytes(), digest_size=16).hexdigest()
+    return content_digest(path.read_bytes())
+
+
+def content_digest(data: bytes) -> str:
+    return hashlib.blake2b(data, digest_size=16).hexdigest()

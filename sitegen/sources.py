@@ -118,9 +118,11 @@ class SourceFile:
     problems: list[Problem] = field(default_factory=list)
 
 
-def read_text(path: Path, shown: str) -> tuple[str | None, list[Problem]]:
-    """Decode UTF-8 (a BOM is allowed), normalise line ends, report bad bytes by line."""
-    data = path.read_bytes()
+def read_text(path: Path, shown: str, data: bytes | None = None) -> tuple[str | None, list[Problem]]:
+    """Decode UTF-8 (a BOM is allowed), normalise line ends, report bad bytes by line.
+    `data`: the file's bytes, if the caller read them already."""
+    if data is None:
+        data = path.read_bytes()
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
@@ -189,10 +191,10 @@ def split_front_matter(text: str, shown: str) -> tuple[str | None, str, int, lis
     ]
 
 
-def read_source(path: Path, root: Path) -> SourceFile:
+def read_source(path: Path, root: Path, data: bytes | None = None) -> SourceFile:
     shown = display_path(path, root)
     result = SourceFile(shown)
-    text, problems = read_text(path, shown)
+    text, problems = read_text(path, shown, data)
     if text is None:
         result.problems = problems
         return result

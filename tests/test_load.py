@@ -55,3 +55,25 @@ def test_parse_processes_yield_to_the_build_process(tmp_path, monkeypatch):
     priorities = {pickle.loads(data) for data in content._parse_files(paths, config, jobs=2)}
     own = os.getpriority(os.PRIO_PROCESS, 0)
     assert priorities == {min(own + content.HELPER_NICENESS, 19)}
+
+
+def test_a_file_saved_while_it_was_parsed_is_parsed_again_by_the_next_build(tmp_path, monkeypatch):
+    """The cache's stamp is of the bytes the entries came from: one taken from the file
+    after parsing it described the newer save, and the next build kept the older entries."""
+    write_files(tmp_path, {"content/a.yaml": entry(1)})
+    config, _ = load_config(tmp_path)
+    parse = content.read_entries
+
+    def saved_meanwhile(path, config, data=None):
+        parsed = parse(path, config, data)
+        path.write_text(entry(1).replace("Paper 1", "Paper one, as saved later"))
+        return parsed
+
+    monkeypatch.setattr(content, "read_entries", saved_meanwhile)
+    cache = ParseCache(tmp_path / "cache.sqlite")
+    assert [p.title for p in load_papers(config, cache, jobs=1)[0]] == ["Paper 1"]
+    cache.save()
+    monkeypatch.setattr(content, "read_entries", parse)
+    again = ParseCache(tmp_path / "cache.sqlite")
+    assert [p.title for p in load_papers(config, again, jobs=1)[0]] == ["Paper one, as saved later"]
+    assert (again.hits, again.misses) == (0, 1)
