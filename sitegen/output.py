@@ -405,7 +405,7 @@ def write_new(path: str, data: bytes, release: "_CacheRelease | None" = None) ->
     if release is None:
         os.close(fd)
     else:
-        release.add(fd)
+        release.add(fd, stat.st_size)
     return stat.st_size, stat.st_mtime_ns
 
 
@@ -423,14 +423,26 @@ class _CacheRelease:
     and their memory serves the next files. A rebuild that writes fewer files drops
     none, so the pages a browser asks for after an edit stay cached; the early
     write-back is the writing the kernel would do within 30 s anyway.
+
+    Only past the first `KEEP` bytes a process writes: below that the output fits
+    easily in memory, and starting each file's write-back from the build's own
+    processes (a block allocation and a request to the disk per file) only took their
+    time from rendering. At 10,000 papers (290 MB a render process) alternating full
+    builds took 6.35-6.71 s without the release against 6.67-7.04 s with it (five each).
     """
 
     LAG = 128
+    KEEP = 512 << 20
 
     def __init__(self):
         self._open: deque[int] = deque()
+        self._kept = 0  # bytes written and left to the kernel, up to KEEP
 
-    def add(self, fd: int) -> None:
+    def add(self, fd: int, size: int) -> None:
+        if self._kept < self.KEEP:
+            self._kept += size
+            os.close(fd)
+            return
         self._open.append(fd)
         _drop_clean_pages(fd)
         if len(self._open) > self.LAG:
