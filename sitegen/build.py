@@ -58,6 +58,9 @@ PRUNE_SPARE = 64
 KEPT_FRAGMENTS = 131072  # papers' fragments `sitegen serve` keeps: all of 30,000 papers', ~3 KB each as UTF-8
 TEXT_CHUNK = 32  # fewer texts to render than this: one worker renders them, or this process (_rendering_texts)
 TEXT_BATCH = 1024  # rendered texts per write to the text store
+# ... until fewer than TEXT_BATCH are left to hand out: then this many, so that no process
+# ends with a long write while the others wait (the last 1,000-row batch took 0.1 s).
+TEXT_LAST_BATCH = 64
 TEXT_SHARE = 16  # texts a process takes from those left at a time: about 5 ms of work
 TEXTS_READ_AT_ONCE = 20_000  # papers up to which each render process of a full build holds every text (~6 KB each)
 
@@ -653,7 +656,8 @@ def _rendering_texts(papers: list, store: TextStore, jobs: int | None, serving: 
         try:
             yield True, shared
             if joining:
-                _store_texts(papers, _pieces(segments, workers), store, shared=shared, worker=workers)
+                _store_texts(papers, _pieces(segments, workers), store, shared=shared, worker=workers,
+                             left=segments.left)
             for run in runs:
                 run.result()
         except BaseException:
@@ -675,7 +679,7 @@ def _text_run(worker: int) -> None:
     store = TextStore(_text_job["store_path"], bulk=True)
     try:
         _store_texts(_text_job["papers"], _pieces(_text_job["segments"], worker), store, _text_job["stop"],
-                     _text_job["shared"], worker)
+                     _text_job["shared"], worker, _text_job["segments"].left)
     finally:
         store.close()
 
@@ -685,9 +689,11 @@ def _pieces(segments: Segments, worker: int) -> Iterator[tuple[int, int]]:
 
 
 def _store_texts(papers: list, pieces: Iterable[tuple[int, int]], store: TextStore, stop=None,
-                 shared: SharedFragments | None = None, worker: int = 0) -> None:
+                 shared: SharedFragments | None = None, worker: int = 0,
+                 left: Callable[[], int] | None = None) -> None:
     """Render the texts of `papers[start:stop]` for each piece into `store` and, if given,
-    into `worker`'s part of `shared`, for the render processes."""
+    into `worker`'s part of `shared`, for the render processes. `left`: how many texts
+    are not handed out yet, to any process (Segments.left)."""
     if shared is not None:
         shared.attach(worker)
     try:
@@ -700,7 +706,8 @@ def _store_texts(papers: list, pieces: Iterable[tuple[int, int]], store: TextSto
                 if shared is not None:
                     key, row = batch[-1]
                     shared.put(("text", key), text_record(row))
-            if len(batch) >= TEXT_BATCH:
+            if len(batch) >= TEXT_BATCH or (len(batch) >= TEXT_LAST_BATCH and left is not None
+                                            and left() < TEXT_BATCH):
                 store.add(batch)
                 batch = []
         store.add(batch)

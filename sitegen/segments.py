@@ -44,6 +44,12 @@ class Segments:
             b[2 * other + 1] = begin = max(start, end - chunk)
             return begin, end
 
+    def left(self) -> int:
+        """How much is not handed out yet."""
+        b = self._bounds
+        with self._lock:
+            return sum(b[2 * k + 1] - b[2 * k] for k in range(self.workers))
+
     def cancel(self) -> None:
         """Hand out nothing more (a worker failed: the others stop after their chunk)."""
         with self._lock:

@@ -87,6 +87,37 @@ def test_a_joining_worker_takes_from_the_back_of_the_longest_run():
     assert segments.take(1) == (50, 60)
 
 
+def test_what_is_left_counts_what_no_worker_has_taken():
+    segments = Segments(100, 2, 10, shared=False, joining=1)
+    assert segments.left() == 100
+    segments.take(0), segments.take(2)
+    assert segments.left() == 80
+    segments.cancel()
+    assert segments.left() == 0
+
+
+def test_texts_are_written_in_short_batches_once_few_are_left_to_hand_out(monkeypatch):
+    """So that no process ends the texts with a long write while the others wait."""
+    from sitegen import build
+
+    class Store:
+        def __init__(self):
+            self.batches: list[int] = []
+
+        def add(self, rows):
+            self.batches.append(len(rows))
+
+    monkeypatch.setattr(build, "render_text", lambda paper: (paper, ()))
+    batches = {}
+    for told in (True, False):
+        segments, store = Segments(3000, 1, 16, shared=False), Store()
+        build._store_texts(list(range(3000)), build._pieces(segments, 0), store, left=segments.left if told else None)
+        batches[told] = store.batches
+    assert batches[False] == [1024, 1024, 952]
+    # 1,984 handed out, 1,016 left: the 960 since the last write go, then every 64.
+    assert batches[True] == [1024, 960] + [build.TEXT_LAST_BATCH] * 15 + [56]
+
+
 def test_a_cancelled_share_hands_out_nothing_more():
     segments = Segments(100, 2, 10, shared=False)
     segments.take(0)
