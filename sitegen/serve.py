@@ -159,12 +159,22 @@ def catch_up_late_browsers(state: ServerState) -> None:
     _late_browsers["installed"] = True
 
 
-def watch(paths: list[Path], on_change: Callable[[set], None], stop: threading.Event) -> None:
-    """Call on_change with each batch of changed paths until `stop` is set."""
+WATCH_WAKE_MS = 200  # the watcher also wakes this often with no change (it first wakes when ready)
+
+
+def watch(paths: list[Path], on_change: Callable[[set], None], stop: threading.Event,
+          ready: threading.Event, built: threading.Event) -> None:
+    """Call on_change with each batch of changed paths until `stop` is set. `ready` is
+    set once the file system events are being collected: a change after it is never
+    missed. Changes are held until `built` (the first build) is set, then built."""
     from watchfiles import watch as watch_files
 
-    for changes in watch_files(*paths, stop_event=stop, debounce=50, step=20, raise_interrupt=False):
-        on_change({path for _, path in changes})
+    for changes in watch_files(*paths, stop_event=stop, debounce=50, step=20, rust_timeout=WATCH_WAKE_MS,
+                               yield_on_timeout=True, raise_interrupt=False):
+        ready.set()
+        if changes:
+            built.wait()
+            on_change({path for _, path in changes})
 
 
 def serve(config: Config, rebuild: Callable[[], str | None], *, host: str, port: int,
@@ -175,10 +185,9 @@ def serve(config: Config, rebuild: Callable[[], str | None], *, host: str, port:
     from livereload.handlers import LiveReloadHandler
     from tornado.ioloop import IOLoop
 
-    state = ServerState(error=rebuild())
-    idle()
+    state = ServerState()
     loop = IOLoop.current()
-    stop = threading.Event()
+    stop, ready, built = threading.Event(), threading.Event(), threading.Event()
 
     def on_change(_paths: set) -> None:
         state.error = rebuild()
@@ -186,13 +195,20 @@ def serve(config: Config, rebuild: Callable[[], str | None], *, host: str, port:
         loop.add_callback(LiveReloadHandler.reload_waiters, "*")
         idle()
 
-    catch_up_late_browsers(state)
-
-    watcher = threading.Thread(target=watch, args=(watched_paths(config, theme_dir), on_change, stop), daemon=True)
+    # Watch before the first build: a save made while it runs (a minute at 100,000
+    # papers) or just after the server answers is built next, not lost.
+    watcher = threading.Thread(target=watch, args=(watched_paths(config, theme_dir), on_change, stop, ready, built),
+                               daemon=True)
     watcher.start()
-    server = Server(app=make_app(config.output_dir, config.base_path, state), watcher=_EventWatcher())
-    logging.getLogger("livereload").setLevel(logging.WARNING)
     try:
+        if not ready.wait(timeout=10):
+            logger.warning("the file watcher did not start: changes may not be rebuilt")
+        state.error = rebuild()
+        idle()
+        built.set()
+        catch_up_late_browsers(state)
+        server = Server(app=make_app(config.output_dir, config.base_path, state), watcher=_EventWatcher())
+        logging.getLogger("livereload").setLevel(logging.WARNING)
         server.serve(port=port, host=host, debug=False, restart_delay=0)
     finally:
         stop.set()

@@ -92,3 +92,66 @@ def test_a_browser_that_connects_after_a_missed_reload_is_reloaded(tmp_path):
         LiveReloadHandler.waiters.difference_update({late, current})
     assert [m["command"] for m in late.sent] == ["reload"]
     assert current.sent == []
+
+
+def test_a_change_right_after_the_watcher_is_ready_is_built_once_the_first_build_is_done(tmp_path):
+    import threading
+
+    from sitegen.serve import watch
+
+    watched = tmp_path / "content"
+    watched.mkdir()
+    stop, ready, built = threading.Event(), threading.Event(), threading.Event()
+    batches = []
+    thread = threading.Thread(target=watch, args=([watched], batches.append, stop, ready, built), daemon=True)
+    thread.start()
+    try:
+        assert ready.wait(10)
+        (watched / "a.yaml").write_text("id: '1'\n")  # no pause: the watcher must already collect
+        threading.Event().wait(0.5)
+        assert batches == []  # held while the first build runs
+        built.set()
+        for _ in range(100):
+            if batches:
+                break
+            threading.Event().wait(0.05)
+        assert batches == [{str(watched / "a.yaml")}]
+    finally:
+        stop.set()
+        thread.join(5)
+
+
+def test_a_save_during_the_first_build_of_serve_is_built_next(tmp_path, monkeypatch):
+    """The watcher starts before the first build, so an edit made while that build
+    reads the content (a minute at 100,000 papers) is built again, not lost."""
+    import threading
+
+    import livereload
+
+    from sitegen.config import load_config
+    from sitegen.serve import serve
+
+    (tmp_path / "content").mkdir()
+    entry = tmp_path / "content" / "a.yaml"
+    entry.write_text("old\n")
+    seen = []
+    rebuilt = threading.Event()
+
+    def rebuild():
+        seen.append(entry.read_text())
+        if len(seen) == 1:
+            entry.write_text("saved during the first build\n")
+        else:
+            rebuilt.set()
+        return None
+
+    class Server:  # stands in for livereload's: serving ends when the second build is seen
+        def __init__(self, app, watcher):
+            pass
+
+        def serve(self, **_options):
+            rebuilt.wait(10)
+
+    monkeypatch.setattr(livereload, "Server", Server)
+    serve(load_config(tmp_path)[0], rebuild, host="127.0.0.1", port=0, theme_dir=None)
+    assert seen == ["old\n", "saved during the first build\n"]
