@@ -813,7 +813,6 @@ def _render_run(worker: int) -> tuple[list, list[tuple[int, list[tuple[str, tupl
         segments.cancel()
         raise
     finally:
-        _worker["staging"].done_writing()
         if shared is not None:
             renderer.share(None)
             shared.close_files()

@@ -20,7 +20,6 @@ import struct
 import tempfile
 import threading
 import weakref
-from collections import deque
 from contextlib import suppress
 from typing import Callable, NamedTuple
 from pathlib import Path
@@ -349,7 +348,6 @@ class Staging:
         self.dir = Path(tempfile.mkdtemp(dir=cache_dir, prefix="staging-"))
         self.flat = flat
         self._folders = _Folders()
-        self._written = _CacheRelease()
 
     @classmethod
     def attach(cls, folder: Path, flat: bool) -> "Staging":
@@ -358,7 +356,6 @@ class Staging:
         staging.dir = folder
         staging.flat = flat
         staging._folders = _Folders()
-        staging._written = _CacheRelease()
         return staging
 
     def path(self, name: str) -> str:
@@ -375,89 +372,35 @@ class Staging:
         try:
             if not self.flat:
                 self._folders.ensure(target.rpartition("/")[0])
-            return write_new(target, data, self._written)
+            return write_new(target, data)
         except OSError as error:
             raise OSError(error.errno, error.strerror, name) from None
 
-    def done_writing(self) -> None:
-        """This process has staged its last file."""
-        self._written.close()
-
     def discard(self) -> None:
-        self._written.close()
         shutil.rmtree(self.dir, ignore_errors=True)
 
 
-def write_new(path: str, data: bytes, release: "_CacheRelease | None" = None) -> tuple[int, int]:
+def write_new(path: str, data: bytes) -> tuple[int, int]:
     """Write a file no reader has open yet (in staging): a plain write, no temporary
     file; the commit is what makes it appear in output/ whole. Returns its size and
-    mtime, which moving it into output/ keeps (the manifest records them). With
-    `release`, the file is handed to it open rather than closed."""
+    mtime, which moving it into output/ keeps (the manifest records them).
+
+    Write-back is left to the kernel. Starting each file's write-back from the render
+    processes (`POSIX_FADV_DONTNEED`) and dropping its pages once written, so the file
+    cache would not grow by the 4.9 GB a 100,000-paper build writes, cost more than it
+    saved here: a request to the disk per file, ten times the involuntary context
+    switches (160,000 against 16,000) and 84.6, 83.5, 89.6 s against 89.7, 86.7, 93.2 s
+    for alternating full builds without and with it. (On a host that faulted in every
+    new page of file cache, it had saved time: README, Speed.)"""
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
     try:
         view = memoryview(data)
         while view:
             view = view[os.write(fd, view):]
         stat = os.fstat(fd)
-    except BaseException:
+    finally:
         os.close(fd)
-        raise
-    if release is None:
-        os.close(fd)
-    else:
-        release.add(fd, stat.st_size)
     return stat.st_size, stat.st_mtime_ns
-
-
-class _CacheRelease:
-    """Lets the file cache drop the pages of staged files once the disk has them.
-
-    A build reads none of the files it writes, yet each stays in the file cache, and a
-    100,000-paper build writes 6.6 GB of them. On a virtual machine whose host takes
-    back the memory the guest leaves free (virtio-balloon's free page reporting, as on
-    this project's machines), each page of new cache then costs a fault in the host: at
-    100,000 papers, a third of the build's kernel time was the copy of written bytes
-    into the cache. So a file's write-back is started as soon as it is written
-    (`POSIX_FADV_DONTNEED` starts it; dirty pages are not dropped), and once `LAG`
-    more files have been written, by when the disk has it, its clean pages are dropped
-    and their memory serves the next files. A rebuild that writes fewer files drops
-    none, so the pages a browser asks for after an edit stay cached; the early
-    write-back is the writing the kernel would do within 30 s anyway.
-
-    Only past the first `KEEP` bytes a process writes: below that the output fits
-    easily in memory, and starting each file's write-back from the build's own
-    processes (a block allocation and a request to the disk per file) only took their
-    time from rendering. At 10,000 papers (290 MB a render process) alternating full
-    builds took 6.35-6.71 s without the release against 6.67-7.04 s with it (five each).
-    """
-
-    LAG = 128
-    KEEP = 512 << 20
-
-    def __init__(self):
-        self._open: deque[int] = deque()
-        self._kept = 0  # bytes written and left to the kernel, up to KEEP
-
-    def add(self, fd: int, size: int) -> None:
-        if self._kept < self.KEEP:
-            self._kept += size
-            os.close(fd)
-            return
-        self._open.append(fd)
-        _drop_clean_pages(fd)
-        if len(self._open) > self.LAG:
-            old = self._open.popleft()
-            _drop_clean_pages(old)
-            os.close(old)
-
-    def close(self) -> None:
-        while self._open:
-            os.close(self._open.popleft())
-
-
-def _drop_clean_pages(fd: int) -> None:
-    with suppress(OSError):  # a file system without the advice ignores it
-        os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_DONTNEED)
 
 
 class _Folders:

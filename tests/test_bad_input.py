@@ -165,7 +165,7 @@ def test_a_full_disk_is_one_line_and_output_is_kept(make_site, runner, monkeypat
     before = output_tree(site / "output")
     write_files(site, {"content/good.yaml": EDITED})
 
-    def write_new(path, data, release=None):
+    def write_new(path, data):
         raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
 
     monkeypatch.setattr(output, "write_new", write_new)

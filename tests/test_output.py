@@ -1,12 +1,10 @@
 """The write stage's safety and the sharing of render work between processes."""
 
-import os
 from pathlib import Path
 
 import pytest
 from hypothesis import given, strategies as st
 
-from sitegen.output import Staging, _CacheRelease
 from sitegen.segments import Segments
 from sitegen.urls import UnsafePath, checked_relative
 from sitekit import PAPER, build_dir, output_tree
@@ -272,26 +270,3 @@ def test_save_keeps_the_records_under_a_folder_current_and_writes_what_changed(t
     assert reloaded.records == manifest.records
     assert reloaded.under("a") == manifest.under("a")
 
-
-def test_staged_files_are_released_from_the_file_cache_once_enough_follow(tmp_path, monkeypatch):
-    advised: list[int] = []
-    monkeypatch.setattr(os, "posix_fadvise", lambda fd, offset, length, advice: advised.append(
-        os.fstat(fd).st_ino) if advice == os.POSIX_FADV_DONTNEED else None)
-    monkeypatch.setattr(_CacheRelease, "KEEP", 20)  # the first four files' bytes ("page 0"...)
-    kept = 4
-    staging = Staging(tmp_path / "cache")
-    count = kept + _CacheRelease.LAG + 5
-    for number in range(count):
-        staging.write(f"papers/{number}/index.html", f"page {number}".encode())
-    open_before = len(os.listdir("/proc/self/fd"))
-    staging.done_writing()
-    assert open_before - len(os.listdir("/proc/self/fd")) == _CacheRelease.LAG
-
-    inode = {number: os.stat(staging.path(f"papers/{number}/index.html")).st_ino for number in range(count)}
-    times = [advised.count(inode[number]) for number in range(count)]
-    # The first KEEP bytes are left to the kernel. After them write-back starts for every
-    # file as it is written; the pages of the oldest five, LAG files behind, are
-    # dropped; the last LAG stay cached.
-    assert times == [0] * kept + [2] * 5 + [1] * _CacheRelease.LAG
-    for number in range(count):
-        assert Path(staging.path(f"papers/{number}/index.html")).read_text() == f"page {number}"
