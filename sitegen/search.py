@@ -7,18 +7,21 @@ abstract terms are computed once, with its rendered texts, and an edit rewrites 
 the shards whose terms it touched and the record bucket it lives in.
 
 Under `search-index/` (the page itself is `/search/`):
-  meta.json         {"format", "buckets", "prefix", "stop"}: what search.js needs to query
+  meta.json         {"format", "buckets", "prefix", "stop", "shards"}: what search.js needs
+                    to query, "shards" saying which term shards exist (see `ShardList`)
   terms/<key>.json  {term: "id:weight id ..."} for every term whose first `PREFIX`
                     characters are <key>; postings newest paper first, weight 1 omitted
   docs/<n>.json     {id: [path, title, authors, day, tags, upvotes, venue, snippet]}
                     for the papers whose id hashes (FNV-1a) to bucket n
 
-A reader's browser fetches meta.json, one term shard per query word and the record
-buckets of the results it shows. search.js tokenises queries exactly as `tokens` does.
+A reader's browser fetches meta.json, one term shard per query word (only if that shard
+exists: a prefix no term has asks the server for nothing) and the record buckets of the
+results it shows. search.js tokenises queries exactly as `tokens` does.
 """
 
 from __future__ import annotations
 
+import base64
 import bisect
 import hashlib
 import math
@@ -33,8 +36,8 @@ from typing import Callable, Iterator, Mapping, Sequence
 from sitegen import __version__, jsontext, urls
 from sitegen.model import Site
 
-FORMAT = 1
-STATE_LAYOUT = 2  # of IndexState, as pickled
+FORMAT = 2  # 2: meta.json lists the term shards
+STATE_LAYOUT = 3  # of IndexState, as pickled; 3: the index it describes lists its shards in meta.json
 FOLDER = "search-index"
 META = f"{FOLDER}/meta.json"
 PREFIX = 3  # characters of a term that name its shard
@@ -132,6 +135,63 @@ def shard_file(key: str) -> str:
     """A file name for any key: itself when plain ASCII, else 'x' and its UTF-8 in hex."""
     name = key if _SAFE_KEY.fullmatch(key) else "x" + key.encode().hex()
     return f"{FOLDER}/terms/{name}.json"
+
+
+# Nearly every shard key is plain: one to PREFIX characters of [a-z0-9], 47,988 keys in
+# all. Which of them exist is a bit per key, numbered by length and then as a base-36
+# number: 8,000 characters of base64 whatever the listing's size (a few hundred bytes
+# gzipped for a small listing), where naming each key takes 5 to 6 characters of JSON,
+# and the many papers of a large listing use many thousands of keys. The keys of other
+# scripts are named.
+_DIGITS = "0123456789abcdefghijklmnopqrstuvwxyz"
+_PLAIN_KEYS = sum(len(_DIGITS) ** n for n in range(1, PREFIX + 1))
+
+
+def _first_bit(length: int) -> int:
+    """The bit of the first plain key of `length` characters."""
+    return sum(len(_DIGITS) ** n for n in range(1, length))
+
+
+class ShardList:
+    """Which term shards exist, as meta.json's "shards" says it to search.js:
+    {"plain": base64 of the bits of the plain keys (bit n is bit n % 8 of byte n // 8),
+     "other": the other keys, sorted}."""
+
+    def __init__(self, listed: Mapping | None = None):
+        self.bits = bytearray(base64.b64decode(listed["plain"]) if listed else (_PLAIN_KEYS + 7) // 8)
+        self.other = set(listed["other"]) if listed else set()
+
+    def set(self, key: str, exists: bool) -> None:
+        if not _SAFE_KEY.fullmatch(key):
+            (self.other.add if exists else self.other.discard)(key)
+            return
+        bit = _first_bit(len(key)) + int(key, len(_DIGITS))
+        if exists:
+            self.bits[bit >> 3] |= 1 << (bit & 7)
+        else:
+            self.bits[bit >> 3] &= ~(1 << (bit & 7))
+
+    def keys(self) -> set[str]:
+        """Every key listed: a walk over all the bits, for checks rather than builds."""
+        plain = set()
+        for length in range(1, PREFIX + 1):
+            first = _first_bit(length)
+            for value in range(len(_DIGITS) ** length):
+                bit = first + value
+                if self.bits[bit >> 3] >> (bit & 7) & 1:
+                    plain.add(_base36(value, length))
+        return plain | self.other
+
+    def listed(self) -> dict:
+        return {"plain": base64.b64encode(self.bits).decode("ascii"), "other": sorted(self.other)}
+
+
+def _base36(value: int, length: int) -> str:
+    digits = []
+    for _ in range(length):
+        value, digit = divmod(value, len(_DIGITS))
+        digits.append(_DIGITS[digit])
+    return "".join(reversed(digits))
 
 
 def bucket_count(papers: int) -> int:
@@ -288,18 +348,21 @@ _WEIGHT_MASK = (1 << _WEIGHT_BITS) - 1
 
 
 def _index_stream(newest, postings: dict[str, array], heavy: dict, buckets: dict[int, list[bytes]], count: int):
-    yield META, _meta(count)
+    shards = ShardList()
     key, shard = None, {}
     for term in sorted(postings):  # a shard's terms are consecutive in this order
         if shard_key(term) != key:
             if shard:
                 yield shard_file(key), _json(shard)
+                shards.set(key, True)
             key, shard = shard_key(term), {}
         shard[term] = _postings_text(term, postings[term], newest, heavy)
     if shard:
         yield shard_file(key), _json(shard)
+        shards.set(key, True)
     for number in range(count):
         yield bucket_file(number), b"{" + b",".join(buckets.get(number, ())) + b"}"
+    yield META, _meta(count, shards)
 
 
 def _postings_text(term: str, packed: array, newest, heavy: dict[str, dict[int, int]]) -> str:
@@ -332,8 +395,9 @@ def changed_papers(site: Site, digests: dict[str, str], state: IndexState | None
 def patched_files(site: Site, texts: dict[str, PaperSearchText], digests: dict[str, str],
                   state: IndexState, changed: set[str], read: Callable[[str], bytes | None],
                   before: Mapping[str, dict[str, int]] | None = None) -> tuple[dict[str, bytes | None], IndexState]:
-    """The index files an edit of `changed` papers changes (None: the file goes) and the
-    new state. `texts` needs only the changed papers; `read` gives a file of the current
+    """The index files an edit of `changed` papers changes (None: the file goes) and
+    meta.json, and the new state. meta.json's bytes change only when a shard appears or
+    goes. `texts` needs only the changed papers; `read` gives a file of the current
     index, or None if it has no such file.
 
     `before`: the weighted terms some changed papers had in the current index, known
@@ -370,6 +434,7 @@ def patched_files(site: Site, texts: dict[str, PaperSearchText], digests: dict[s
 
     patch = _line_patcher(changed, rank)
     files: dict[str, bytes | None] = {}
+    appeared_or_gone: dict[str, bool] = {}  # shard key → whether it exists now
     for key in touched_keys:
         name = shard_file(key)
         data = read(name)
@@ -387,11 +452,14 @@ def patched_files(site: Site, texts: dict[str, PaperSearchText], digests: dict[s
                 shard[term] = line
         if edited:  # an abstract edit leaves most of its paper's postings as they were
             files[name] = _json(shard) if shard else None
+            if (data is not None) != bool(shard):
+                appeared_or_gone[key] = bool(shard)
     for number in touched_buckets:
         name = bucket_file(number)
         records = {i: r for i, r in jsontext.loads(read(name) or b"{}").items() if i not in changed}
         records.update({i: papers.record(i) for i in changed if i in digests and bucket(i, count) == number})
         files[name] = _json({i: records[i] for i in sorted(records, key=rank.__getitem__)})
+    files[META] = _relisted(read(META), count, appeared_or_gone)
     return files, IndexState(STATE_LAYOUT, inputs_digest(site, digests), count, tuple(site.newest), state_papers)
 
 
@@ -470,8 +538,25 @@ def _posting_filter(changed: set[str]) -> Callable[[str], list[str]]:
     return drop
 
 
-def _meta(count: int) -> bytes:
-    return _json({"format": FORMAT, "buckets": count, "prefix": PREFIX, "stop": sorted(STOP_WORDS)})
+def _meta(count: int, shards: ShardList) -> bytes:
+    return _json({"format": FORMAT, "buckets": count, "prefix": PREFIX, "stop": sorted(STOP_WORDS),
+                  "shards": shards.listed()})
+
+
+def _relisted(meta: bytes, count: int, appeared_or_gone: Mapping[str, bool]) -> bytes:
+    """meta.json with the shards that appeared or went (key → whether it exists now)
+    listed as they are: the same bytes when none did."""
+    if not appeared_or_gone:
+        return meta
+    shards = ShardList(jsontext.loads(meta)["shards"])
+    for key, exists in appeared_or_gone.items():
+        shards.set(key, exists)
+    return _meta(count, shards)
+
+
+def listed_shards(meta: bytes) -> set[str]:
+    """The keys of the term shards a meta.json lists."""
+    return ShardList(jsontext.loads(meta)["shards"]).keys()
 
 
 def snippet(abstract_text: str) -> str:

@@ -98,7 +98,6 @@ def run(job: SearchJob, site: Site, staging: Staging) -> SearchResult:
             before = {i: search.weighted_terms(then[i].terms, names) for i, (_, names) in job.before.items()
                       if i in then}
             patched, state = search.patched_files(site, texts, job.digests, job.state, job.changed, read, before)
-            patched[search.META] = read(search.META)
             files = patched.items()
         written = []
         for name, data in files:

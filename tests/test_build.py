@@ -252,9 +252,10 @@ def test_editing_one_abstract_renders_only_what_shows_it(site):
         "tags/efficient-training/index.html", "tags/efficient-training/feed.xml",
         "tags/neural-odes/index.html", "tags/neural-odes/feed.xml",
     ])
-    # The search index: the paper's record and the shard of the word that came ("edited").
+    # The search index: the paper's record, the shard of the word that came ("edited"),
+    # and meta.json, which lists that new shard.
     indexed = sorted(name for name, why in report.reasons if why == "search index changed")
-    assert indexed == ["search-index/docs/0.json", "search-index/terms/edi.json"]
+    assert indexed == ["search-index/docs/0.json", "search-index/meta.json", "search-index/terms/edi.json"]
     assert report.written == len(rendered) + len(indexed)
 
 

@@ -90,7 +90,8 @@ def test_an_unchanged_site_keeps_its_index_and_a_new_author_changes_only_their_s
     config, _ = load_config(site)
     report = build(config, jobs=1, explain=True)
     indexed = sorted(name for name, why in report.reasons if why == "search index changed")
-    assert indexed == ["search-index/docs/0.json", "search-index/terms/quu.json", "search-index/terms/zel.json"]
+    assert indexed == ["search-index/docs/0.json", "search-index/meta.json",  # which lists the two new shards
+                       "search-index/terms/quu.json", "search-index/terms/zel.json"]
 
 
 def test_turning_search_off_removes_the_index(site):
@@ -191,6 +192,86 @@ def test_an_index_file_changed_by_hand_makes_the_next_edit_rebuild_it_whole(make
     clean = make_site({"content/papers.yaml": _listing(40, edits={3: "edited"})})
     build_dir(clean)
     assert _index(site) == _index(clean)
+
+
+def _listed_and_present(site) -> tuple[set[str], set[str]]:
+    """The term shard files meta.json lists, and those output/search-index/terms/ holds."""
+    out = site / "output" / search.FOLDER
+    listed = {search.shard_file(key) for key in search.listed_shards((out / "meta.json").read_bytes())}
+    return listed, {f"{search.FOLDER}/terms/{p.name}" for p in (out / "terms").iterdir()}
+
+
+# Abstracts whose words start shards no other paper has: plain ASCII keys of one to
+# three characters, and keys in other scripts (named in meta.json, not in its bits).
+NEW_WORDS = "zebra quokka x9 q 深度学习 Ωmega ünïcode 0zz 8x"
+_NEW_KEYS = {"zeb", "quo", "x9", "q", "深度学", "ωme", "uni", "0zz", "8x"}
+_STEPS = [  # (listing, shard keys that must be listed, and that must not)
+    (dict(edits={7: NEW_WORDS}), _NEW_KEYS, set()),  # an edit adds terms
+    (dict(edits={7: "state space"}), set(), _NEW_KEYS),  # ... and takes them away
+    (dict(count=41, edits={40: NEW_WORDS}), _NEW_KEYS, set()),  # a new paper brings them
+    (dict(count=41, edits={40: NEW_WORDS, 3: "quokka 深度学习"}), _NEW_KEYS, set()),  # a second paper has some
+    (dict(count=41, edits={3: "quokka 深度学习"}, skip={40}), {"quo", "深度学"}, _NEW_KEYS - {"quo", "深度学"}),
+    (dict(count=41, skip={40}), set(), _NEW_KEYS),  # the last paper that had them goes
+]
+
+
+@pytest.mark.parametrize("warm", [False, True], ids=["fresh-process", "serve"])
+def test_meta_lists_exactly_the_shards_in_output_across_incremental_builds(make_site, monkeypatch, warm):
+    """After a whole build and after each patch (shards appearing and going), meta.json
+    lists exactly the term shard files output/ holds, in the bytes a clean build writes."""
+    site = make_site({"content/papers.yaml": _listing(40)})
+    config, _ = load_config(site)
+    keep = Warm() if warm else None
+    build(config, jobs=1, warm=keep)
+    listed, present = _listed_and_present(site)
+    assert listed == present and len(present) > 20
+    whole = []
+    monkeypatch.setattr(search, "index_files", lambda *a, _real=search.index_files: whole.append(1) or _real(*a))
+    for listing, there, gone in _STEPS:
+        arguments = dict(listing)
+        (site / "content/papers.yaml").write_text(_listing(arguments.pop("count", 40), **arguments))
+        build(config, jobs=1, warm=keep)
+        if keep:
+            keep.idle()
+        assert whole == [], listing  # patched, not made whole
+        listed, present = _listed_and_present(site)
+        assert listed == present, listing
+        assert {key for key in there | gone if search.shard_file(key) in listed} == there, listing
+    clean = make_site({"content/papers.yaml": (site / "content/papers.yaml").read_text()})
+    build_dir(clean)
+    assert output_tree(site / "output") == output_tree(clean / "output")
+
+
+def test_meta_is_rewritten_only_when_a_shard_appears_or_goes(make_site):
+    site = make_site({"content/papers.yaml": _listing(40)})
+    build_dir(site)
+    meta = (site / "output" / search.META).read_bytes()
+    config, _ = load_config(site)
+
+    def rewritten(listing: str) -> list[str]:
+        (site / "content/papers.yaml").write_text(listing)
+        report = build(config, jobs=1, explain=True)
+        return sorted(name for name, why in report.reasons if why == "search index changed")
+
+    # Words every shard of which exists already: postings change, the list of shards does not.
+    assert search.META not in rewritten(_listing(40, edits={7: "graph kernel flow"}))
+    assert (site / "output" / search.META).read_bytes() == meta
+    assert search.META in rewritten(_listing(40, edits={7: "graph kernel flow zebra"}))
+    assert search.listed_shards((site / "output" / search.META).read_bytes()) == \
+        search.listed_shards(meta) | {"zeb"}
+
+
+def test_a_shard_list_names_any_key():
+    keys = {"0", "z", "00", "zz", "000", "zzz", "a1b", "深度学", "x", "ß", "ωme", "../", "Hel"}
+    shards = search.ShardList()
+    for key in keys | {"gon", "去"}:
+        shards.set(key, True)
+    shards.set("gon", False)
+    shards.set("去", False)
+    listed = search.ShardList(json.loads(json.dumps(shards.listed())))
+    assert listed.keys() == keys
+    assert len(shards.listed()["plain"]) == 8000  # base64 of a bit for each of the 47,988 plain keys
+    assert shards.listed()["other"] == sorted(["深度学", "ß", "ωme", "../", "Hel"])
 
 
 def test_weights_too_large_to_pack_are_kept_exactly():

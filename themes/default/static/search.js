@@ -1,6 +1,8 @@
 // Search on a static host. The index under search-index/ is sharded by the first
 // characters of each term, so a query downloads meta.json, one shard per word and the
 // record buckets of the results it shows (see sitegen/search.py for the layout).
+// meta.json lists the shards that exist: a word no shard can hold asks for nothing, so
+// no request of this page fails (a static host answers a missing file with its 404 page).
 // Words are folded exactly as sitegen/search.py folds them. Every result is drawn as
 // text: nothing from the index is parsed as HTML.
 const root = document.querySelector("[data-search]");
@@ -43,6 +45,25 @@ function shardFile(key) {
   return `terms/x${hex}.json`;
 }
 
+// Whether the shard of `key` exists, from meta.json's list (ShardList in search.py):
+// a bit per plain key ([a-z0-9], numbered by length, then as a base-36 number), and
+// the other keys by name.
+function shardChecker(listed) {
+  const bits = Uint8Array.from(atob(listed.plain), (c) => c.charCodeAt(0));
+  const other = new Set(listed.other);
+  return (key) => {
+    if (!/^[a-z0-9]+$/.test(key)) return other.has(key);
+    const bit = (36 ** key.length - 36) / 35 + parseInt(key, 36);
+    return bit < bits.length * 8 && ((bits[bit >> 3] >> (bit & 7)) & 1) === 1;
+  };
+}
+
+let index;
+function loadIndex() {
+  index ??= load("meta.json").then((meta) => ({ ...meta, hasShard: shardChecker(meta.shards) }));
+  return index;
+}
+
 function bucket(id, count) {
   let value = 0x811c9dc5;
   for (const byte of new TextEncoder().encode(id)) value = Math.imul(value ^ byte, 0x01000193) >>> 0;
@@ -53,8 +74,9 @@ function bucket(id, count) {
 // shard's prefix), each with its best weight; an exact term scores a little higher.
 async function matches(word, meta) {
   const key = Array.from(word).slice(0, meta.prefix).join("");
-  const shard = await load(shardFile(key));
   const scores = new Map();
+  if (!meta.hasShard(key)) return scores;
+  const shard = await load(shardFile(key));
   const short = Array.from(word).length < meta.prefix;
   for (const [term, postings] of Object.entries(shard)) {
     if (short ? term !== word : !term.startsWith(word)) continue;
@@ -70,7 +92,7 @@ async function matches(word, meta) {
 }
 
 async function find(query) {
-  const meta = await load("meta.json");
+  const meta = await loadIndex();
   const words = [...new Set(tokens(query, new Set(meta.stop)))];
   if (words.length === 0) return { words, ranked: [], meta };
   const perWord = await Promise.all(words.map((word) => matches(word, meta)));
