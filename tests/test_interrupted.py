@@ -51,6 +51,7 @@ entry()
 
 KILLS = [("rendering", signal.SIGKILL), ("rendering", signal.SIGINT),
          ("committing", signal.SIGKILL), ("committing", signal.SIGINT)]
+README_KILLS = 4  # README, "What the tests prove": the kills it counts
 
 
 def _papers(count: int, variant: str) -> str:
@@ -175,3 +176,7 @@ def test_killed_builds_leave_whole_files_and_recover(tmp_path, moment, sig):
 
     build_dir(site)
     assert output_tree(site / "output") == expected
+
+
+def test_the_kills_are_as_many_as_the_readme_counts():
+    assert len(KILLS) == README_KILLS
