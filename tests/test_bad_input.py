@@ -70,7 +70,14 @@ CASES = {
                    ["content/bad.yaml:1: id: '..' may hold only letters"]),
     "duplicate key": ({"content/bad.yaml": "id: x\ntitle: T\ntitle: U\nauthors: [A]\nabstract: x\npublished: 2024-01-01\n"},
                       ["content/bad.yaml:3: title:"]),
+    "credit without a name": ({"content/bad.yaml": "id: x\ntitle: T\nauthors:\n  - name: A\n  - affiliation: Somewhere\n"
+                                                   "abstract: x\npublished: 2024-01-01\n"},
+                              ["content/bad.yaml:5: authors[2].name: missing required field"]),
+    "author profile without a name": ({"content/authors.yaml": "- aliases: [X Y]\n  affiliation: Somewhere\n"},
+                                      ["content/authors.yaml:1: name: missing required field"]),
 }
+# README, "What the tests prove": the broken sites and the odd-but-valid ones it counts.
+BROKEN_CASES, ODD_CASES = 26, 3
 
 # Unusual but valid: each builds, and its pages land where they should.
 ODD_BUT_VALID = {
@@ -83,6 +90,10 @@ ODD_BUT_VALID = {
                                    ["authors/etc-passwd/index.html", "authors/root/index.html",
                                     "authors/c-windows/index.html", "tags/x/index.html"]),
 }
+
+
+def test_the_matrix_holds_as_many_cases_as_the_readme_counts():
+    assert (len(CASES), len(ODD_BUT_VALID)) == (BROKEN_CASES, ODD_CASES)
 
 
 @pytest.mark.parametrize("case", sorted(CASES))
@@ -106,7 +117,7 @@ def test_broken_site_fails_with_position_and_keeps_output(case, make_site, runne
 def test_every_problem_of_every_file_in_one_run(make_site, runner):
     files = {}
     for case, (case_files, _) in CASES.items():
-        if case in ("duplicate id", "authors.yaml not a list"):
+        if case in ("duplicate id", "authors.yaml not a list", "author profile without a name"):
             continue
         for name, text in case_files.items():
             files[name.replace("content/", f"content/{case.replace(' ', '-')}/")] = text
@@ -204,3 +215,13 @@ def test_a_failure_while_moving_files_in_says_output_may_be_partial(make_site, r
     assert re.fullmatch(r"Error: \S+/output/\S+: Permission denied; "
                         r"the output folder may hold part of this build; build again once this is fixed\.\n",
                         result.stderr), result.stderr
+
+
+# README, "What the tests prove": the write failures it counts, one for each place a build
+# writes (staged files, the text cache, the move into output/). A new case joins them here.
+WRITE_FAILURES = (test_a_full_disk_is_one_line_and_output_is_kept, test_a_cache_that_cannot_be_written_is_one_line,
+                  test_a_failure_while_moving_files_in_says_output_may_be_partial)
+
+
+def test_write_failures_are_as_many_as_the_readme_counts():
+    assert len(WRITE_FAILURES) == 3

@@ -5,7 +5,7 @@ import shutil
 
 import pytest
 
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from sitegen.build import Warm, build
@@ -47,42 +47,61 @@ def write_step(site, step, offset=0):
         write_files(site, {f"content/{name}": text})
 
 
-@settings(max_examples=10, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(steps)
-def test_incremental_builds_equal_clean_builds(tmp_path_factory, sequence):
-    site = tmp_path_factory.mktemp("incremental")
-    write_files(site, {"sitegen.yaml": "base_url: https://example.org/site/\nper_page: 2\n"})
-    for step in sequence:
-        write_step(site, step)
-        build_dir(site)
-    clean = tmp_path_factory.mktemp("clean")
-    shutil.copy(site / "sitegen.yaml", clean / "sitegen.yaml")
-    shutil.copytree(site / "content", clean / "content")
-    build_dir(clean)
-    assert output_tree(site / "output") == output_tree(clean / "output")
-    again = build_dir(site)
-    assert (again.rendered, again.written, again.deleted) == (0, 0, 0)
+SEQUENCES = 10  # per test; README, "What the tests prove": 20 sequences, in fresh and warm builds
 
 
-@settings(max_examples=10, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(steps)
-def test_warm_rebuilds_equal_clean_builds(tmp_path_factory, sequence):
-    """What `sitegen serve` does: one process, the model updated and the plan reused."""
-    site = tmp_path_factory.mktemp("warm")
-    write_files(site, {"sitegen.yaml": "base_url: https://example.org/site/\nper_page: 2\n"})
-    config, _ = load_config(site)
-    warm = Warm()
-    for number, step in enumerate(sequence):
-        write_step(site, step)
-        build(config, jobs=1, warm=warm)
+def _each_sequence(check) -> int:
+    """Run `check` on SEQUENCES random sequences of whole-site contents; returns how many it ran."""
+    ran = []
+
+    @settings(max_examples=SEQUENCES, deadline=None)
+    @given(steps)
+    def property_(sequence):
+        check(sequence)
+        ran.append(sequence)
+
+    property_()
+    return len(ran)
+
+
+def test_incremental_builds_equal_clean_builds(tmp_path_factory):
+    def check(sequence):
+        site = tmp_path_factory.mktemp("incremental")
+        write_files(site, {"sitegen.yaml": "base_url: https://example.org/site/\nper_page: 2\n"})
+        for step in sequence:
+            write_step(site, step)
+            build_dir(site)
         clean = tmp_path_factory.mktemp("clean")
         shutil.copy(site / "sitegen.yaml", clean / "sitegen.yaml")
         shutil.copytree(site / "content", clean / "content")
         build_dir(clean)
-        assert output_tree(site / "output") == output_tree(clean / "output"), f"after step {number}"
-    assert warm.site is not None and warm.plan.groups
-    again = build(config, jobs=1, warm=warm)
-    assert (again.rendered, again.written, again.deleted) == (0, 0, 0)
+        assert output_tree(site / "output") == output_tree(clean / "output")
+        again = build_dir(site)
+        assert (again.rendered, again.written, again.deleted) == (0, 0, 0)
+
+    assert _each_sequence(check) >= SEQUENCES
+
+
+def test_warm_rebuilds_equal_clean_builds(tmp_path_factory):
+    """What `sitegen serve` does: one process, the model updated and the plan reused."""
+    def check(sequence):
+        site = tmp_path_factory.mktemp("warm")
+        write_files(site, {"sitegen.yaml": "base_url: https://example.org/site/\nper_page: 2\n"})
+        config, _ = load_config(site)
+        warm = Warm()
+        for number, step in enumerate(sequence):
+            write_step(site, step)
+            build(config, jobs=1, warm=warm)
+            clean = tmp_path_factory.mktemp("clean")
+            shutil.copy(site / "sitegen.yaml", clean / "sitegen.yaml")
+            shutil.copytree(site / "content", clean / "content")
+            build_dir(clean)
+            assert output_tree(site / "output") == output_tree(clean / "output"), f"after step {number}"
+        assert warm.site is not None and warm.plan.groups
+        again = build(config, jobs=1, warm=warm)
+        assert (again.rendered, again.written, again.deleted) == (0, 0, 0)
+
+    assert _each_sequence(check) >= SEQUENCES
 
 
 def test_a_warm_process_survives_its_cache_folder_being_deleted(tmp_path):

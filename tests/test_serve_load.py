@@ -1,10 +1,12 @@
 """The dev server under a small load: 200 concurrent requests from a local client,
 traversal attempts among them, and a rebuild still happens meanwhile."""
 
+import http.client
 import shutil
 import socket
 import subprocess
 import sys
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -29,6 +31,13 @@ def _get(url: str) -> int:
         return error.code
 
 
+REQUESTS = 200  # README, "What the tests prove": all of them connected at once
+PAGES = ["", "papers/2203.00555/", "authors/michael-poli/", "feed.xml", "style.css"]
+# Outside the output folder: each must be a 404.
+ESCAPES = ["../sitegen.yaml", "%2e%2e/sitegen.yaml", "..%2f..%2fetc%2fpasswd", "papers/../../sitegen.yaml",
+           "/etc/passwd", "%2fetc%2fpasswd", "/" + str(REPO / "pyproject.toml")]
+
+
 def test_server_keeps_answering_and_rebuilding_under_load(tmp_path):
     site = tmp_path / "site"
     shutil.copytree(REPO / "content", site / "content")
@@ -42,16 +51,34 @@ def test_server_keeps_answering_and_rebuilding_under_load(tmp_path):
         while _get_or_none(base) != 200:
             assert time.monotonic() < deadline, "server did not start"
             time.sleep(0.1)
-        paths = ["", "papers/2203.00555/", "authors/michael-poli/", "feed.xml", "style.css",
-                 "../sitegen.yaml", "%2e%2e/sitegen.yaml", "..%2f..%2fetc%2fpasswd", "papers/../../sitegen.yaml"]
-        urls = [base + paths[i % len(paths)] for i in range(200)]
+        paths = PAGES + ESCAPES
+        asked = [paths[i % len(paths)] for i in range(REQUESTS)]
         entry = site / "content/days/2024-03-13.yaml"
-        with ThreadPoolExecutor(max_workers=50) as pool:
-            futures = [pool.submit(_get, url) for url in urls]
+        ready = threading.Barrier(REQUESTS + 1)
+
+        def get_with_the_others(path: str) -> int:
+            """Connect, wait until every request is connected, then ask: the server holds
+            all of them open at once (a connection refused breaks the barrier)."""
+            connection = http.client.HTTPConnection("127.0.0.1", port, timeout=20)
+            try:
+                connection.connect()
+                ready.wait(timeout=60)
+                connection.request("GET", path)
+                response = connection.getresponse()
+                response.read()
+                return response.status
+            finally:
+                connection.close()
+
+        with ThreadPoolExecutor(max_workers=REQUESTS) as pool:
+            futures = [pool.submit(get_with_the_others, "/repo/" + path) for path in asked]
+            ready.wait(timeout=60)  # every request is sent now, as the edit is saved and rebuilt
             entry.write_text(entry.read_text().replace("Monarch: Expressive", "Monarch under load: Expressive"))
             statuses = [f.result() for f in futures]
-        for url, status in zip(urls, statuses):
-            assert status == (404 if ".." in url or "%2e" in url or "%2f" in url else 200), (url, status)
+        assert len(statuses) == REQUESTS
+        for path, status in zip(asked, statuses):
+            assert status == (404 if path in ESCAPES else 200), (path, status)
+        assert {path for path in asked if path in ESCAPES} == set(ESCAPES)  # each escape was tried
         deadline = time.monotonic() + 15
         while b"Monarch under load" not in urllib.request.urlopen(base + "days/2024-03-13/").read():
             assert time.monotonic() < deadline, "no rebuild under load"

@@ -36,6 +36,8 @@ PAGES = {
     "topic": "tags/sparsity/",
     "not found": "404.html",
 }
+SCHEMES = ["light", "dark"]
+PAGE_RUNS = 22  # README, "What the tests prove": every page above in each scheme
 FAILING_IMPACTS = ("serious", "critical")
 
 
@@ -59,7 +61,7 @@ def axe_source() -> str:
                  "or set SITEGEN_AXE_JS)")
 
 
-@pytest.fixture(scope="module", params=["light", "dark"])
+@pytest.fixture(scope="module", params=SCHEMES)
 def scheme_context(request, browser, axe_source):
     context = browser.new_context(viewport={"width": 1280, "height": 900}, color_scheme=request.param)
     # An init script is not subject to the page's Content-Security-Policy, unlike a <script> tag.
@@ -85,7 +87,8 @@ def test_no_serious_or_critical_axe_violations(scheme_context, sample_site, kind
     scheme, context = scheme_context
     page = context.new_page()
     try:
-        page.goto(sample_site + PAGES[kind])
+        response = page.goto(sample_site + PAGES[kind])
+        assert response.status == 200, f"{PAGES[kind]}: {response.status}"  # the page itself, not the 404 page
         page.wait_for_load_state("load")
         if kind == "search":
             page.locator("#search-results .card-title a").first.wait_for()
@@ -93,9 +96,14 @@ def test_no_serious_or_critical_axe_violations(scheme_context, sample_site, kind
         results = page.evaluate("async () => await axe.run(document, {resultTypes: ['violations']})")
     finally:
         page.close()
+    assert results["passes"], "axe checked nothing on the page"
     violations = results["violations"]
     failing = [v for v in violations if v["impact"] in FAILING_IMPACTS]
     others = [v for v in violations if v["impact"] not in FAILING_IMPACTS]
     if others:
         print(f"\n{kind} ({scheme}), minor and moderate axe findings:\n{_describe(others)}")
     assert failing == [], f"axe on the {kind} page ({scheme}):\n{_describe(failing)}"
+
+
+def test_the_page_runs_are_as_many_as_the_readme_counts():
+    assert len(PAGES) * len(SCHEMES) == PAGE_RUNS
