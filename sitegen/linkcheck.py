@@ -1,4 +1,7 @@
-"""`sitegen check --links`: every internal link and image of a built site resolves.
+"""Links that lead nowhere: `sitegen check --links` finds every internal link and image
+of a built site that does not resolve; `content_link_problems` warns, at every build,
+of each link, thumbnail or author URL in the content that is a path the site does not
+have.
 
 Pages are scanned with a pattern rather than an HTML parser: sitegen's templates and
 its sanitiser always write attributes in double quotes, and a 10,000-paper site has
@@ -10,9 +13,16 @@ from __future__ import annotations
 import os
 import re
 from pathlib import Path
+from typing import TYPE_CHECKING, Callable, Iterable
 from urllib.parse import unquote, urljoin, urlsplit
 
-from sitegen.problems import Problem
+from sitegen import urls
+from sitegen.problems import WARNING, Problem, display_path
+from sitegen.sources import AUTHORS_FILE
+
+if TYPE_CHECKING:  # the command line imports this module; a build that has nothing to do, not the model
+    from sitegen.config import Config
+    from sitegen.model import Site
 
 _LINK = re.compile(r'\s(?:href|src)="([^"]*)"')
 
@@ -56,3 +66,91 @@ def check_links(output: Path, base_path: str) -> list[Problem]:
                 where = "outside the site's base path" if target == "" else "to a missing page or file"
                 problems.append(Problem(f"{output.name}/{name}", line, None, f"broken link {where}: {url}"))
     return problems
+
+
+def content_link_problems(site: Site, config: Config, site_paths: Callable[[], Iterable[str]]) -> list[Problem]:
+    """A warning for each path in the site that content links to (Paper.site_links,
+    Profile.site_links) and the site neither builds nor copies from static/.
+    `site_paths`: every site path of the build's plan (its pages, files and static
+    files), asked for only if some content links into the site: most links are http(s)
+    URLs, and most listings never ask."""
+    papers = [paper for paper in site.papers.values() if paper.site_links]
+    profiles = [profile for profile in site.index.profiles if profile.site_links] if site.index else []
+    if not papers and not profiles:
+        return []
+    paths = set(site_paths())
+    problems = []
+    authors_file = display_path(config.content_dir / AUTHORS_FILE, config.root)
+    for source, links in [(p.source, p.site_links) for p in papers] + [(authors_file, p.site_links) for p in profiles]:
+        for field, url, line in links:
+            problem = _site_link_problem(url, paths, config.base_path)
+            if problem is not None:
+                message, hint = problem
+                if field == "links.arxiv":
+                    hint = "an arXiv id is written as 2203.00555, 1501.00001v2 or hep-th/9901001"
+                problems.append(Problem(source, line, field, message, hint, severity=WARNING))
+    return sorted(problems)
+
+
+def _site_link_problem(url: str, paths: set[str], base_path: str) -> tuple[str, str] | None:
+    """What is wrong with a link into the site, as (message, hint), or None if the site
+    has its page or file. Relative links are under the base path (markup.site_url)."""
+    try:
+        path = unquote(urlsplit(url).path)
+    except ValueError:
+        path = url
+    if not path:
+        return None  # '#part' or '?query': the page that shows it
+    if path.startswith("/"):
+        if not path.startswith(base_path):
+            return (f"{url!r} is outside the site, whose pages are under {base_path}",
+                    f"write the path from the site's root without the leading '/', e.g. {path.lstrip('/')!r}")
+        path = path[len(base_path):]
+    else:
+        path = path.removeprefix("./")
+    page = path[:-len("index.html")] if path == "index.html" or path.endswith("/index.html") else None
+    if path in paths or path + "/" in paths or page in paths:
+        return None
+    return (f"{url!r} is not a page of this site nor a file in static/",
+            f"add the file static/{urls.output_file(path)}, link a page the site builds (such as "
+            "papers/<id>/) or give a full https:// URL")
+
+
+def site_paths(site: Site, config: Config, static_files: Iterable[str]) -> set[str]:
+    """Every site path a build of `site` writes (`static_files`: the theme's and the
+    site's), from the model alone: what `tasks.plan` makes, without the digests of what
+    each page shows, which are nearly all of its time (seconds at 10,000 papers). For
+    `sitegen check`, which plans nothing; tests hold the two equal."""
+    from sitegen import api, feeds
+    from sitegen.views import page_count
+
+    per_page = config.per_page
+    paths = {urls.INDEX, urls.AUTHORS, urls.DAYS, urls.TAGS, urls.FEED, urls.NOT_FOUND, urls.ROBOTS, api.AUTHORS}
+    if config.search:
+        paths.add(urls.SEARCH)
+
+    def listing(first: str, count: int) -> None:
+        paths.update(urls.page(first, number) for number in range(1, page_count(count, per_page) + 1))
+
+    for paper_id in site.papers:
+        paths.add(urls.paper(paper_id))
+        paths.add(urls.paper_bibtex(paper_id))
+    for slug, author in site.authors.items():
+        listing(urls.author(slug), len(author.papers))
+        paths.update((urls.author_feed(slug), f"authors/{slug}/works.bib"))
+    for slug, tag in site.tags.items():
+        listing(urls.tag(slug), len(tag.papers))
+        paths.add(urls.tag_feed(slug))
+    for day in site.days:
+        listing(urls.day(day.date), len(day.papers))
+    for kind, periods in ((urls.week, site.weeks), (urls.month, site.months)):
+        for period in periods:
+            listing(kind(period.key), len(period.papers))
+    paths.update(api.papers_path(number) for number in range(1, api.page_count(site) + 1))
+    pages = sum(1 for path in paths if (path == "" or path.endswith("/")) and path != urls.SEARCH)
+    sitemaps = -(-pages // feeds.SITEMAP_LIMIT)
+    paths.add(urls.SITEMAP)
+    if sitemaps > 1:
+        paths.update(f"sitemaps/sitemap-{number}.xml" for number in range(1, sitemaps + 1))
+    paths.update(static_files)
+    return paths
