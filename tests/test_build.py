@@ -597,6 +597,8 @@ RELATIVE = """\
     gone: papers/nothing/
     top: /days/2024-03-13/
     arxiv: 2203.055
+    anchor: "#abstract"
+    page: papers/hippo/index.html
 - id: hippo
   title: HiPPO
   authors: [Albert Gu]
