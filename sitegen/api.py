@@ -14,6 +14,7 @@ from sitegen.atomic import atomic_write
 from sitegen.config import Config
 from sitegen.model import Site
 from sitegen.fragments import FragmentCache
+from sitegen.markup import site_url
 from sitegen.views import Views
 
 PAGE_SIZE = 1000  # an edit of a new paper rewrites its page: small pages keep that cheap
@@ -42,12 +43,23 @@ def paper_record(site: Site, config: Config, paper_id: str, title_text: str, abs
         "published": paper.published.isoformat(),
         "day": paper.day.isoformat(),
         "tags": list(paper.tags),
-        "links": dict(paper.links),
+        "links": {kind: _full_url(config, url) for kind, url in paper.links},
         "venue": paper.venue,
         "upvotes": paper.upvotes,
         "bibtex": config.absolute(urls.paper_bibtex(paper_id)),
         "cite_key": site.cite_keys[paper_id],
     }
+
+
+def _full_url(config: Config, url: str) -> str:
+    """A content link as readers of the API need it: a path in the site as a full URL
+    (or root-relative, without a host in base_url), as pages link it (markup.site_url)."""
+    if url[:8].lower() == "https://" or url[:7].lower() == "http://":
+        return url
+    path = site_url(url, config.base_path)
+    if path.startswith("/") and not path.startswith("//") and config.site_url:
+        return config.site_url[: len(config.site_url) - len(config.base_path)] + path
+    return path
 
 
 def papers_page(site: Site, views: Views, config: Config, number: int, kept: FragmentCache | None = None,
@@ -144,7 +156,7 @@ def authors_file(site: Site, config: Config) -> bytes:
             "name": author.name,
             "url": config.absolute(urls.author(slug)),
             "affiliation": author.affiliation,
-            "homepage": author.url,
+            "homepage": _full_url(config, author.url) if author.url else None,
             "orcid": author.orcid,
             "papers": list(author.papers),
         })

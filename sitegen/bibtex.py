@@ -6,6 +6,7 @@ import re
 from functools import lru_cache
 from typing import Iterable
 
+from sitegen.identifiers import ARXIV_ID, arxiv_id_of_link, doi_of
 from sitegen.markup import split_math
 from sitegen.model import Paper
 
@@ -15,7 +16,6 @@ _SPECIAL = re.compile(r"(?<!\\)([&%#_])")
 _AND_OR_COMMA = re.compile(r"\band\b|,")
 # What str.split() splits on in ASCII text, besides the space.
 _ASCII_BREAKS = ("\t", "\n", "\r", "\x0b", "\x0c", "\x1c", "\x1d", "\x1e", "\x1f")
-_ARXIV_ID = re.compile(r"^(\d{4}\.\d{4,5}|[a-z-]+(?:\.[A-Z]{2})?/\d{7})(v\d+)?$")
 
 
 def escape(text: str) -> str:
@@ -78,12 +78,23 @@ def _name(name: str) -> str:
 
 
 def arxiv_id(paper: Paper) -> str | None:
+    """The id of the paper's arXiv link (https://arxiv.org/abs/<id>, as validation writes a
+    bare id), else its own id if that is an arXiv id."""
     for kind, url in paper.links:
         if kind == "arxiv":
-            candidate = url.rstrip("/").split("/abs/")[-1]
-            if _ARXIV_ID.match(candidate):
-                return candidate
-    return paper.id if _ARXIV_ID.match(paper.id) else None
+            found = arxiv_id_of_link(url)
+            if found:
+                return found
+    return paper.id if ARXIV_ID.fullmatch(paper.id) else None
+
+
+def verbatim(value: str) -> str:
+    """A DOI or URL as BibTeX and biblatex read it: as is (their doi and url fields are
+    verbatim, where `\\_` would stay a backslash), but with no brace or backslash that
+    could end the field or start a command: those are percent-encoded."""
+    if "{" in value or "}" in value or "\\" in value:
+        value = value.replace("\\", "%5C").replace("{", "%7B").replace("}", "%7D")
+    return value
 
 
 def entry(paper: Paper, key: str, abstract_text: str = "") -> str:
@@ -107,11 +118,12 @@ def entry(paper: Paper, key: str, abstract_text: str = "") -> str:
     if eprint:
         fields += [("eprint", eprint), ("archiveprefix", "arXiv")]
     links = dict(paper.links)
-    if "doi" in links:
-        fields.append(("doi", escape(links["doi"].split("doi.org/")[-1])))
+    doi = doi_of(links["doi"]) if "doi" in links else None
+    if doi:
+        fields.append(("doi", verbatim(doi)))
     url = links.get("arxiv") or links.get("project") or links.get("pdf")
     if url:
-        fields.append(("url", escape(url)))
+        fields.append(("url", verbatim(url)))
     if paper.tags:
         fields.append(("keywords", escape(", ".join(paper.tags))))
     if abstract_text:

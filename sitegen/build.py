@@ -31,6 +31,7 @@ from sitegen import search, search_job, snapshot, stamp, uptodate
 from sitegen.atomic import atomic_write
 from sitegen.config import Config, find_theme
 from sitegen.content import default_jobs, load_content, run_as_helper
+from sitegen.linkcheck import content_link_problems, site_paths
 from sitegen.model import Paper, Site
 from sitegen.output import (BuildLock, Manifest, Record, Staging, check_output_location, commit,
                             content_digest, is_empty)
@@ -248,6 +249,7 @@ def _build(config: Config, *, jobs: int | None, explain: bool, warm: Warm | None
         store = texts.store
         try:
             tasks = warm.tasks = plan(site, config, theme, warm.plan)
+            warnings += content_link_problems(site, config, lambda: (task.path for task in tasks))
             report = BuildReport(pages=len(tasks), output_dir=output_dir, timings=clock.laps, texts=len(texts.missing))
             clock.lap("plan")
             report.parsed = parse_cache.misses
@@ -860,7 +862,7 @@ def check(config: Config) -> list[Problem]:
     """Validate content, settings and templates without writing anything."""
     cache = ParseCache(config.root / CACHE_DIR / "content.sqlite", write=False)
     try:
-        _, _, problems = prepare(config, cache, check_templates=True)
+        site, theme, problems = prepare(config, cache, check_templates=True)
     except ContentError as error:
         return error.problems
-    return problems
+    return problems + content_link_problems(site, config, lambda: site_paths(site, config, theme.static_files()))

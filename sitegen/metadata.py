@@ -11,6 +11,7 @@ from markupsafe import Markup
 
 from sitegen import jsontext, search
 from sitegen.bibtex import arxiv_id
+from sitegen.identifiers import doi_of
 from sitegen.config import Config
 from sitegen.views import PaperView
 
@@ -37,8 +38,9 @@ def highwire(paper: PaperView, config: Config) -> list[tuple[str, str]]:
     if eprint:
         tags.append(("citation_arxiv_id", eprint))
         tags.append(("citation_technical_report_institution", "arXiv"))
-    if "doi" in links:
-        tags.append(("citation_doi", links["doi"].split("doi.org/")[-1]))
+    doi = doi_of(links["doi"]) if "doi" in links else None
+    if doi:
+        tags.append(("citation_doi", doi))
     if record.venue:
         tags.append(("citation_conference_title", record.venue))
     tags.append(("citation_abstract_html_url", config.absolute(paper.url[len(config.base_path):])))
@@ -80,13 +82,29 @@ def json_ld(paper: PaperView, config: Config, summary: str) -> Markup:
         data["keywords"] = list(record.tags)
     if record.venue:
         data["isPartOf"] = {"@type": "PublicationEvent", "name": record.venue}
-    same_as = [url for kind, url in record.links if kind in ("arxiv", "doi", "project")]
+    identifiers = _identifiers(record)
+    if identifiers:
+        data["identifier"] = [record.id, *identifiers]
+    same_as = [url for kind, url in record.links
+               if kind in ("arxiv", "doi", "project") and url.lower().startswith(("https://", "http://"))]
     if same_as:
         data["sameAs"] = same_as
     if paper.thumbnail:
         data["image"] = _absolute(config, paper.thumbnail)
     text = jsontext.dumps_text(data)
     return Markup(text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026"))
+
+
+def _identifiers(record) -> list[dict]:
+    """The paper's DOI and arXiv id (those its meta tags give) as schema.org PropertyValues."""
+    found = []
+    doi = doi_of(dict(record.links).get("doi", ""))
+    if doi:
+        found.append({"@type": "PropertyValue", "propertyID": "DOI", "value": doi})
+    eprint = arxiv_id(record)
+    if eprint:
+        found.append({"@type": "PropertyValue", "propertyID": "arXiv", "value": eprint})
+    return found
 
 
 def social(paper: PaperView, config: Config, summary: str) -> list[tuple[str, str, str]]:

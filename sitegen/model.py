@@ -124,6 +124,11 @@ class Paper:
     draft: bool = False
     source: str = ""
     line: int = 0
+    # (field, URL as written, line) of each link, thumbnail or author URL that is a path
+    # in the site rather than an http(s) URL, for the build to check that the site has
+    # it (linkcheck.content_link_problems). Empty for most papers, and not in the
+    # fingerprint: where a link is written is not something pages show.
+    site_links: tuple[tuple[str, str, int], ...] = ()
     # Digests of what the entry says (all fields; title and abstract), made once when
     # the entry is read and kept in the parse cache: page digests are built from them.
     fingerprint: str = field(default="", compare=False, repr=False)
@@ -149,6 +154,7 @@ class Profile:
     url: str | None = None
     orcid: str | None = None
     bio: str | None = None
+    site_links: tuple[tuple[str, str, int], ...] = ()  # as Paper.site_links: its `url`, if a path in the site
 
 
 @_quick_pickle

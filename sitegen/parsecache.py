@@ -23,6 +23,9 @@ from sitegen.model import Paper
 from sitegen.problems import Problem
 
 Stamp = tuple[int, int, str]  # size, mtime_ns, digest of the file's bytes
+# What a stored entry means, beside the sitegen version that stored it. 2: `doi` and
+# `arxiv` links hold their doi.org and arxiv.org links, papers their site_links.
+FORMAT = 2
 
 
 class ParseCache:
@@ -146,9 +149,10 @@ def _connect(path: Path) -> sqlite3.Connection:
     db.execute("CREATE TABLE IF NOT EXISTS files (name TEXT PRIMARY KEY, size INTEGER, mtime_ns INTEGER,"
                " digest TEXT, data BLOB)")
     version = db.execute("SELECT value FROM meta WHERE name = 'version'").fetchone()
-    if version is None or version[0] != __version__:  # entries pickled by another sitegen
+    current = f"{__version__}/{FORMAT}"
+    if version is None or version[0] != current:  # entries pickled by another sitegen
         db.execute("DELETE FROM files")
-        db.execute("INSERT OR REPLACE INTO meta VALUES ('version', ?)", (__version__,))
+        db.execute("INSERT OR REPLACE INTO meta VALUES ('version', ?)", (current,))
     db.commit()
     return db
 

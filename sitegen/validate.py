@@ -8,13 +8,14 @@ from datetime import date
 from typing import Any
 from urllib.parse import urlsplit
 
+from sitegen.identifiers import arxiv_id_of, arxiv_url, doi_of, doi_url
 from sitegen.model import Credit, Paper, Profile
 from sitegen.problems import Problem, did_you_mean
 from sitegen.sources import LinedDict, LinedList, RawEntry, type_name
 
 ID_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
 DATE_PATTERN = re.compile(r"\d{4}-\d{2}-\d{2}")
-ORCID_PATTERN = re.compile(r"(?:https?://orcid\.org/)?(\d{4}-\d{4}-\d{4}-\d{3}[\dX])")
+ORCID_PATTERN = re.compile(r"(?:https?://(?:www\.)?orcid\.org/|orcid:)?(\d{4}-\d{4}-\d{4}-\d{3}[\dX])/?", re.I)
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ufffe\uffff]")
 _SPACE_OR_CONTROL = re.compile(r"[\s\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ufffe\uffff]")
 LINK_SCHEMES = ("http", "https")
@@ -31,11 +32,15 @@ MAX_ID_LENGTH = 120
 class _Fields:
     """Reads fields of one mapping, recording a Problem for each bad one."""
 
-    def __init__(self, data: LinedDict, path: str, problems: list[Problem], prefix: str = ""):
+    def __init__(self, data: LinedDict, path: str, problems: list[Problem], prefix: str = "",
+                 site_links: list[tuple[str, str, int]] | None = None):
         self.data = data
         self.path = path
         self.problems = problems
         self.prefix = prefix
+        # (field, value, line) of each URL that is a path in the site: whether the site
+        # has that page or file is known only once the build has planned it (linkcheck).
+        self.site_links = site_links if site_links is not None else []
 
     def line(self, key: str) -> int:
         return self.data.lines.get(key, self.data.line)
@@ -93,7 +98,26 @@ class _Fields:
         if problem:
             self.report(key, problem, "links may be http(s) URLs or paths within the site", line=line)
             return None
+        if not is_absolute(text):
+            self.site_links.append((self.prefix + key, text, line or self.line(key)))
         return text
+
+    def doi(self, key: str, value: Any, raw: str | None, line: int | None = None) -> str | None:
+        """A DOI given bare, as a `doi:` URI or as a doi.org URL, as its doi.org link."""
+        text = as_text(value, raw)
+        if text is None:
+            self.report(key, f"expected a DOI, got {type_name(value)}", line=line)
+            return None
+        doi = doi_of(text)
+        if doi is None:
+            self.report(key, f"not a DOI: {text.strip()!r}",
+                        "write the DOI as 10.48550/arXiv.2203.00555, doi:10.48550/arXiv.2203.00555 "
+                        "or https://doi.org/10.48550/arXiv.2203.00555", line=line)
+            return None
+        if _SPACE_OR_CONTROL.search(doi):
+            self.report(key, f"a DOI cannot contain spaces or control characters: {doi!r}", line=line)
+            return None
+        return doi_url(doi)
 
 
 def as_text(value: Any, raw: str | None) -> str | None:
@@ -126,6 +150,11 @@ def parse_date(text: str) -> date | None:
         return date.fromisoformat(text)
     except ValueError:
         return None
+
+
+def is_absolute(url: str) -> bool:
+    """Of a URL url_problem lets through: an http(s) URL (or `//host/…`), not a path in the site."""
+    return bool(urlsplit(url).netloc)
 
 
 def url_problem(url: str) -> str | None:
@@ -180,6 +209,7 @@ def validate_entry(raw: RawEntry) -> tuple[Paper | None, list[Problem]]:
         id=paper_id, title=title, authors=authors, abstract=abstract or "",
         published=published, day=day, tags=tags, links=links, venue=venue,
         upvotes=upvotes, thumbnail=thumbnail, draft=draft, source=raw.path, line=raw.line,
+        site_links=tuple(f.site_links),
     ), problems
 
 
@@ -212,7 +242,7 @@ def _validate_authors(f: _Fields) -> tuple[Credit, ...] | None:
     for index, (item, line, raw) in enumerate(zip(value, value.lines, value.raw)):
         label = f"authors[{index + 1}]"
         if isinstance(item, LinedDict):
-            sub = _Fields(item, f.path, f.problems, prefix=label + ".")
+            sub = _Fields(item, f.path, f.problems, prefix=label + ".", site_links=f.site_links)
             sub.check_unknown(CREDIT_FIELDS)
             if not sub.check_required(("name",)):
                 continue
@@ -242,7 +272,7 @@ def _validate_orcid(f: _Fields) -> str | None:
     if not match:
         f.report("orcid", f"not an ORCID iD: {value!r}", "write it as 0000-0002-1825-0097")
         return None
-    return match.group(1)
+    return match.group(1).upper()
 
 
 def _validate_tags(f: _Fields) -> tuple[str, ...]:
@@ -277,12 +307,25 @@ def _validate_links(f: _Fields) -> tuple[tuple[str, str], ...]:
         label = clean_text(str(key), single_line=True)
         if item is None:
             continue
-        url = f.url(f"links.{label}", item, value.raw.get(key), line=line)
+        raw = value.raw.get(key)
+        if label == "doi":
+            url = f.doi(f"links.{label}", item, raw, line=line)
+        else:
+            url = _arxiv_link(item, raw) if label == "arxiv" else None
+            url = url or f.url(f"links.{label}", item, raw, line=line)
         if url:
             links.append((label, url))
     order = {name: i for i, name in enumerate(KNOWN_LINKS)}
     links.sort(key=lambda kv: (order.get(kv[0], len(order)), kv[0]))
     return tuple(links)
+
+
+def _arxiv_link(value: Any, raw: str | None) -> str | None:
+    """The arxiv.org link of a bare arXiv id (`arxiv: 2203.00555` is a number to YAML:
+    its text as written is the id)."""
+    text = as_text(value, raw)
+    arxiv_id = arxiv_id_of(text) if text is not None else None
+    return arxiv_url(arxiv_id) if arxiv_id is not None else None
 
 
 def _validate_upvotes(f: _Fields) -> int:
@@ -328,7 +371,7 @@ def validate_profiles(data: Any, path: str) -> tuple[list[Profile], list[Problem
         aliases = _validate_aliases(f)
         url = f.url("url", item["url"], item.raw.get("url")) if item.get("url") is not None else None
         profile = Profile(name=name, aliases=aliases, affiliation=f.text("affiliation", single_line=True),
-                          url=url, orcid=_validate_orcid(f), bio=f.text("bio"))
+                          url=url, orcid=_validate_orcid(f), bio=f.text("bio"), site_links=tuple(f.site_links))
         if not name:
             continue
         clashes = [s for s in (name, *aliases) if s in claimed]

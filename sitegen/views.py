@@ -208,7 +208,7 @@ class AuthorView:
         self.slug = author.slug
         self.name = author.name
         self.affiliation = author.affiliation
-        self.homepage = author.url
+        self.homepage = site_url(author.url, views.config.base_path) if author.url else None
         self.orcid = author.orcid
         self.bio = author.bio
         self.url = views.link(urls.author(author.slug))

@@ -479,3 +479,194 @@ def test_a_template_error_in_a_render_process_stops_every_process_and_names_the_
     assert f"papers/{broken}/" in str(error.value) and "paper.html" in str(error.value) and ":3" in str(error.value)
     assert output_tree(site / "output") == before
     assert not list((site / ".sitegen").glob("staging-*"))
+
+
+# Identifiers as people write them (issue: bare DOIs and arXiv ids were taken as paths
+# in the site, and every card, paper page and feed linked a page that does not exist).
+IDENTIFIERS = """\
+- id: monarch
+  title: "Monarch: Expressive Structured Matrices"
+  authors: [Tri Dao, Michael Poli]
+  abstract: Large neural networks excel in many domains.
+  published: 2022-03-01
+  day: 2024-03-13
+  links:
+    doi: 10.48550/arXiv.2203.00555
+    arxiv: 2203.00555
+- id: hippo
+  title: How to Train Your HiPPO
+  authors: [Albert Gu]
+  abstract: Linear time-invariant state space models.
+  published: 2022-06-24
+  day: 2024-03-13
+  links:
+    doi: "doi:10.1002/(SICI)1097-4636(199706)35:4<498::AID-JBM8>3.0.CO;2-B"
+    arxiv: "arXiv:hep-th/9901001v2"
+- id: odes
+  title: Dissecting Neural ODEs
+  authors: [Stefano Massaroli]
+  abstract: Continuous deep learning architectures.
+  published: 2020-02-18
+  day: 2024-03-14
+  links:
+    doi: 'https://dx.doi.org/10.1234/"><script>alert(1)</script>'
+    arxiv: 1501.00001v2
+"""
+MONARCH_DOI = "https://doi.org/10.48550/arXiv.2203.00555"
+HIPPO_DOI = "https://doi.org/10.1002/(SICI)1097-4636(199706)35:4%3C498::AID-JBM8%3E3.0.CO;2-B"
+HOSTILE_DOI = "https://doi.org/10.1234/%22%3E%3Cscript%3Ealert(1)%3C/script%3E"
+
+
+def _json_ld(html: str) -> dict:
+    import json
+
+    return json.loads(re.search(r'<script type="application/ld\+json">([^<]*)</script>', html).group(1))
+
+
+def test_bare_dois_and_arxiv_ids_are_doi_org_and_arxiv_org_links_everywhere(make_site, runner):
+    import json
+
+    from sitegen.cli import main
+
+    site = make_site({"content/papers.yaml": IDENTIFIERS,
+                      "sitegen.yaml": "title: Test Papers\nbase_url: https://user.github.io/repo/\n"})
+    report = build_dir(site)
+    assert report.warnings == []
+    out = site / "output"
+    links = {"monarch": (MONARCH_DOI, "https://arxiv.org/abs/2203.00555"),
+             "hippo": (HIPPO_DOI, "https://arxiv.org/abs/hep-th/9901001v2"),
+             "odes": (HOSTILE_DOI, "https://arxiv.org/abs/1501.00001v2")}
+    cards = {"monarch": ["days/2024-03-13/index.html", "authors/tri-dao/index.html", "weeks/2024-W11/index.html"],
+             "hippo": ["days/2024-03-13/index.html", "weeks/2024-W11/index.html", "months/2024-03/index.html"],
+             "odes": ["index.html", "days/2024-03-14/index.html", "authors/stefano-massaroli/index.html"]}
+    for paper_id, (doi, arxiv) in links.items():
+        for page in [f"papers/{paper_id}/index.html"] + cards[paper_id]:
+            html = (out / page).read_text()
+            assert f'<a href="{doi}" class="link-doi"' in html, (paper_id, page)
+            assert f'<a href="{arxiv}" class="link-arxiv"' in html, (paper_id, page)
+    assert "<script>alert" not in (out / "papers/odes/index.html").read_text()
+
+    paper = (out / "papers/hippo/index.html").read_text()
+    bare = "10.1002/(SICI)1097-4636(199706)35:4<498::AID-JBM8>3.0.CO;2-B"
+    assert f'<meta name="citation_doi" content="{bare.replace("<", "&lt;").replace(">", "&gt;")}">' in paper
+    assert '<meta name="citation_arxiv_id" content="hep-th/9901001v2">' in paper
+    data = _json_ld(paper)
+    assert data["sameAs"] == [links["hippo"][1], HIPPO_DOI]
+    assert {"@type": "PropertyValue", "propertyID": "DOI", "value": bare} in data["identifier"]
+    assert {"@type": "PropertyValue", "propertyID": "arXiv", "value": "hep-th/9901001v2"} in data["identifier"]
+    monarch = (out / "papers/monarch/index.html").read_text()
+    assert '<meta name="citation_doi" content="10.48550/arXiv.2203.00555">' in monarch
+    assert '<meta name="citation_pdf_url" content="https://arxiv.org/pdf/2203.00555">' in monarch
+
+    entries = {e.key: {k: f.value for k, f in e.fields_dict.items()}
+               for e in bibtexparser.parse_string((out / "papers/hippo/cite.bib").read_text()).entries}
+    [hippo] = entries.values()
+    assert hippo["doi"] == bare and hippo["eprint"] == "hep-th/9901001v2" and hippo["url"] == links["hippo"][1]
+    [monarch_bib] = bibtexparser.parse_string((out / "papers/monarch/cite.bib").read_text()).entries
+    assert monarch_bib.fields_dict["doi"].value == "10.48550/arXiv.2203.00555"
+
+    api = {p["id"]: p["links"] for p in json.loads((out / "api/papers.json").read_text())["papers"]}
+    assert api == {pid: {"arxiv": arxiv, "doi": doi} for pid, (doi, arxiv) in links.items()}
+
+    for feed in [out / "feed.xml", *out.glob("*/*/feed.xml")]:  # a path such as /repo/10.48550/... nowhere
+        text = feed.read_text()
+        assert "10.48550" not in text and "9901001" not in text and "<script" not in text, feed
+    check_site(out, "/repo/", "https://user.github.io/repo/")
+    result = runner.invoke(main, ["check", "--site", str(site), "--links"])
+    assert result.exit_code == 0 and "broken link" not in result.stderr, result.stderr
+    assert "No problems found." in result.stderr
+
+
+RELATIVE = """\
+- id: monarch
+  title: Monarch
+  authors:
+    - Tri Dao
+    - name: Ann Lee
+      url: people/ann/
+  abstract: Text.
+  published: 2022-03-01
+  day: 2024-03-13
+  thumbnail: figures/missing.png
+  links:
+    slides: slides/talk.pdf
+    poster: slides/poster.pdf
+    day: days/2024-03-13/
+    home: /repo/
+    bib: papers/hippo/cite.bib
+    other: ./papers/hippo
+    gone: papers/nothing/
+    top: /days/2024-03-13/
+    arxiv: 2203.055
+    anchor: "#abstract"
+    page: papers/hippo/index.html
+- id: hippo
+  title: HiPPO
+  authors: [Albert Gu]
+  abstract: Text.
+  published: 2022-06-24
+  day: 2024-03-13
+  thumbnail: figures/one.png
+"""
+
+
+def test_a_link_into_the_site_to_nothing_is_a_warning_with_file_line_and_field(make_site, runner):
+    import json
+
+    from sitegen.build import Warm
+    from sitegen.cli import main
+
+    site = make_site({"content/papers.yaml": RELATIVE,
+                      "content/authors.yaml": "- name: Albert Gu\n  url: people/albert.html\n"
+                                              "- name: Tri Dao\n  url: authors/tri-dao/\n",
+                      "static/slides/talk.pdf": "%PDF", "static/figures/one.png": "png",
+                      "sitegen.yaml": "base_url: https://user.github.io/repo/\n"})
+    expected = [
+        ("content/authors.yaml", 2, "url", "'people/albert.html' is not a page of this site nor a file in static/"),
+        ("content/papers.yaml", 6, "authors[2].url", "'people/ann/' is not a page of this site nor a file in static/"),
+        ("content/papers.yaml", 10, "thumbnail", "'figures/missing.png' is not a page of this site nor a file in static/"),
+        ("content/papers.yaml", 13, "links.poster", "'slides/poster.pdf' is not a page of this site nor a file in static/"),
+        ("content/papers.yaml", 18, "links.gone", "'papers/nothing/' is not a page of this site nor a file in static/"),
+        ("content/papers.yaml", 19, "links.top", "'/days/2024-03-13/' is outside the site, whose pages are under /repo/"),
+        ("content/papers.yaml", 20, "links.arxiv", "'2203.055' is not a page of this site nor a file in static/"),
+    ]
+
+    def found(problems):
+        return [(p.path, p.line, p.field, p.message) for p in problems if p.field != "base_url"]
+
+    report = build_dir(site)
+    assert found(report.warnings) == expected
+    assert all(not w.is_error and w.hint for w in report.warnings)
+    by_field = {w.field: w for w in report.warnings}
+    assert "static/slides/poster.pdf" in by_field["links.poster"].hint
+    assert "2203.00555" in by_field["links.arxiv"].hint
+    assert str(by_field["links.poster"]).startswith("content/papers.yaml:13: warning: links.poster: 'slides/poster.pdf'")
+    html = (site / "output/authors/albert-gu/index.html").read_text()
+    assert 'href="/repo/people/albert.html"' in html  # under the base path, as links are
+    api = json.loads((site / "output/api/papers.json").read_text())["papers"]
+    monarch = next(p for p in api if p["id"] == "monarch")["links"]
+    assert monarch["slides"] == "https://user.github.io/repo/slides/talk.pdf"
+    assert monarch["home"] == "https://user.github.io/repo/" and monarch["other"] == "https://user.github.io/repo/papers/hippo"
+    authors = json.loads((site / "output/api/authors.json").read_text())["authors"]
+    assert next(a for a in authors if a["slug"] == "albert-gu")["homepage"] == "https://user.github.io/repo/people/albert.html"
+
+    # Again with nothing changed (the stamp's warnings), in a fresh process and in a warm one.
+    assert found(build_dir(site).warnings) == expected
+    result = runner.invoke(main, ["build", "--site", str(site)])
+    assert result.exit_code == 0 and "content/papers.yaml:13: warning: links.poster" in result.stderr
+    config, _ = load_config(site)
+    warm = Warm()
+    assert found(build(config, jobs=1, warm=warm).warnings) == expected
+    assert found(build(config, jobs=1, warm=warm).warnings) == expected
+    # An edit elsewhere (an incremental build) still reports it; the file now there ends it.
+    papers = site / "content/papers.yaml"
+    papers.write_text(papers.read_text().replace("abstract: Text.\n  published: 2022-06-24", "abstract: New.\n  published: 2022-06-24"))
+    assert found(build(config, jobs=1, warm=warm).warnings) == expected
+    (site / "static/slides/poster.pdf").write_text("%PDF")
+    assert found(build(config, jobs=1, warm=warm).warnings) == [w for w in expected if w[2] != "links.poster"]
+    assert found(build_dir(site).warnings) == [w for w in expected if w[2] != "links.poster"]
+
+    check = runner.invoke(main, ["check", "--site", str(site)])
+    assert check.exit_code == 0
+    assert [line for line in check.stderr.splitlines() if ": warning: " in line and "base_url" not in line] == \
+        [line for line in map(str, build_dir(site).warnings) if "base_url" not in line]

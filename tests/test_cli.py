@@ -106,3 +106,20 @@ def test_check_links_on_the_sample_site_is_clean(runner, tmp_path):
     assert runner.invoke(main, ["build", "--site", str(tmp_path)]).exit_code == 0
     result = runner.invoke(main, ["check", "--site", str(tmp_path), "--links"])
     assert result.exit_code == 0, result.stderr
+
+
+def test_check_knows_every_path_the_build_plans(make_site, monkeypatch):
+    """`sitegen check` warns of links to paths the site lacks without planning the build:
+    its paths from the model are the plan's, listings paginated, sitemaps split, static files."""
+    from sitegen import feeds
+    from sitegen.build import prepare
+    from sitegen.config import load_config
+    from sitegen.linkcheck import site_paths
+    from sitegen.tasks import plan
+
+    monkeypatch.setattr(feeds, "SITEMAP_LIMIT", 4)
+    for settings in ("per_page: 1\n", "per_page: 2\nsearch: false\n"):
+        site = make_site({"content/a.yaml": PAPER, "static/x/y.pdf": "%PDF", "sitegen.yaml": settings})
+        config, _ = load_config(site)
+        model, theme, _ = prepare(config)
+        assert site_paths(model, config, theme.static_files()) == {task.path for task in plan(model, config, theme)}

@@ -148,3 +148,105 @@ def test_urls_with_space_or_control_are_refused_as_before(path):
     url = "https://example.org/" + path
     refused = bool(_CONTROL.search(url) or any(ch.isspace() for ch in url))
     assert (url_problem(url) or "").startswith("a URL cannot contain spaces") == refused
+
+
+# Identifiers as BibTeX, Crossref, arXiv and people write them: each is shown and
+# linked as its doi.org or arxiv.org link (identifiers.py).
+DOI = "10.48550/arXiv.2203.00555"
+DOI_LINK = "https://doi.org/10.48550/arXiv.2203.00555"
+
+
+def links_of(yaml_links: str):
+    paper, problems = entry(GOOD + "links:\n" + yaml_links)
+    return paper, problems
+
+
+@pytest.mark.parametrize("written", [
+    DOI, f"doi:{DOI}", f"DOI: {DOI}", f"https://doi.org/{DOI}", f"http://doi.org/{DOI}",
+    f"https://dx.doi.org/{DOI}", f"http://dx.doi.org/{DOI}", f"https://www.doi.org/{DOI}",
+    f"http://www.dx.doi.org/{DOI}", f"HTTPS://DOI.ORG/{DOI}", "https://doi.org/10.48550%2FarXiv.2203.00555",
+    f"  {DOI}  ",
+])
+def test_a_doi_in_every_shape_is_its_doi_org_link(written):
+    paper, problems = links_of(f"  doi: {written!r}\n")
+    assert problems == []
+    assert dict(paper.links) == {"doi": DOI_LINK}
+    assert paper.site_links == ()
+
+
+@pytest.mark.parametrize("doi,link", [
+    ("10.1002/(SICI)1097-4636(199706)35:4<498::AID-JBM8>3.0.CO;2-B",
+     "https://doi.org/10.1002/(SICI)1097-4636(199706)35:4%3C498::AID-JBM8%3E3.0.CO;2-B"),
+    ('10.1234/"><script>alert(1)</script>', "https://doi.org/10.1234/%22%3E%3Cscript%3Ealert(1)%3C/script%3E"),
+    ("10.1000/a#b?c%d[e]", "https://doi.org/10.1000/a%23b%3Fc%25d%5Be%5D"),
+    ("10.1000/é_x", "https://doi.org/10.1000/%C3%A9_x"),
+])
+def test_a_doi_with_url_or_html_characters_is_percent_encoded_and_reads_back(doi, link):
+    from sitegen.identifiers import doi_of
+
+    for written in (doi, "doi:" + doi, link):
+        paper, problems = links_of(f"  doi: {written!r}\n")
+        assert problems == [] and dict(paper.links) == {"doi": link}, written
+    assert not any(c in link for c in '"<>\' #?[]`{}|\\^')
+    assert doi_of(link) == doi
+
+
+@pytest.mark.parametrize("written", ["https://example.org/paper.pdf", "11.1234/x", "10.1234", "doi:", "arXiv.2203.00555",
+                                     "https://doi.org/", "https://doi.org/abc", "10.1000/a b"])
+def test_a_doi_that_is_not_a_doi_is_an_error_with_line_field_and_hint(written):
+    paper, problems = links_of(f"  arxiv: https://arxiv.org/abs/2203.00555\n  doi: {written!r}\n")
+    assert paper is None
+    [problem] = problems
+    assert (problem.path, problem.line, problem.field) == ("content/a.yaml", 8, "links.doi")
+    assert problem.is_error and ("not a DOI" in problem.message or "cannot contain spaces" in problem.message)
+    if "not a DOI" in problem.message:
+        assert "10.48550/arXiv.2203.00555" in problem.hint
+
+
+@pytest.mark.parametrize("written,arxiv_id", [
+    ("2203.00555", "2203.00555"), ("'2203.00555'", "2203.00555"), ("2203.00550", "2203.00550"),
+    ("1501.00001v2", "1501.00001v2"), ("0704.0001", "0704.0001"), ("arXiv:2203.00555", "2203.00555"),
+    ("'arxiv: 2203.00555v3'", "2203.00555v3"), ("hep-th/9901001", "hep-th/9901001"),
+    ("hep-th/9901001v2", "hep-th/9901001v2"), ("math.GT/0309136", "math.GT/0309136"),
+    ("arXiv:math.GT/0309136v1", "math.GT/0309136v1"), ("cond-mat/0102536", "cond-mat/0102536"),
+])
+def test_a_bare_arxiv_id_is_its_arxiv_org_link(written, arxiv_id):
+    paper, problems = links_of(f"  arxiv: {written}\n")
+    assert problems == []
+    assert dict(paper.links) == {"arxiv": f"https://arxiv.org/abs/{arxiv_id}"}
+    assert paper.site_links == ()
+
+
+def test_arxiv_and_other_urls_stay_as_written():
+    paper, problems = links_of("  arxiv: https://arxiv.org/pdf/2203.00555v2\n  code: http://github.com/x/y\n")
+    assert problems == []
+    assert dict(paper.links) == {"arxiv": "https://arxiv.org/pdf/2203.00555v2", "code": "http://github.com/x/y"}
+
+
+def test_a_doi_uri_is_refused_outside_the_doi_link():
+    _, problems = links_of(f"  code: 'doi:{DOI}'\n")
+    assert [(p.field, p.message) for p in problems] == [("links.code", "only http and https links are allowed, not 'doi:'")]
+
+
+def test_paths_in_the_site_are_kept_with_their_field_and_line():
+    text = GOOD.replace("authors: [Tri Dao, {name: Michael Poli, affiliation: Stanford, orcid: 0000-0002-1825-0097}]",
+                        "authors:\n  - Tri Dao\n  - name: Michael Poli\n    url: people/poli/\n")
+    text += ("thumbnail: figs/one.png\nlinks:\n  arxiv: 2203.055\n  slides: slides/talk.pdf\n"
+             "  code: https://github.com/x/y\n  day: /days/2022-03-01/\n  doi: 10.1/x\n")
+    paper, problems = entry(text)
+    assert problems == []
+    assert sorted(paper.site_links) == [
+        ("authors[2].url", "people/poli/", 6), ("links.arxiv", "2203.055", 12),
+        ("links.day", "/days/2022-03-01/", 15), ("links.slides", "slides/talk.pdf", 13), ("thumbnail", "figs/one.png", 10)]
+    data, _ = parse_yaml("- name: Michael Poli\n  url: people/poli/\n- name: Tri Dao\n  url: https://tri.example\n",
+                         "content/authors.yaml")
+    profiles, problems = validate_profiles(data, "content/authors.yaml")
+    assert problems == [] and [p.site_links for p in profiles] == [(("url", "people/poli/", 2),), ()]
+
+
+@pytest.mark.parametrize("written", ["0000-0002-1825-0097", "https://orcid.org/0000-0002-1825-0097",
+                                     "http://orcid.org/0000-0002-1825-0097", "https://www.orcid.org/0000-0002-1825-0097/",
+                                     "orcid:0000-0002-1825-0097"])
+def test_an_orcid_in_every_shape_is_the_bare_id(written):
+    paper, problems = entry(GOOD.replace("orcid: 0000-0002-1825-0097", f"orcid: {written!r}"))
+    assert problems == [] and paper.authors[1].orcid == "0000-0002-1825-0097"
