@@ -212,18 +212,16 @@ def new(site_dir, title, authors, arxiv_id, paper_id, published, day, tags, abst
 
 
 def _new_from_arxiv(config: Config, arxiv_id: str, day, fmt: str) -> None:
-    from sitegen.importers.arxiv import ArxivError, Client, fetch
+    from sitegen.importers.arxiv import Client, fetch
+    from sitegen.importers.cli import note, one_line_on_failure
     from sitegen.importers.common import write_imported
 
-    try:
-        fetched = fetch([arxiv_id], Client(config.arxiv_api, delay=0))
-    except ArxivError as error:
-        _fail(error)
-        return
-    if fetched.problems:
-        _fail(Exception("; ".join(fetched.problems)))
-    outcome = write_imported(config, fetched.papers, folder="", update=False, fmt=fmt,
-                             day=day.date() if day else date.today())
+    with one_line_on_failure():
+        fetched = fetch([arxiv_id], Client(config.arxiv_api, notify=note))
+        if fetched.problems:
+            _fail(Exception("; ".join(fetched.problems)))
+        outcome = write_imported(config, fetched.papers, folder="", update=False, fmt=fmt,
+                                 day=day.date() if day else date.today())
     if not outcome.written:
         _fail(Exception("; ".join(outcome.skipped + outcome.failed)))
     click.echo(f"Wrote {outcome.written[0].split(': ', 1)[1]}")

@@ -1,34 +1,29 @@
 """Entries from the arXiv API's Atom feed (https://info.arxiv.org/help/api/).
 
-Requests are batched, one every few seconds as arXiv asks, with a descriptive
-User-Agent, and retried on server errors and timeouts.
+Requests go through the importers' HTTP layer (fetch.py): batched, at least 3 seconds
+apart as arXiv asks, with a descriptive User-Agent, retried when arXiv is busy. An
+answer that is not the API's Atom feed, or is its error feed, fails the whole import.
 """
 
 from __future__ import annotations
 
 import os
 import re
-import time
-import urllib.error
-import urllib.parse
-import urllib.request
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
 from datetime import date
+from typing import Callable
 
-from sitegen import __version__
+from sitegen.importers import ImportFailure
 from sitegen.importers.common import Imported, safe_id
+from sitegen.importers.fetch import HttpSource, Pacer, describe_body
 
 ATOM = "{http://www.w3.org/2005/Atom}"
 ARXIV = "{http://arxiv.org/schemas/atom}"
 NEW_STYLE = re.compile(r"^(\d{4}\.\d{4,5})(v\d+)?$")
 OLD_STYLE = re.compile(r"^([a-z-]+(?:\.[A-Z]{2})?/\d{7})(v\d+)?$")
 BATCH = 50
-USER_AGENT = f"sitegen/{__version__} (static site generator for paper listings; python-urllib)"
-
-
-class ArxivError(Exception):
-    pass
+ArxivError = ImportFailure  # the name callers knew
 
 
 @dataclass
@@ -51,76 +46,92 @@ def normalise_id(raw: str) -> str | None:
 
 
 def delay_seconds() -> float:
-    return float(os.environ.get("SITEGEN_ARXIV_DELAY", "3"))
+    """Seconds between requests: 3, as arXiv asks (SITEGEN_ARXIV_DELAY shortens it for tests)."""
+    try:
+        return max(0.0, float(os.environ.get("SITEGEN_ARXIV_DELAY", "3")))
+    except ValueError:
+        return 3.0
 
 
-class Client:
-    """Polite access to the API: at most one request every `delay` seconds."""
+class Client(HttpSource):
+    """The arXiv API: at most one request every `delay` seconds, `retries` more attempts
+    when it is busy or silent."""
 
-    def __init__(self, base_url: str, delay: float | None = None, retries: int = 4, timeout: float = 30):
-        self.base_url = base_url
-        self.delay = delay_seconds() if delay is None else delay
-        self.retries = retries
-        self.timeout = timeout
-        self._last = 0.0
-
-    def get(self, params: dict) -> bytes:
-        url = f"{self.base_url}?{urllib.parse.urlencode(params)}"
-        for attempt in range(self.retries + 1):
-            wait = self._last + self.delay - time.monotonic()
-            if wait > 0:
-                time.sleep(wait)
-            self._last = time.monotonic()
-            request = urllib.request.Request(url, headers={"User-Agent": USER_AGENT})
-            try:
-                with urllib.request.urlopen(request, timeout=self.timeout) as response:
-                    return response.read()
-            except urllib.error.HTTPError as error:
-                if error.code < 500 or attempt == self.retries:
-                    raise ArxivError(f"the arXiv API answered {error.code} {error.reason} for {url}") from None
-            except (urllib.error.URLError, TimeoutError, ConnectionError) as error:
-                if attempt == self.retries:
-                    raise ArxivError(f"could not reach the arXiv API at {self.base_url}: {error}") from None
-            time.sleep(min(self.delay * 2 ** attempt, 60))  # back off before retrying
-        raise ArxivError("unreachable")
+    def __init__(self, base_url: str, delay: float | None = None, retries: int = 3, timeout: float | None = None,
+                 pacer: Pacer | None = None, notify: Callable[[str], None] | None = None):
+        super().__init__(base_url, name="arXiv API", interval=delay_seconds() if delay is None else delay,
+                         attempts=retries + 1, timeout=timeout, pacer=pacer, notify=notify,
+                         accept="application/atom+xml")
 
 
 def _text(element: ET.Element | None) -> str:
     return " ".join((element.text or "").split()) if element is not None else ""
 
 
-def parse_feed(data: bytes) -> list[tuple[str, Imported | None, str | None]]:
-    """(arXiv id, paper or None, problem or None) for each entry of an API answer."""
-    root = ET.fromstring(data)
+def parse_feed(data: bytes, where: str = "arXiv API") -> list[tuple[str, Imported | None, str | None]]:
+    """(arXiv id, paper or None, problem or None) for each entry of an API answer.
+    An answer that is not an Atom feed, or is arXiv's error feed, is an ImportFailure."""
+    root = _feed_root(data, where)
     out = []
     for entry in root.findall(f"{ATOM}entry"):
         entry_id = _text(entry.find(f"{ATOM}id"))
         title = _text(entry.find(f"{ATOM}title"))
-        if "/api/errors" in entry_id or title == "Error":
-            out.append(("", None, f"arXiv reported an error: {_text(entry.find(f'{ATOM}summary'))}"))
-            continue
+        if "/api/errors" in entry_id or (title == "Error" and "/abs/" not in entry_id):
+            message = _text(entry.find(f"{ATOM}summary")) or entry_id
+            raise ImportFailure(where, f"arXiv refused the query: {message}")
         arxiv_id = normalise_id(entry_id.rsplit("/abs/", 1)[-1]) or entry_id
-        summary = _text(entry.find(f"{ATOM}summary"))
-        comment = _text(entry.find(f"{ARXIV}comment"))
-        if "withdrawn" in comment.lower() or summary.lower().startswith("this paper has been withdrawn"):
-            out.append((arxiv_id, None, "withdrawn by its authors" + (f" ({comment})" if comment else "")))
-            continue
-        authors = [_text(a.find(f"{ATOM}name")) for a in entry.findall(f"{ATOM}author")]
-        published = date.fromisoformat(_text(entry.find(f"{ATOM}published"))[:10])
-        primary = entry.find(f"{ARXIV}primary_category")
-        tags = [primary.get("term")] if primary is not None and primary.get("term") else []
-        links = {"arxiv": f"https://arxiv.org/abs/{arxiv_id}", "pdf": f"https://arxiv.org/pdf/{arxiv_id}"}
-        doi = entry.find(f"{ARXIV}doi")
-        if doi is not None and _text(doi):
-            links["doi"] = f"https://doi.org/{_text(doi)}"
-        venue = _text(entry.find(f"{ARXIV}journal_ref")) or None
-        out.append((arxiv_id, Imported(safe_id(arxiv_id), title, [a for a in authors if a], summary, published,
-                                       tags=tags, links=links, venue=venue), None))
+        out.append((arxiv_id, *_paper(entry, arxiv_id, title)))
     return out
 
 
+def _feed_root(data: bytes, where: str) -> ET.Element:
+    try:
+        root = ET.fromstring(data)
+    except ET.ParseError as error:
+        if describe_body(data).startswith(("an HTML page", "an empty body")):
+            raise ImportFailure(where, f"answered with {describe_body(data)}, not an Atom feed") from None
+        raise ImportFailure(where, f"answered with an Atom feed that breaks off or is malformed ({error}); "
+                                   "try again later") from None
+    if root.tag != f"{ATOM}feed":
+        shown = describe_body(data) if root.tag.lower().endswith("html") else f"a <{root.tag}> document"
+        raise ImportFailure(where, f"answered with {shown}, not an Atom feed")
+    return root
+
+
+def _paper(entry: ET.Element, arxiv_id: str, title: str) -> tuple[Imported | None, str | None]:
+    summary = _text(entry.find(f"{ATOM}summary"))
+    comment = _text(entry.find(f"{ARXIV}comment"))
+    if "withdrawn" in comment.lower() or summary.lower().startswith("this paper has been withdrawn"):
+        return None, "withdrawn by its authors" + (f" ({comment})" if comment else "")
+    authors = [_text(a.find(f"{ATOM}name")) for a in entry.findall(f"{ATOM}author")]
+    try:
+        published = date.fromisoformat(_text(entry.find(f"{ATOM}published"))[:10])
+    except ValueError:
+        return None, "the API gave no valid <published> date"
+    primary = entry.find(f"{ARXIV}primary_category")
+    tags = [primary.get("term")] if primary is not None and primary.get("term") else []
+    links = {"arxiv": f"https://arxiv.org/abs/{arxiv_id}", "pdf": f"https://arxiv.org/pdf/{arxiv_id}"}
+    doi = entry.find(f"{ARXIV}doi")
+    if doi is not None and _text(doi):
+        links["doi"] = f"https://doi.org/{_text(doi)}"
+    venue = _text(entry.find(f"{ARXIV}journal_ref")) or None
+    return Imported(safe_id(arxiv_id), title, [a for a in authors if a], summary, published,
+                    tags=tags, links=links, venue=venue), None
+
+
+def asked_for(ids: list[str]) -> str:
+    """'id 2203.00555', 'ids 2203.00555, 2206.12037', 'ids 2203.00555, ... and 47 more'."""
+    if len(ids) == 1:
+        return f"id {ids[0]}"
+    shown = ids[:3]
+    more = f" and {len(ids) - len(shown)} more" if len(ids) > len(shown) else ""
+    return f"ids {', '.join(shown)}{more}"
+
+
 def fetch(ids: list[str], client: Client) -> Fetched:
-    """Every id, in batches; each id either becomes a paper or is named in a problem."""
+    """Every id, in batches; each id either becomes a paper or is named in a problem.
+    A batch the API does not answer properly raises ImportFailure: nothing of the
+    import is kept, so nothing is written."""
     result = Fetched()
     wanted = []
     for raw in ids:
@@ -131,10 +142,15 @@ def fetch(ids: list[str], client: Client) -> Fetched:
             wanted.append(arxiv_id)
     for start in range(0, len(wanted), BATCH):
         batch = wanted[start:start + BATCH]
-        data = client.get({"id_list": ",".join(batch), "max_results": len(batch)})
+        asked = asked_for(batch)
+        data = client.get({"id_list": ",".join(batch), "max_results": len(batch)}, asked=asked)
         result.requests += 1
+        entries = parse_feed(data, client.where(asked))
+        if not entries:
+            raise ImportFailure(client.where(asked), "the answer holds no paper: no such paper on arXiv, or "
+                                                     "arXiv answered empty while busy (check the ids, try again later)")
         found = set()
-        for arxiv_id, paper, problem in parse_feed(data):
+        for arxiv_id, paper, problem in entries:
             if arxiv_id not in batch:
                 continue  # only what was asked for
             found.add(arxiv_id)

@@ -3,6 +3,7 @@ paper are reported with their key and line, never dropped silently."""
 
 from __future__ import annotations
 
+import logging
 import re
 from dataclasses import dataclass, field
 from datetime import date
@@ -11,8 +12,9 @@ from pathlib import Path
 import bibtexparser
 from pylatexenc.latex2text import LatexNodes2Text
 
+from sitegen.importers import ImportFailure
 from sitegen.importers.arxiv import normalise_id
-from sitegen.importers.common import Imported, safe_id
+from sitegen.importers.common import Imported, read_text, safe_id
 from sitegen.markup import split_math
 
 MONTHS = {name: number for number, name in enumerate(
@@ -73,9 +75,12 @@ def _published(fields: dict, key: str, warnings: list[str]) -> date | None:
     if "date" in fields:
         match = re.match(r"(\d{4})(?:-(\d{1,2}))?(?:-(\d{1,2}))?", fields["date"])
         if match:
-            return date(int(match.group(1)), int(match.group(2) or 1), int(match.group(3) or 1))
+            try:
+                return date(int(match.group(1)), int(match.group(2) or 1), int(match.group(3) or 1))
+            except ValueError:
+                pass  # an impossible date (month 13, day 0, year 0): year and month may still say it
     year = re.search(r"\d{4}", fields.get("year", ""))
-    if not year:
+    if not year or int(year.group()) < 1:
         return None
     month_text = fields.get("month", "").strip().lower()[:3]
     month = MONTHS.get(month_text) or (int(month_text) if month_text.isdigit() and 1 <= int(month_text) <= 12 else 0)
@@ -105,12 +110,40 @@ def _raw_key(raw: str) -> str | None:
     return match.group(1) if match else None
 
 
-def read_bibtex(path: Path) -> Read:
+def _parse_quietly(text: str) -> bibtexparser.Library:
+    """The parsed library. bibtexparser also logs each entry it cannot read; those are
+    reported here, once each with file, line and key, so its log is silenced."""
+    logger = logging.getLogger("bibtexparser")
+    level = logger.level
+    logger.setLevel(logging.CRITICAL)
+    try:
+        return bibtexparser.parse_string(text)
+    finally:
+        logger.setLevel(level)
+
+
+def _failure_reason(error: Exception | None) -> str:
+    reason = (getattr(error, "abort_reason", None) or str(error or "")).strip().rstrip(".")
+    if not reason or "end of file" in reason:
+        return (reason + " " if reason else "a syntax error ") + "(unbalanced braces or quotes?)"
+    return reason
+
+
+def read_bibtex(path: Path, encoding: str | None = None) -> Read:
+    """The papers of a .bib file, and a problem for each entry that cannot be one. A file
+    that cannot be read, is not UTF-8 (or `encoding`) or holds no entry at all is an
+    ImportFailure."""
     result = Read()
-    library = bibtexparser.parse_file(str(path))
+    text = read_text(path, encoding, encoding_option="--encoding")
+    try:
+        library = _parse_quietly(text)
+    except Exception as error:  # the parser's own failures have no common type
+        raise ImportFailure(str(path), f"cannot be read as BibTeX: {error}") from None
+    if not library.entries and not library.failed_blocks:
+        raise ImportFailure(str(path), "holds no BibTeX entry (like @article{key, title = {...}, ...})")
     for block in library.failed_blocks:
         key = getattr(block, "key", None) or _raw_key(getattr(block, "raw", "")) or "?"
-        reason = str(getattr(block, "error", "") or "") or "a syntax error (unbalanced braces or quotes?)"
+        reason = _failure_reason(getattr(block, "error", None))
         result.problems.append(f"{path.name}:{block.start_line + 1}: entry '{key}' could not be read: {reason}")
     for entry in library.entries:
         fields = {f.key.lower(): str(f.value) for f in entry.fields}

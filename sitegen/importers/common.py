@@ -1,14 +1,20 @@
-"""What every importer shares: an imported paper, and writing it as a valid entry."""
+"""What every importer shares: reading an input file, an imported paper, and writing
+papers as valid entries, all of them or none."""
 
 from __future__ import annotations
 
+import codecs
+import os
 import re
+import tempfile
+from contextlib import suppress
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
 from sitegen.config import Config
 from sitegen.entry import check_entry_text, entry_fields, render_entry
+from sitegen.importers import ImportFailure
 
 _NOT_ID = re.compile(r"[^A-Za-z0-9._-]+")
 
@@ -46,17 +52,83 @@ def existing_ids(config: Config) -> set[str]:
     return {p.id for p in papers}
 
 
+def read_text(path: Path, encoding: str | None = None, *, encoding_option: str | None = None) -> str:
+    """The text of an input file: UTF-8, with or without a byte order mark (a UTF-16
+    file with its mark is read too), or `encoding` when the user names one.
+
+    Anything else is refused, not guessed: every byte decodes as some 8-bit encoding
+    (Latin-1, Windows-1252, -1250, Mac Roman...), so a wrong guess would write
+    misspelled names into content/ without a word. The refusal names the file, line,
+    column and byte, and how to fix it (`encoding_option` is the flag that names the
+    encoding, when the command has one)."""
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        raise ImportFailure(str(path), "no such file") from None
+    except IsADirectoryError:
+        raise ImportFailure(str(path), "is a folder, not a file") from None
+    except PermissionError:
+        raise ImportFailure(str(path), "not allowed to read it (check its permissions)") from None
+    except OSError as error:
+        raise ImportFailure(str(path), f"cannot be read: {error.strerror or error}") from None
+    codec = encoding or ("utf-16" if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)) else "utf-8-sig")
+    try:
+        return data.decode(codec)
+    except UnicodeDecodeError as error:
+        raise _not_decodable(path, data, codec, error, encoding_option, chosen=encoding is not None) from None
+
+
+def _not_decodable(path: Path, data: bytes, codec: str, error: UnicodeDecodeError,
+                   encoding_option: str | None, chosen: bool) -> ImportFailure:
+    before = data[:error.start].decode(codec, "replace")
+    line = before.count("\n") + 1
+    column = len(before) - (before.rfind("\n") + 1) + 1
+    byte = data[error.start]
+    name = {"utf-8-sig": "UTF-8", "utf-16": "UTF-16"}.get(codec, codec)
+    return ImportFailure(f"{path}:{line}", f"not {name}: byte 0x{byte:02X} at column {column}"
+                                           f"{_as_8_bit(byte)}; {_encoding_fix(name, encoding_option, chosen)}")
+
+
+def _as_8_bit(byte: int) -> str:
+    """What the byte would be in the commonest 8-bit encoding, as a clue to the file's."""
+    if byte < 0x80:
+        return ""
+    char = bytes([byte]).decode("cp1252", "replace")
+    if char == "\ufffd" or not char.isprintable():
+        return ""
+    return f" ('{char}' in {'Latin-1/' if byte >= 0xA0 else ''}Windows-1252)"
+
+
+def _encoding_fix(name: str, encoding_option: str | None, chosen: bool) -> str:
+    if chosen:
+        return f"is it really {name}? Save the file as UTF-8, or name its encoding with {encoding_option}"
+    fix = "save the file as UTF-8"
+    if encoding_option:
+        fix += f", or run again with {encoding_option} cp1252 (or its real encoding)"
+    return fix
+
+
 def write_imported(config: Config, items: list[Imported], *, folder: str, update: bool, fmt: str = "md",
                    day: date | None = None) -> Outcome:
     """Write one file per paper under content/<folder>/. An id that exists anywhere in
-    content/ is skipped, unless --update and the file is the one this importer wrote."""
+    content/ is skipped, unless --update and the file is the one this importer wrote;
+    a file is never overwritten without --update.
+
+    Every file is rendered and checked first, then all are written at once: each into
+    a temporary file beside its target, renamed over it only when all were written,
+    so a failure leaves content/ as it was and no reader sees half a file."""
     outcome = Outcome()
     known = existing_ids(config) if config.content_dir.is_dir() else set()
+    planned: list[tuple[Path, str]] = []
+    suffix = ".md" if fmt == "md" else ".yaml"
     for item in items:
-        suffix = ".md" if fmt == "md" else ".yaml"
         target = config.content_dir / folder / f"{item.id}{suffix}"
         if item.id in known and not (update and target.exists()):
             outcome.skipped.append(f"{item.id}: already in content/ (use --update to refresh {folder}/ files)")
+            continue
+        shown = _shown(config, target)
+        if target.exists() and not update:
+            outcome.skipped.append(f"{item.id}: {shown} already exists; not overwritten")
             continue
         text = render_entry(entry_fields(
             paper_id=item.id, title=item.title, authors=item.authors, published=item.published,
@@ -66,17 +138,62 @@ def write_imported(config: Config, items: list[Imported], *, folder: str, update
         if problems:
             outcome.failed.append(f"{item.id}: " + "; ".join(problems))
             continue
-        if target.exists() and target.read_text(encoding="utf-8") == text:
+        if target.exists() and target.read_bytes() == text.encode("utf-8"):
             outcome.skipped.append(f"{item.id}: unchanged")
             continue
-        target.parent.mkdir(parents=True, exist_ok=True)
-        _write(target, text)
-        outcome.written.append(f"{item.id}: {target.relative_to(config.root) if target.is_relative_to(config.root) else target}")
+        planned.append((target, text))
+        outcome.written.append(f"{item.id}: {shown}")
         known.add(item.id)
+    _write_all(config, planned)
     return outcome
 
 
-def _write(target: Path, text: str) -> None:
-    tmp = target.with_name(f".{target.name}.tmp")
-    tmp.write_text(text, encoding="utf-8")
-    tmp.replace(target)
+def _shown(config: Config, target: Path) -> Path:
+    return target.relative_to(config.root) if target.is_relative_to(config.root) else target
+
+
+def _write_all(config: Config, planned: list[tuple[Path, str]]) -> None:
+    """Write every (target, text), or none: on a failure, remove what was staged."""
+    staged: list[tuple[str, Path]] = []
+    made: list[Path] = []
+    target = None
+    try:
+        for target, text in planned:
+            made += _make_folder(target.parent)
+            staged.append((_stage(target, text), target))
+    except BaseException as error:
+        for tmp, _ in staged:
+            with suppress(OSError):
+                os.unlink(tmp)
+        for folder in reversed(made):
+            with suppress(OSError):
+                folder.rmdir()
+        if isinstance(error, OSError):
+            raise ImportFailure(str(_shown(config, target)), f"cannot write it: {error.strerror or error}; "
+                                                             "no entry was written") from None
+        raise
+    for tmp, target in staged:  # renames within one folder: they do not fail for want of space
+        os.replace(tmp, target)
+
+
+def _make_folder(folder: Path) -> list[Path]:
+    """Create `folder` and return the folders that did not exist, outermost first."""
+    missing = []
+    while not folder.exists():
+        missing.append(folder)
+        folder = folder.parent
+    for path in reversed(missing):
+        path.mkdir()
+    return list(reversed(missing))
+
+
+def _stage(target: Path, text: str) -> str:
+    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(text.encode("utf-8"))
+    except BaseException:
+        with suppress(OSError):
+            os.unlink(tmp)
+        raise
+    return tmp

@@ -9,8 +9,10 @@ from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
+from sitegen.importers import ImportFailure
 from sitegen.importers.arxiv import normalise_id
-from sitegen.importers.common import Imported, safe_id
+from sitegen.importers.common import Imported, read_text, safe_id
+from sitegen.importers.fetch import describe_body
 
 
 @dataclass
@@ -53,21 +55,67 @@ def _item(index: int, item) -> tuple[Imported | None, str | None]:
 
 
 def read_json(path: Path) -> Read:
+    """The papers of a Daily Papers export, and a problem for each item that cannot be
+    one. A file that cannot be read, is not JSON, or is not such an export (not a list
+    of papers, or an empty one) is an ImportFailure."""
     result = Read()
+    text = read_text(path)
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (ValueError, UnicodeDecodeError) as error:
-        result.problems.append(f"{path.name}: not valid JSON: {error}")
-        return result
-    if isinstance(data, dict):  # some exports wrap the list
-        data = data.get("papers") or data.get("items") or [data]
-    if not isinstance(data, list):
-        result.problems.append(f"{path.name}: expected a list of papers")
-        return result
-    for index, item in enumerate(data):
+        data = json.loads(text)
+    except RecursionError:
+        raise ImportFailure(str(path), "not valid JSON: nested too deeply") from None
+    except ValueError as error:
+        raise _not_json(path, text, error) from None
+    items = _items(data, path)
+    if not items:
+        raise ImportFailure(str(path), "holds no papers (an empty list)")
+    if not any(_looks_like_paper(item) for item in items):
+        raise ImportFailure(str(path), f"is not a Daily Papers export: {SHAPE}, but its first item is "
+                                       f"{_describe(items[0])}")
+    for index, item in enumerate(items):
         paper, problem = _item(index, item)
         if paper:
             result.papers.append(paper)
         else:
             result.problems.append(problem)
     return result
+
+
+SHAPE = 'expected a list of {"paper": {"id", "title", "authors", "publishedAt", ...}} objects'
+
+
+def _not_json(path: Path, text: str, error: ValueError) -> ImportFailure:
+    if not text.strip():
+        return ImportFailure(str(path), "is empty, not JSON")
+    body = describe_body(text.encode("utf-8"))
+    if body.startswith("an HTML page"):
+        return ImportFailure(str(path), "is an HTML page, not JSON (saved from a browser instead of the API?)")
+    line, column, message = getattr(error, "lineno", 1), getattr(error, "colno", 1), getattr(error, "msg", error)
+    return ImportFailure(f"{path}:{line}", f"not valid JSON: {message} (column {column})")
+
+
+def _items(data, path: Path) -> list:
+    """The list of papers: the document itself, or the list a wrapping object holds."""
+    if isinstance(data, dict):  # some exports wrap the list
+        for key in ("papers", "items"):
+            if isinstance(data.get(key), list):
+                return data[key]
+        return [data]
+    if isinstance(data, list):
+        return data
+    raise ImportFailure(str(path), f"is not a Daily Papers export: {SHAPE}, but it holds {_describe(data)}")
+
+
+def _looks_like_paper(item) -> bool:
+    if not isinstance(item, dict):
+        return False
+    paper = item.get("paper", item)
+    return isinstance(paper, dict) and bool({"id", "title"} & paper.keys())
+
+
+def _describe(value) -> str:
+    if isinstance(value, dict):
+        keys = list(value)[:5]
+        return f"an object with keys {', '.join(keys)}" if keys else "an empty object"
+    names = {list: "a list", str: "a string", bool: "true or false", type(None): "null"}
+    return names.get(type(value), "a number")
