@@ -84,6 +84,9 @@ def runtime_closure(requirements: list[str]) -> dict[str, metadata.Distribution]
             continue
         name = canonicalize_name(requirement.name)
         distribution = chosen.get(name) or _installed(requirement, required_by)
+        if not requirement.specifier.contains(distribution.version, prereleases=True):
+            raise LookupError(f"{requirement} (required by {required_by}) is not met by the installed "
+                              f"{distribution.metadata['Name']} {distribution.version}")
         new_extras = ({""} | {canonicalize_name(e) for e in requirement.extras}) - extras_seen.get(name, set())
         if not new_extras:
             continue
@@ -95,14 +98,10 @@ def runtime_closure(requirements: list[str]) -> dict[str, metadata.Distribution]
 
 def _installed(requirement: Requirement, required_by: str) -> metadata.Distribution:
     try:
-        distribution = metadata.distribution(requirement.name)
+        return metadata.distribution(requirement.name)
     except metadata.PackageNotFoundError:
         raise LookupError(f"{requirement} (required by {required_by}) is not installed where the tests run; "
                           "install sitegen with its requirements first (pip install -e '.[test]')") from None
-    if not requirement.specifier.contains(distribution.version, prereleases=True):
-        raise LookupError(f"{requirement} (required by {required_by}) is not met by the installed "
-                          f"{distribution.metadata['Name']} {distribution.version}")
-    return distribution
 
 
 def distribution_files(distribution: metadata.Distribution) -> list[tuple[Path, Path]]:

@@ -67,5 +67,24 @@ def test_the_closure_follows_markers_and_requested_extras_only():
     assert "click" in closure and "pytest" not in closure and "jinja2" not in closure
     with pytest.raises(LookupError, match="not met"):
         runtime_closure(["click<1"])
+    with pytest.raises(LookupError, match="not met"):
+        runtime_closure(["click<1", "click>=1"])  # every requirement of a distribution, not only the first
     with pytest.raises(LookupError, match="not installed"):
         runtime_closure(["no-such-distribution-for-sitegen-tests"])
+
+
+def test_a_distribution_without_record_is_copied_from_its_top_level_names(tmp_path):
+    """As Linux distributions' packages are often installed: metadata, no RECORD."""
+    from importlib.metadata import PathDistribution
+
+    from installkit import distribution_files
+
+    write_files(tmp_path / "site-packages", {
+        "fake-1.0.dist-info/METADATA": "Metadata-Version: 2.1\nName: fake\nVersion: 1.0\n",
+        "fake-1.0.dist-info/top_level.txt": "fake\n", "fake/__init__.py": "", "fake/sub/mod.py": "",
+        "other/__init__.py": ""})
+    distribution = PathDistribution(tmp_path / "site-packages/fake-1.0.dist-info")
+    assert distribution.files is None
+    copied = sorted(relative.as_posix() for _, relative in distribution_files(distribution))
+    assert copied == ["fake-1.0.dist-info/METADATA", "fake-1.0.dist-info/top_level.txt", "fake/__init__.py",
+                      "fake/sub/mod.py"]
