@@ -12,6 +12,19 @@ from benchmarks.generate import make_listing, write_sitegen
 from benchmarks.run import measure_sitegen
 
 
+def _linux_proc_files() -> list[str]:
+    """The /proc files the memory sampler (benchmarks/memory.py) reads, for this process."""
+    pid = os.getpid()
+    return [f"/proc/{pid}/smaps_rollup", f"/proc/{pid}/task/{pid}/children"]
+
+
+reads_proc = pytest.mark.skipif(
+    not all(os.path.exists(path) for path in _linux_proc_files()),
+    reason="the memory sampler reads Linux's /proc/<pid>/smaps_rollup and /proc/<pid>/task/<tid>/children, "
+           "which this system does not have")
+
+
+@reads_proc
 def test_the_benchmark_measures_each_kind_of_build(tmp_path):
     results = measure_sitegen(make_listing(60), runs=1, jobs=1, work=tmp_path, warm_edits=2)
     full, unchanged = results["full"], results["no-change"]
@@ -24,6 +37,7 @@ def test_the_benchmark_measures_each_kind_of_build(tmp_path):
     assert results["edit template"]["rendered"] == 60  # every paper page, nothing else
 
 
+@reads_proc
 def test_timed_full_builds_go_without_the_memory_sampler(tmp_path, monkeypatch):
     """Reading a large process's PSS costs the machine what the build would use: the tree's
     peak comes from an untimed full build of the first run."""
@@ -46,6 +60,7 @@ def test_timed_full_builds_go_without_the_memory_sampler(tmp_path, monkeypatch):
     assert run._median([first["full"], later["full"]])["tree_mb"] == first["full"]["tree_mb"]
 
 
+@reads_proc
 def test_the_memory_sampler_adds_up_a_process_tree():
     """A parent and the child it forks each fill 100 MB of their own: the tree holds 200 MB,
     which the largest process's RSS alone would not show."""
@@ -83,6 +98,7 @@ def test_a_process_ending_while_the_tree_is_read_is_left_out(monkeypatch):
     assert memory.tree(os.getpid()) == [os.getpid()]
 
 
+@reads_proc
 def test_the_sampler_goes_on_after_a_sample_fails(monkeypatch):
     import os
     import time

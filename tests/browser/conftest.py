@@ -1,5 +1,7 @@
 """Real-browser fixtures: the sample site built under a sub-path, served on localhost,
-and Debian's Chromium driven by Playwright.
+and an installed Chromium driven by Playwright (Playwright's own browser download is not
+needed): the executable named by SITEGEN_CHROMIUM, else the first of CHROMIUM_NAMES on
+the PATH, else /usr/bin/chromium (Debian's).
 
 Without Chromium or Playwright these tests skip, unless SITEGEN_REQUIRE_BROWSER=1
 (as in CI), which turns the skip into a failure.
@@ -21,10 +23,26 @@ from sitegen.config import load_config
 from sitegen.serve import ServerState, make_app
 
 REPO = Path(__file__).resolve().parents[2]
-CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_VARIABLE = "SITEGEN_CHROMIUM"
+CHROMIUM_NAMES = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable", "/usr/bin/chromium")
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync", "--no-first-run"]
 BASE_PATH = "/repo/"
+
+
+def find_chromium() -> tuple[str | None, str]:
+    """(the Chromium executable to drive, or None; why not, when None). A variable that
+    names no executable is an error, not a reason to drive another browser."""
+    named = os.environ.get(CHROMIUM_VARIABLE)
+    if named:
+        found = shutil.which(named)
+        return found, "" if found else f"{CHROMIUM_VARIABLE}={named} is not an executable"
+    for name in CHROMIUM_NAMES:
+        found = shutil.which(name)
+        if found:
+            return found, ""
+    return None, (f"no Chromium found: set {CHROMIUM_VARIABLE} to its executable, or install one of "
+                  f"{', '.join(CHROMIUM_NAMES)} (Debian: apt-get install chromium)")
 
 
 def _unavailable(reason: str):
@@ -69,10 +87,11 @@ def browser():
         from playwright.sync_api import sync_playwright
     except ImportError:
         _unavailable("playwright is not installed")
-    if not Path(CHROMIUM).exists():
-        _unavailable(f"{CHROMIUM} is missing (apt-get install chromium)")
+    executable, missing = find_chromium()
+    if executable is None:
+        _unavailable(missing)
     with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        chromium = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
         yield chromium
         chromium.close()
 
