@@ -37,7 +37,8 @@ from sitegen import __version__, jsontext, urls
 from sitegen.model import Site
 
 FORMAT = 2  # 2: meta.json lists the term shards
-STATE_LAYOUT = 3  # of IndexState, as pickled; 3: the index it describes lists its shards in meta.json
+STATE_LAYOUT = 4  # of IndexState, as pickled; 3: the index it describes lists its shards in meta.json;
+# 4: its terms folded to lower case after decomposition
 FOLDER = "search-index"
 META = f"{FOLDER}/meta.json"
 PREFIX = 3  # characters of a term that name its shard
@@ -79,8 +80,10 @@ _NON_ASCII = re.compile(r"[^\x00-\x7f]+")
 
 @lru_cache(maxsize=8192)
 def _fold_run(run: str) -> str:
+    """Accents off, then lower case again: a compatibility character can decompose to a
+    capital ('ℌ' to 'H'), which search.js lowers as well."""
     decomposed = unicodedata.normalize("NFKD", run)
-    return "".join(c for c in decomposed if not unicodedata.category(c).startswith("M"))
+    return "".join(c for c in decomposed if not unicodedata.category(c).startswith("M")).lower()
 
 
 def stem(word: str) -> str:

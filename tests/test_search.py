@@ -22,6 +22,12 @@ def test_words_are_folded_stemmed_and_stop_words_dropped():
     assert search.tokens("class virus analysis") == ["class", "virus", "analysis"]
 
 
+def test_a_character_that_decomposes_to_a_capital_is_folded_to_lower_case():
+    """'ℌ' is 'H' once decomposed: the word is 'hello', as search.js folds it too
+    (tests/browser/test_search_requests.py searches such a word in Chromium)."""
+    assert search.tokens("ℌello ＡＢＣ") == ["hello", "abc"]
+
+
 @settings(max_examples=300, deadline=None)
 @given(st.text(alphabet=st.characters(max_codepoint=127), max_size=80))
 def test_ascii_text_splits_into_the_words_the_pattern_finds(text):

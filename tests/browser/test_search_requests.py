@@ -95,7 +95,7 @@ SCRIPTS = """\
 - id: p2
   title: Ελληνικά κείμενα
   authors: [Þóra Ólafsdóttir]
-  abstract: Ωmega again.
+  abstract: Ωmega again, in ℌilbert spaces.
   published: 2024-03-01
   day: 2024-03-03
 """
@@ -120,7 +120,8 @@ def test_words_in_any_script_find_their_papers_without_a_failed_request(page, sc
     box = page.locator("#search-input")
     _settle(page, "")
     found = {"深度学习": "深度学习 for Ωmega", "Ωmega": "Ελληνικά κείμενα", "zoe": "Zoë Ångström",
-             "AI": "深度学习", "3D": "深度学习", "x": "深度学习", "Þóra": "Þóra Ólafsdóttir", "κείμενα": "Ελληνικά"}
+             "AI": "深度学习", "3D": "深度学习", "x": "深度学习", "Þóra": "Þóra Ólafsdóttir", "κείμενα": "Ελληνικά",
+             "hilbert": "Ελληνικά", "ℌilbert": "Ελληνικά"}
     for word, shown in found.items():
         box.fill("")
         box.press_sequentially(word, delay=20)

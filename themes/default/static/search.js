@@ -26,7 +26,7 @@ function load(path) {
 }
 
 function fold(text) {
-  return text.toLowerCase().normalize("NFKD").replace(/\p{M}/gu, "");
+  return text.toLowerCase().normalize("NFKD").replace(/\p{M}/gu, "").toLowerCase();
 }
 
 function stem(word) {
