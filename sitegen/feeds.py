@@ -70,7 +70,8 @@ _ATTRIBUTE_ESCAPES = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;", '"':
 #   so (feedparser neither sniffs nor sanitises them), so they are XML-escaped only:
 #   escaping them for HTML would show "&lt;" to every reader.
 # - content:encoded: the abstract's sanitised HTML, links made absolute.
-# Every feed writes its fields through these, the weekly digest's too.
+# Every feed writes its fields through these (a feed added later, such as a weekly
+# digest, as well).
 _READS_AS_MARKUP = re.compile(r"<[A-Za-z/!?]")  # where an HTML parser starts a tag, comment or declaration
 
 

@@ -366,8 +366,10 @@ def _writable_url(url: str) -> str:
         return url
     authority = _AUTHORITY.match(head)
     start = authority.end() if authority else 0
+
     def encode(text: str) -> str:
         return _URL_UNWRITABLE.sub(lambda m: quote(m.group(), safe=""), text)
+
     return head[:start] + encode(head[start:]) + hash_sign + encode(fragment).replace("#", "%23")
 
 
@@ -483,7 +485,7 @@ def shorten(text: str, limit: int) -> str:
     if len(text) <= limit:
         return text
     space = max(text.rfind(" ", 0, limit + 1), text.rfind("\n", 0, limit + 1))
-    if space > limit // 2 and not _CJK_CHARACTER.search(text, space, limit + 1):
+    if space > limit // 2 and (text.isascii() or not _CJK_CHARACTER.search(text, space, limit + 1)):
         return text[:space].rstrip() + " \u2026"  # most texts: no word after the last space fits
     last = None
     for word in _WORD.finditer(text, 0, limit + 1):
