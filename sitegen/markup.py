@@ -13,6 +13,7 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 from itertools import chain, islice
+from urllib.parse import quote
 
 import nh3
 from markupsafe import Markup
@@ -41,8 +42,12 @@ MATHML_ATTRIBUTES = {
     "mtext": {"mathvariant"},
 }
 # Abstracts may use Markdown's formatting, lists, links, code and images; not h1/h2,
-# since each page has one h1 and abstracts sit below h2s.
-ABSTRACT_TAGS = (frozenset(nh3.ALLOWED_TAGS) - {"h1", "h2", "center", "map", "area"})
+# since each page has one h1 and abstracts sit below h2s. Nor elements HTML makes
+# obsolete (center, acronym, strike, tt) or requires an attribute of that the
+# sanitiser does not keep (map's name, area's alt, bdo's dir, data's value, time's
+# datetime): their text stays, the element would be invalid on every page showing it.
+ABSTRACT_TAGS = (frozenset(nh3.ALLOWED_TAGS)
+                 - {"h1", "h2", "center", "acronym", "strike", "tt", "map", "area", "bdo", "data", "time"})
 ABSTRACT_ATTRIBUTES = {
     "a": {"href", "title"},
     "img": {"src", "alt", "title", "width", "height"},
@@ -50,8 +55,21 @@ ABSTRACT_ATTRIBUTES = {
     "td": {"colspan", "rowspan"},
     "th": {"colspan", "rowspan"},
     "ol": {"start"},
+    "col": {"span"},
+    "colgroup": {"span"},
 }
 URL_SCHEMES = {"http", "https"}
+# Numbers HTML allows in the attributes abstracts keep: (least, most), None for no bound.
+_NUMBER_ATTRIBUTES = {"colspan": (1, 1000), "rowspan": (0, 65534), "span": (1, 1000), "width": (0, None),
+                      "height": (0, None), "start": (None, None)}
+_INTEGER = re.compile("-?[0-9]+")
+# A character a URL may not hold as written (HTML's URL syntax: spaces, quotes, `<>[]{}|^\``,
+# a backslash, controls) or a '%' that begins no escape. The sanitiser lets them through;
+# they are written percent-encoded, as a browser sends them.
+_URL_UNWRITABLE = re.compile("[^A-Za-z0-9!$&'()*+,\\-./:;=?@_~%#\u00a0-\ud7ff\ue000-\ufdcf\ufdf0-\ufffd"
+                             "\U00010000-\U0010fffd]|%(?![0-9A-Fa-f]{2})")
+_AUTHORITY = re.compile("(?:[A-Za-z][A-Za-z0-9+.-]*:)?//[^/?#]*")  # its [] (an IPv6 host) are allowed
+
 
 _SENTINEL = re.compile("[\ue000\ue001]")
 _PLACEHOLDER = re.compile("\ue000(\\d+)\ue001")
@@ -314,6 +332,76 @@ def _paragraphs_text(paragraphs: list[str], plain_maths: list[str]) -> str | Non
     return "\n\n".join(joined for joined in (" ".join(p.split()) for p in paragraphs) if joined)
 
 
+def sanitise(fragment: str) -> str:
+    """An abstract's HTML with nothing that could run script, and nothing the sanitiser's
+    removals would leave invalid on the pages that show it."""
+    clean = nh3.clean(fragment, tags=set(ABSTRACT_TAGS), attributes=ABSTRACT_ATTRIBUTES,
+                      attribute_filter=_attribute_value, url_schemes=URL_SCHEMES,
+                      link_rel="noopener noreferrer nofollow", strip_comments=True)
+    return _repair_links_and_images(clean) if "<a" in clean or "<img" in clean else clean
+
+
+def _attribute_value(element: str, attribute: str, value: str) -> str | None:
+    """A kept attribute's value as HTML allows it, or None to drop the attribute: a URL
+    percent-encoded where it must be, a number within HTML's bounds. Called by nh3
+    after its URL checks, so nothing here may make a refused URL of an allowed one
+    (percent-encoding cannot: it never makes a scheme)."""
+    if attribute == "href" or attribute == "src":
+        return _writable_url(value) if value.strip() or attribute == "href" else None
+    bounds = _NUMBER_ATTRIBUTES.get(attribute)
+    if bounds is None:
+        return value
+    if not _INTEGER.fullmatch(value.strip()):
+        return None
+    number, (least, most) = int(value), bounds
+    return None if (least is not None and number < least) or (most is not None and number > most) else str(number)
+
+
+def _writable_url(url: str) -> str:
+    """`url` as HTML's URL syntax allows it to be written: without surrounding spaces,
+    with what it may not hold after its host percent-encoded (a second '#' too)."""
+    url = url.strip(" \t\n\f\r")
+    head, hash_sign, fragment = url.partition("#")
+    if "#" not in fragment and not _URL_UNWRITABLE.search(url):
+        return url
+    authority = _AUTHORITY.match(head)
+    start = authority.end() if authority else 0
+
+    def encode(text: str) -> str:
+        return _URL_UNWRITABLE.sub(lambda m: quote(m.group(), safe=""), text)
+
+    return head[:start] + encode(head[start:]) + hash_sign + encode(fragment).replace("#", "%23")
+
+
+# nh3 writes every tag's attributes quoted, with '<' and '>' in them escaped.
+_LINK_OR_IMAGE_TAG = re.compile(r"<(/?)(a|img)(\s[^>]*)?>")
+_SOURCE = re.compile(r'\ssrc="[^"]')
+_ALT = re.compile(r'\salt="([^"]*)"')
+
+
+def _repair_links_and_images(fragment: str) -> str:
+    """An `a` whose address the sanitiser refused (or that had none) becomes its text: a
+    link to nowhere is no link, and HTML forbids the `rel` the sanitiser gives every `a`
+    on one without `href`. An `img` without a source becomes its alternative text, what a
+    browser shows of an image it cannot load; one without `alt` gets an empty one, as
+    Markdown's `![](...)` writes it (HTML requires it)."""
+    kept: list[bool] = []  # for each `a` open at this point, whether it stays
+
+    def repair(tag: re.Match) -> str:
+        closing, name, attributes = tag.group(1), tag.group(2), tag.group(3) or ""
+        if name == "a":
+            if closing:
+                return tag.group() if not kept or kept.pop() else ""
+            kept.append(' href="' in attributes)
+            return tag.group() if kept[-1] else ""
+        if not _SOURCE.search(attributes):
+            alt = _ALT.search(attributes)
+            return alt.group(1) if alt else ""
+        return tag.group() if _ALT.search(attributes) else f'<img{attributes} alt="">'
+
+    return _LINK_OR_IMAGE_TAG.sub(repair, fragment)
+
+
 # Spaces between a display formula and the text around it: the formula goes on a
 # line of its own, and they would otherwise end or indent the paragraphs beside it.
 _DISPLAY_SPACING = re.compile("[ \t]*(\n\n\ue000\\d+\ue001\n\n)[ \t]*")
@@ -341,9 +429,7 @@ def render_abstract(source: str) -> Rendered:
     paragraphs = _plain_paragraphs(text)
     plain_text = None if paragraphs is None else _paragraphs_text(paragraphs, plain_maths)
     if paragraphs is None:
-        clean = nh3.clean(_markdown().reset().convert(text), tags=set(ABSTRACT_TAGS),
-                          attributes=ABSTRACT_ATTRIBUTES, url_schemes=URL_SCHEMES,
-                          link_rel="noopener noreferrer nofollow", strip_comments=True)
+        clean = sanitise(_markdown().reset().convert(text))
     else:  # nothing in plain prose for nh3 to remove or escape (test_markup checks it)
         clean = paragraphs_html(paragraphs)
     # A display formula alone in a paragraph becomes a block of its own.
@@ -372,17 +458,51 @@ _VOID_TAGS = frozenset({"area", "br", "col", "hr", "img", "wbr"})
 # number_of_words: cjk count them. Korean spaces its words.
 _CJK = ("\u3000-\u303f\u3040-\u309f\u30a0-\u30ff\u3400-\u4dbf\u4e00-\u9fff"
         "\uf900-\ufaff\uff00-\uffef\U00020000-\U0003134f")
-_WORD = re.compile(rf"[{_CJK}]|[^\s{_CJK}]+")
+# Marks that belong to the character before them (accents, kana voicing marks,
+# variation selectors, joiners): a cut never falls before one.
+_MARKS = ("\u0300-\u036f\u0483-\u0489\u1ab0-\u1aff\u1dc0-\u1dff\u200c\u200d\u20d0-\u20ff\u3099\u309a"
+          "\ufe00-\ufe0f\ufe20-\ufe2f\U0001f3fb-\U0001f3ff\U000e0100-\U000e01ef")
+_WORD = re.compile(rf"[{_CJK}][{_MARKS}]*|[^\s{_CJK}]+")
 _CJK_CHARACTER = re.compile(f"[{_CJK}]")
 
 
-def _end_of_word(text: str, start: int, end: int, count: int) -> int | None:
-    """Where the `count`-th word of text[start:end] ends, if it has that many (the
-    matches are skipped in C, not in a Python loop)."""
-    if count <= 0:
-        return start
-    found = next(islice(_WORD.finditer(text, start, end), count - 1, None), None)
-    return None if found is None else found.end()
+def _nth_word(text: str, start: int, end: int, count: int) -> re.Match | None:
+    """The `count`-th word of text[start:end], if it has that many (the matches are
+    skipped in C, not in a Python loop)."""
+    return next(islice(_WORD.finditer(text, start, end), count - 1, None), None)
+
+
+_MARK = re.compile(f"[{_MARKS}\udc00-\udfff]")  # and a lone low surrogate: the second half of a pair
+
+
+def shorten(text: str, limit: int) -> str:
+    """Plain `text` if it has at most `limit` characters, else its opening up to the end
+    of the last whole word that fits, marked with an ellipsis: " …" after a word, "…"
+    straight after a Chinese or Japanese character (each is a word of its own, as in
+    `excerpt_html`). Only a text whose first word alone is longer than the limit (a
+    long URL) is cut inside a word, and then never inside a character's combining
+    sequence or a surrogate pair."""
+    if len(text) <= limit:
+        return text
+    space = max(text.rfind(" ", 0, limit + 1), text.rfind("\n", 0, limit + 1))
+    if space > limit // 2 and (text.isascii() or not _CJK_CHARACTER.search(text, space, limit + 1)):
+        return text[:space].rstrip() + " \u2026"  # most texts: no word after the last space fits
+    last = None
+    for word in _WORD.finditer(text, 0, limit + 1):
+        if word.end() <= limit and not _joined(text, word.end()):  # one ending at limit + 1 may go on
+            last = word
+    if last is not None:
+        return text[:last.end()] + ("\u2026" if _CJK_CHARACTER.match(last.group()) else " \u2026")
+    cut = limit
+    while cut > 0 and _joined(text, cut):
+        cut -= 1
+    return text[:cut] + "\u2026"
+
+
+def _joined(text: str, at: int) -> bool:
+    """Whether text[at] belongs with the character before it: a mark, a surrogate pair's
+    second half, or what a joiner joins."""
+    return bool(_MARK.match(text, at)) or (text[at - 1] == "\u200d" and not text[at].isspace())
 
 
 def excerpt_html(fragment: str, words: int = EXCERPT_WORDS) -> str:
@@ -396,14 +516,15 @@ def excerpt_html(fragment: str, words: int = EXCERPT_WORDS) -> str:
     for token in tokens:
         closing, name = token.group(1), token.group(2)
         if name is None:
-            cut = _end_of_word(fragment, token.start(), token.end(), left)
-            if cut is None:
+            last = _nth_word(fragment, token.start(), token.end(), left) if left > 0 else None
+            if last is None and left > 0:
                 left -= len(_WORD.findall(token.group()))
                 continue
+            cut = last.end() if last else token.start()
             rest = chain((fragment[cut:token.end()],), (t.group() for t in tokens if t.group(2) is None))
             if not any(text.strip() for text in rest):  # nothing left to leave out
                 return fragment
-            ellipsis = "&hellip;" if _CJK_CHARACTER.match(fragment, cut - 1) else " &hellip;"
+            ellipsis = "&hellip;" if last and _CJK_CHARACTER.match(last.group()) else " &hellip;"
             return fragment[:cut] + ellipsis + "".join(f"</{tag}>" for tag in reversed(open_tags))
         name = name.lower()
         if closing:

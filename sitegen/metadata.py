@@ -52,9 +52,9 @@ def highwire(paper: PaperView, config: Config) -> list[tuple[str, str]]:
 
 def description(paper: PaperView) -> str:
     """What the page's description, its cards for social sites and its JSON-LD say of
-    the paper: its abstract's opening, cut at a space (search.snippet). The whole
-    abstract is on the page; repeated in the JSON-LD it was a seventh of a paper page's
-    bytes."""
+    the paper: its abstract's opening, cut after a whole word with an ellipsis
+    (search.snippet). The whole abstract is on the page; repeated in the JSON-LD it was
+    a seventh of a paper page's bytes."""
     return search.snippet(paper.abstract_text)
 
 
@@ -70,7 +70,10 @@ def json_ld(paper: PaperView, config: Config, summary: str) -> Markup:
     data = {
         "@context": "https://schema.org",
         "@type": "ScholarlyArticle",
-        "headline": paper.title_text[:110],
+        # The whole title: Google's Article guidelines dropped their 110-character limit
+        # for `headline` (they now ask only for concise titles), and a cut title says
+        # something the paper does not; a reader's device may still shorten it as it shows it.
+        "headline": paper.title_text,
         "name": paper.title_text,
         "author": [{"@type": "Person", "name": a.name, "url": _absolute(config, a.url)} for a in paper.authors],
         "datePublished": record.published.isoformat(),

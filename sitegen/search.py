@@ -34,6 +34,7 @@ from functools import lru_cache, partial
 from typing import Callable, Iterator, Mapping, Sequence
 
 from sitegen import __version__, jsontext, urls
+from sitegen.markup import shorten
 from sitegen.model import Site
 
 FORMAT = 2  # 2: meta.json lists the term shards
@@ -563,10 +564,9 @@ def listed_shards(meta: bytes) -> set[str]:
 
 
 def snippet(abstract_text: str) -> str:
-    if len(abstract_text) <= SNIPPET:
-        return abstract_text
-    cut = abstract_text.rfind(" ", 0, SNIPPET)
-    return abstract_text[: cut if cut > SNIPPET // 2 else SNIPPET] + " …"
+    """An abstract's opening for a search result, a feed item's synopsis and a page's
+    description: cut after a whole word and marked with an ellipsis (markup.shorten)."""
+    return shorten(abstract_text, SNIPPET)
 
 
 _json = jsontext.dumps

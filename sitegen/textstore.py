@@ -24,7 +24,7 @@ from sitegen.shared_fragments import SharedFragments
 from sitegen.model import Paper
 from sitegen.views import PaperText
 
-SCHEMA_VERSION = "9"  # 9: an abstract's HTML is NULL when it is its plain text's paragraphs
+SCHEMA_VERSION = "10"  # 10: refused links and images become text; snippets end after a whole word
 CACHE_LIMIT = 8192  # rendered texts `sitegen serve` keeps in memory
 
 

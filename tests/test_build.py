@@ -11,6 +11,7 @@ import feedparser
 import pytest
 
 from sitekit import PAPER, build_dir, generated_listing, output_tree, write_files
+from feedfields import read_feed
 from invariants import check_site
 from sitegen.config import load_config
 from sitegen.problems import ContentError, TemplateProblem
@@ -146,14 +147,29 @@ def test_hostile_content_never_becomes_markup(make_site):
     build_dir(site)
     check_site(site / "output", content_links={"/x"})  # parses every page: no handlers, no script
 
-    for path in (site / "output").rglob("*"):
-        if path.suffix in (".html", ".xml"):
-            text = path.read_text()
-            theme_scripts = r'<script type="application/ld\+json">[^<]*</script>|<script src="/(copy|search).js"[^>]*>'
-            text = re.sub(theme_scripts, "", text)
-            assert not re.search(r"<(script|iframe|style|object|embed)\b", text, re.I), path
-            assert len(re.findall(r"<form\b", text)) == len(re.findall(r'<form class="[\w-]+" role="search"', text))
-            assert not re.search(r"(href|src|action)=\"\s*(javascript|data|vbscript):", text, re.I), path
+    for path in (site / "output").rglob("*.html"):
+        text = path.read_text()
+        theme_scripts = r'<script type="application/ld\+json">[^<]*</script>|<script src="/(copy|search).js"[^>]*>'
+        text = re.sub(theme_scripts, "", text)
+        assert not re.search(r"<(script|iframe|style|object|embed)\b", text, re.I), path
+        assert len(re.findall(r"<form\b", text)) == len(re.findall(r'<form class="[\w-]+" role="search"', text))
+        assert not re.search(r"(href|src|action)=\"\s*(javascript|data|vbscript):", text, re.I), path
+    # A feed's markup is escaped text, which a reader parses again: each field is read
+    # as the reader reads it (feedfields.py): titles, descriptions, names and topics
+    # hold no element, content:encoded only what the sanitiser allows.
+    feeds = sorted((site / "output").rglob("*.xml"))
+    names = set()
+    for path in feeds:
+        if path.name == "feed.xml":
+            feed = read_feed(path.read_bytes(), path.name)
+            names.add(feed.title)
+            for item in feed.items:
+                assert item.title == "<script>alert(1)</script> <img src=x onerror=alert(2)>"
+                assert item.creators == ["<b onmouseover=alert(3)>Mallory</b>", "javascript:alert(4)"]
+                assert item.categories == ["<script>t</script>"]
+        else:
+            assert path.name == "sitemap.xml" and "<script" not in path.read_text(), path
+    assert "<b onmouseover=alert(3)>Mallory</b> — Papers" in names and "<script>t</script> — Papers" in names
 
 
 def test_a_failed_build_leaves_output_untouched(site):

@@ -2,16 +2,22 @@
 
 The reference below builds the same documents with ElementTree, as sitegen once did;
 hypothesis feeds both hostile strings (markup, quotes, entities, line breaks, tabs,
-lone surrogates, any Unicode) and compares the bytes.
+lone surrogates, any Unicode) and compares the bytes. The reference writes out what
+each element holds on its own (feeds.py says why): descriptions HTML-escaped, titles
+HTML-escaped where HTML would read them as markup, the abstract's HTML with its
+root-relative links made absolute.
 """
 
 from __future__ import annotations
 
+import html
+import re
 import xml.etree.ElementTree as ET
 from datetime import date
 from types import SimpleNamespace
 
 import feedparser
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -19,10 +25,14 @@ from sitegen import feeds
 from sitegen.config import load_config
 from sitegen.fragments import FragmentCache
 from sitegen.search import snippet
-from sitekit import write_files
+from feedfields import read_as_html
+from sitekit import build_dir, write_files
 
 _HOSTILE = st.text(alphabet=st.one_of(st.sampled_from(list("<>&\"'\r\n\t ;#x/=]]>") + ["\ud800", "\u2028"]),
                                       st.characters()), max_size=30)
+# Text that says what an attribute says: only tags' attributes are links to rewrite.
+_ATTRIBUTE_LIKE = st.sampled_from([' href="/b"', ' src="/c.png"', '<a href="/d">', "&lt;a href=\"/e\"&gt;"])
+_ABSTRACT_TEXT = st.one_of(_HOSTILE, st.tuples(_HOSTILE, _ATTRIBUTE_LIKE, _HOSTILE).map("".join))
 
 
 def _sub(parent, tag, text=None, **attrs):
@@ -32,10 +42,28 @@ def _sub(parent, tag, text=None, **attrs):
     return element
 
 
+def _reference_title(text: str) -> str:
+    """HTML-escaped where an HTML reader would see markup: a '<' that opens a tag, an end
+    tag, a comment or a declaration, or a character reference."""
+    opens_markup = any(a == "<" and (b in "/!?" or "a" <= b.lower() <= "z") for a, b in zip(text, text[1:]))
+    return html.escape(text, quote=False) if opens_markup or html.unescape(text) != text else text
+
+
+def _reference_content(config, paper) -> str:
+    """The abstract's HTML as a reader gets it: root-relative links (and only those, and
+    only in tags) absolute on the site's origin, written out for the two test sites."""
+    if config.site_url is None:
+        return paper.abstract
+    assert config.site_url == "https://user.github.io/repo/"
+    return (f'<p>{paper.abstract_escaped}</p><a href="https://user.github.io/repo/x">x</a>'
+            f'<img src="https://user.github.io/repo/fig.png" alt=""><img src="fig2.png" alt="">'
+            f'<a href="//cdn.example/y" title="/z">y</a>')
+
+
 def _reference_item(config, paper) -> bytes:
     item = ET.Element("item")
     url = config.absolute(paper.url[len(config.base_path):])
-    _sub(item, "title", paper.title_text)
+    _sub(item, "title", _reference_title(paper.title_text))
     _sub(item, "link", url)
     _sub(item, "guid", url, isPermaLink="true")
     _sub(item, "pubDate", feeds.rfc822(paper.day))
@@ -43,8 +71,8 @@ def _reference_item(config, paper) -> bytes:
         _sub(item, "dc:creator", author.name)
     for tag in paper.tags:
         _sub(item, "category", tag.name)
-    _sub(item, "description", snippet(paper.abstract_text))
-    _sub(item, "content:encoded", feeds._absolute_urls(str(paper.abstract), config))
+    _sub(item, "description", html.escape(snippet(paper.abstract_text), quote=False))
+    _sub(item, "content:encoded", _reference_content(config, paper))
     ET.indent(item, space="  ", level=2)
     return ET.tostring(item, encoding="utf-8")
 
@@ -58,9 +86,9 @@ def _reference_rss(config, *, title, description, page_path, feed_path, papers) 
     root = ET.Element("rss", {"xmlns:atom": feeds.ATOM, "xmlns:content": feeds.CONTENT, "xmlns:dc": feeds.DC,
                               "version": "2.0"})
     channel = _sub(root, "channel")
-    _sub(channel, "title", title)
+    _sub(channel, "title", _reference_title(title))
     _sub(channel, "link", config.absolute(page_path))
-    _sub(channel, "description", description or title)
+    _sub(channel, "description", html.escape(description or title, quote=False))
     _sub(channel, "language", config.language)
     _sub(channel, "generator", "sitegen")
     _sub(channel, "atom:link", href=config.absolute(feed_path), rel="self", type="application/rss+xml")
@@ -97,12 +125,16 @@ def _config(tmp_path_factory, base_url: str):
     return _CONFIGS[base_url]
 
 
+# An abstract's HTML as the sanitiser writes it: text escaped (quotes kept as they are),
+# a root-relative link and image, a relative image and a protocol-relative link.
 _PAPER = st.builds(
     lambda title, names, tags, abstract, day, slug: SimpleNamespace(
         id=slug, title_text=title, url=f"/repo/papers/{slug}/", day=day, abstract_text=abstract,
-        abstract=f'<p>{abstract}</p><a href="/repo/x">x</a><img src="fig.png">',
+        abstract_escaped=html.escape(abstract, quote=False),
+        abstract=(f'<p>{html.escape(abstract, quote=False)}</p><a href="/repo/x">x</a>'
+                  f'<img src="/repo/fig.png" alt=""><img src="fig2.png" alt=""><a href="//cdn.example/y" title="/z">y</a>'),
         authors=[SimpleNamespace(name=n) for n in names], tags=[SimpleNamespace(name=t) for t in tags]),
-    _HOSTILE, st.lists(_HOSTILE, max_size=3), st.lists(_HOSTILE, max_size=3), _HOSTILE,
+    _HOSTILE, st.lists(_HOSTILE, max_size=3), st.lists(_HOSTILE, max_size=3), _ABSTRACT_TEXT,
     st.dates(date(1990, 1, 1), date(2030, 12, 31)), st.from_regex(r"[a-z0-9.\-]{1,12}", fullmatch=True))
 
 
@@ -125,7 +157,20 @@ def test_sitemaps_are_what_elementtree_makes(tmp_path_factory, entries, parts):
     assert feeds.sitemap_index(config, parts) == _reference_sitemap_index(config, parts)
 
 
+def _shown(detail, value: str) -> str:
+    """What a reader shows of a feedparser text construct: HTML read as HTML (it must
+    hold no element), plain text as it is."""
+    if detail.type == "text/plain":
+        return value
+    read = read_as_html(value)
+    assert read.elements == [] and read.markup == [], f"{value!r} reaches readers as markup"
+    return "".join(read.text)
+
+
 def test_a_feed_with_markup_in_every_field_parses(tmp_path_factory):
+    """Every field shows a reader what it says, markup characters included: a title and
+    descriptions as text, never as markup (feedparser reads a title that looks like HTML
+    as HTML, and would show `<b>` bold); names and topics, plain text, as they are."""
     config = _config(tmp_path_factory, "https://example.org/")
     paper = SimpleNamespace(id="x", title_text='<b>"Bold" & co</b>', url="/papers/x/", day=date(2024, 3, 13),
                             abstract_text="a < b & c > d", abstract="<p>a &lt; b</p>",
@@ -133,9 +178,64 @@ def test_a_feed_with_markup_in_every_field_parses(tmp_path_factory):
     parsed = feedparser.parse(feeds.rss(config, title="T & <t>", description="", page_path="", feed_path="feed.xml",
                                         papers=[paper]))
     assert parsed.bozo == 0
-    assert parsed.feed.title == "T & <t>"
+    assert _shown(parsed.feed.title_detail, parsed.feed.title) == "T & <t>"
+    assert _shown(parsed.feed.subtitle_detail, parsed.feed.subtitle) == "T & <t>"
     entry = parsed.entries[0]
-    assert entry.title == '<b>"Bold" & co</b>' and entry.author == "Ann <ann@x>" and entry.tags[0].term == "R&D"
+    assert _shown(entry.title_detail, entry.title) == '<b>"Bold" & co</b>'
+    assert entry.author == "Ann <ann@x>" and entry.tags[0].term == "R&D"
+    assert _shown(entry.summary_detail, entry.summary) == "a < b & c > d"
+
+
+@pytest.mark.parametrize("title, escaped", [
+    ("<b>Bold</b> claims", True), ("A <script>alert(1)</script> title", True), ("a <!-- x --> b", True),
+    ("Q&amp;A, written as an entity", True), ("&lt;b&gt; as text", True),
+    ("Q&A: models", False), ("When a < b and c > d", False), ("Plain title", False)])
+def test_a_title_is_escaped_where_readers_would_read_it_as_html(tmp_path_factory, title, escaped):
+    config = _config(tmp_path_factory, "https://example.org/")
+    paper = SimpleNamespace(id="x", title_text=title, url="/papers/x/", day=date(2024, 3, 13), abstract_text="a",
+                            abstract="<p>a</p>", authors=[], tags=[])
+    data = feeds.rss(config, title=title, description="", page_path="", feed_path="feed.xml", papers=[paper])
+    entry = feedparser.parse(data).entries[0]
+    assert _shown(entry.title_detail, entry.title) == title
+    assert (entry.title_detail.type == "text/html") == escaped  # a plain title stays plain text for every reader
+    assert ET.fromstring(data).find("channel/item/title").text == (html.escape(title, quote=False) if escaped else title)
+
+
+HOSTILE_NAMES = {
+    "content/papers.yaml": """\
+        - id: "2401.00001"
+          title: "Details <b>bold</b>"
+          authors: ["<script>alert(1)</script> Mallory", "Ann"]
+          abstract: "The element `<details open ontoggle=alert(1)>` runs script when shown."
+          published: 2024-01-01
+          tags: ["<img src=x onerror=alert(2)>"]
+        """,
+    "sitegen.yaml": "title: T\nbase_url: https://example.org/\n",
+}
+
+
+def test_plain_text_in_every_feed_reaches_readers_as_text(make_site):
+    """An abstract that mentions markup, and author and topic names holding markup, as
+    item descriptions and as the channel titles and descriptions of their feeds."""
+    site = make_site(HOSTILE_NAMES)
+    build_dir(site)
+    output = site / "output"
+    feeds_built = sorted(output.rglob("feed.xml"))
+    assert len(feeds_built) == 1 + 2 + 1  # the site's, each author's, the topic's
+    for path in feeds_built:
+        parsed = feedparser.parse(path.read_bytes())
+        assert parsed.bozo == 0, path
+        _shown(parsed.feed.title_detail, parsed.feed.title)  # as text, whatever it says
+        _shown(parsed.feed.subtitle_detail, parsed.feed.subtitle)
+        entry = parsed.entries[0]
+        assert _shown(entry.summary_detail, entry.summary) == \
+            "The element <details open ontoggle=alert(1)> runs script when shown."
+        assert _shown(entry.title_detail, entry.title) == "Details <b>bold</b>"
+    author = feedparser.parse((output / "authors/script-alert-1-script-mallory/feed.xml").read_bytes()).feed
+    assert _shown(author.title_detail, author.title) == "<script>alert(1)</script> Mallory — T"
+    assert _shown(author.subtitle_detail, author.subtitle) == "<script>alert(1)</script> Mallory — T"
+    topic = feedparser.parse((output / "tags/img-src-x-onerror-alert-2/feed.xml").read_bytes()).feed
+    assert _shown(topic.subtitle_detail, topic.subtitle) == "<img src=x onerror=alert(2)> — T"
 
 
 def test_an_item_describes_a_long_abstract_by_its_opening_and_carries_all_of_it_as_content(tmp_path_factory):

@@ -206,3 +206,149 @@ def test_excerpt_is_well_formed_and_a_prefix_of_the_abstract(source, count):
         shown = " ".join(words)
         assert shown.endswith("…")
         assert " ".join(full).startswith(shown[:-1].rstrip())
+
+
+# --- what the sanitiser's removals leave behind ----------------------------------------
+
+def _elements(fragment):
+    """(tag, attributes) of every start tag in an HTML fragment."""
+    from html.parser import HTMLParser
+
+    class Reader(HTMLParser):
+        def __init__(self):
+            super().__init__(convert_charrefs=True)
+            self.found = []
+
+        def handle_starttag(self, tag, attrs):
+            self.found.append((tag, dict(attrs)))
+
+    reader = Reader()
+    reader.feed(fragment)
+    reader.close()
+    return reader.found
+
+
+def test_a_link_whose_address_is_refused_becomes_its_text():
+    html = str(render_abstract("See [the code](javascript:alert(1)), <a href='mailto:a@b.org' title='t'>mail us</a>"
+                               " or [the site](https://example.org/) and <a name=x>an anchor</a>.").html)
+    assert html == ('<p>See the code, mail us or <a href="https://example.org/" rel="noopener noreferrer nofollow">'
+                    'the site</a> and an anchor.</p>')
+
+
+def test_an_image_without_a_source_becomes_its_alternative_text():
+    html = str(render_abstract('![a plot](javascript:alert(1)) <img src="data:image/png;base64,AA" alt="a &amp; b">'
+                               ' <img src="" alt="empty"> <img alt="none"> <img src="fig.png">').html)
+    assert html == '<p>a plot a &amp; b empty none <img src="fig.png" alt=""></p>'
+
+
+def test_links_in_links_and_images_in_refused_links():
+    html = str(render_abstract('<a href="javascript:x"><img src="https://example.org/i.png" alt="i"></a> '
+                               '<a href="https://example.org/"><img src="javascript:y" alt="inner"></a>').html)
+    assert html == ('<p><img src="https://example.org/i.png" alt="i"> '
+                    '<a href="https://example.org/" rel="noopener noreferrer nofollow">inner</a></p>')
+
+
+def test_attribute_values_html_refuses_are_dropped_or_written_as_it_allows():
+    html = str(render_abstract(
+        '<table><tr><td colspan="0">a</td><td colspan="x" rowspan="-1">b</td><td colspan="2" rowspan="0">c</td>'
+        '</tr></table>\n\n<ol start="x"><li>d</li></ol>\n\n<ol start="-2"><li>e</li></ol>\n\n'
+        '<img src="f.png" alt="f" width="50%" height=" 007 ">').html)
+    assert '<td>a</td><td>b</td><td colspan="2" rowspan="0">c</td>' in html
+    assert "<ol><li>d</li></ol>" in html and '<ol start="-2"><li>e</li></ol>' in html
+    assert '<img src="f.png" alt="f" height="7">' in html
+
+
+def test_urls_are_written_as_html_allows_them():
+    links = {'<a href="/a b">': "/a%20b", '<a href="%zz">': "%25zz", '<a href="x\\y">': "x%5Cy",
+             '<a href="/\\evil.example/">': "/%5Cevil.example/", '<a href="https://x.org/#a#b">': "https://x.org/#a%23b",
+             '<a href=" https://x.org/a[1]?q={2}|^` ">': "https://x.org/a%5B1%5D?q=%7B2%7D%7C%5E%60",
+             '<a href="https://[::1]/é?ü#ö">': "https://[::1]/é?ü#ö", '<a href="">': ""}
+    for source, href in links.items():
+        found = _elements(str(render_abstract(f"{source}x</a>").html))
+        assert found == [("p", {}), ("a", {"href": href, "rel": "noopener noreferrer nofollow"})], source
+
+
+def test_elements_html_would_refuse_without_their_attributes_keep_only_their_text():
+    source = ('<bdo dir="rtl">b</bdo> <data value="1">d</data> <time>t</time> <acronym>a</acronym> '
+              '<strike>s</strike> <tt>tt</tt>')
+    assert str(render_abstract(source).html) == "<p>b d t a s tt</p>"
+
+
+_LINKS_AND_IMAGES = st.lists(st.one_of(_PROSE, st.sampled_from(
+    ["[x](javascript:alert(1))", "[y](https://example.org/)", "![p](data:x)", "![q](fig.png)", "<img alt=n>",
+     "<img src=''>", "<a>z</a>", "<a href=' '>s</a>", "<a href=javascript:1><b>w</b></a>", "<a href=/k>k</a>",
+     "<table><tr><td><a href=javascript:2>t</a>", "<a href=mailto:m>", "</a>", "`<a>`", "$x$"])),
+    max_size=8).map("".join)
+
+
+@settings(max_examples=1000, deadline=None)
+@given(_LINKS_AND_IMAGES)
+def test_every_link_has_an_address_and_every_image_a_source_and_alt(source):
+    rendered = render_abstract(source)
+    for fragment in (rendered.html, rendered.excerpt):
+        for tag, attributes in _elements(str(fragment)):
+            if tag == "a":
+                assert "href" in attributes, (source, fragment)
+            if tag == "img":
+                assert attributes.get("src") and "alt" in attributes, (source, fragment)
+
+
+# --- shortened texts end after a whole word, marked ------------------------------------
+
+def test_a_text_is_shortened_after_its_last_whole_word():
+    assert markup.shorten("one two three", 13) == "one two three"
+    assert markup.shorten("one two three four", 13) == "one two three …"  # 'three' ends at the limit
+    assert markup.shorten("one two three four", 12) == "one two …"
+    assert markup.shorten("first paragraph\n\nsecond one", 20) == "first paragraph …"
+
+
+def test_a_long_word_is_left_out_whole():
+    url = "https://example.org/" + "a" * 300
+    assert markup.shorten(f"Data and code: {url} for all.", 280) == "Data and code: …"
+    assert markup.shorten(url, 280) == url[:280] + "…"  # nothing but that word: cut inside it
+
+
+def test_chinese_and_japanese_are_cut_after_a_character():
+    chinese = "大型语言模型在许多任务上表现出色，但其推理能力仍然有限。" * 20
+    assert markup.shorten(chinese, 280) == chinese[:280] + "…"
+    mixed = "We study " + "大型语言模型" * 50
+    assert markup.shorten(mixed, 20) == mixed[:20] + "…"
+
+
+def test_a_cut_never_splits_a_character_from_its_marks():
+    ivs = "葛\U000e0100"  # a Japanese name's glyph: the ideograph and its variation selector
+    assert markup.shorten(ivs * 200, 281) == ivs * 140 + "…"
+    accented = "e\u0301" * 200  # no composed form in the way: one word
+    assert markup.shorten(accented, 281) == accented[:280] + "…"
+    scientist = "\U0001f469\u200d\U0001f52c"  # woman, joiner, microscope: one emoji
+    assert markup.shorten(scientist * 100, 280) == scientist * 93 + "…"
+
+
+def test_an_excerpt_keeps_a_chinese_character_with_its_variation_selector():
+    ivs = "葛\U000e0100"
+    assert markup.excerpt_html(f"<p>{ivs * 50}</p>", 5) == f"<p>{ivs * 5}&hellip;</p>"
+    assert markup.excerpt_html(f"<p>{'が' * 10} {'か' + chr(0x3099)}{'x' * 3}</p>", 11) == \
+        f"<p>{'が' * 10} {'か' + chr(0x3099)}&hellip;</p>"
+
+
+_TEXT = st.lists(st.one_of(st.sampled_from(list("ab \n") + ["中", "\u0301", "\U000e0100", "\u200d", "\U0001f52c",
+                                                           "&amp;", ".", "ab" * 20]),
+                           st.characters(blacklist_categories=("Cs",))), max_size=80).map("".join)
+
+
+@settings(max_examples=3000, deadline=None)
+@given(_TEXT, st.integers(min_value=1, max_value=60))
+def test_a_shortened_text_is_an_opening_that_ends_after_a_whole_word(text, limit):
+    short = markup.shorten(text, limit)
+    if len(text) <= limit:
+        assert short == text
+        return
+    assert short.endswith("…")
+    kept = short[:-1].removesuffix(" ")
+    assert text.startswith(kept) and len(kept) <= limit
+    after = text[len(kept):]
+    if kept and short.endswith(" …"):  # after a word: what follows starts another (or is space)
+        assert after[:1].isspace() or markup._CJK_CHARACTER.match(after), (text, limit, short)
+    if after and kept:  # nothing split from what was kept
+        joined = kept.endswith("\u200d") and not after[:1].isspace()
+        assert not markup._MARK.match(after) and not joined, (text, limit, short)

@@ -1,7 +1,10 @@
 """The built output, checked by the real validators.
 
 Two sites are built for publication under a sub-path (GitHub project pages): the bundled
-sample listing and a generated 500-paper listing (benchmarks/generate.py). On each:
+sample listing, with two papers whose abstracts hold what the sanitiser must refuse
+(links and images to script and data URLs, elements HTML requires attributes of,
+malformed URLs) and so show it on their paper, day, week, month, author and topic
+pages; and a generated 500-paper listing (benchmarks/generate.py). On each:
 
 * every HTML page passes the Nu Html Checker (vnu.jar, the checker W3C runs) with zero errors;
 * every RSS feed parses with feedparser (bozo == 0) and carries what RSS 2.0 best practice
@@ -9,6 +12,11 @@ sample listing and a generated 500-paper listing (benchmarks/generate.py). On ea
   guid and pubDate;
 * sitemap.xml validates against the sitemaps.org schema (tests/fixtures/sitemap.xsd);
 * every cite.bib and works.bib parses with bibtexparser without a failed block.
+
+Each check counts what it saw and asserts the count: exactly the sample's figures
+(SAMPLE), and for the listing the figures its model implies (pages per author, topic,
+day, week and month at `per_page`, items at `feed_items`), so a build that lost pages
+fails.
 
 vnu needs Java and vnu.jar: SITEGEN_VNU_JAR names the jar, else it is looked for where
 .ci/run installs the npm package `vnu-jar` (.ci/npm/), then in global npm folders and the
@@ -20,11 +28,16 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import math
 import os
 import shutil
 import subprocess
+import sys
+import unicodedata
 import xml.etree.ElementTree as ET
+from collections import Counter
 from dataclasses import dataclass
+from datetime import date
 from email.utils import parsedate_to_datetime
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
@@ -33,10 +46,11 @@ import bibtexparser
 import feedparser
 import pytest
 
+from feedfields import read_feed
 from invariants import check_site
-from sitekit import REPO, generated_listing
+from sitekit import REPO, generated_listing, write_files
 from sitegen.build import build
-from sitegen.config import load_config
+from sitegen.config import Config, load_config
 
 SITE_URL = "https://example.github.io/repo/"
 BASE_PATH = "/repo/"
@@ -61,19 +75,71 @@ def _unavailable(reason: str):
 
 
 @dataclass(frozen=True)
+class Figures:
+    """What a site must hold, counted by the checks below."""
+
+    pages: int  # HTML files, each checked by vnu
+    feeds: int
+    items: int
+    sitemap_urls: int
+    bib_files: int
+    bib_entries: int
+
+
+# The bundled sample listing with the two papers below: 19 papers, 56 authors, 30
+# topics, 2 listing days in one week and one month.
+SAMPLE = Figures(pages=115, feeds=87, items=158, sitemap_urls=113, bib_files=75, bib_entries=114)
+
+# Abstracts the sanitiser must repair, shown on every kind of page: Michael Poli's page
+# and the neural ODEs topic page show them as cards (their first 40 words), the day's
+# page and each paper's page whole. Each refused address comes early, inside the excerpt.
+SANITISED = """\
+- id: '2403.90001'
+  title: Links and Images the Sanitiser Refuses
+  authors: [Michael Poli, Sanitiser Example]
+  published: '2024-03-14'
+  day: '2024-03-14'
+  tags: [neural ODEs, sanitised markup]
+  abstract: >-
+    We link [our code](javascript:alert(1)), <a href="mailto:team@example.org" title="mail">our inbox</a>
+    and <a name="top">an anchor</a>; the plot ![a loss curve](javascript:alert(2)),
+    <img src="data:image/png;base64,AAAA" alt="a data image"> and <img src="" alt="an empty source">
+    are refused, while <img src="https://example.org/plot.png"> keeps its source and
+    [the project](https://example.org/project) its address. The rest of the abstract is prose
+    that runs past the excerpt of forty words, so that cards cut it.
+- id: '2403.90002'
+  title: Addresses and Attributes HTML Would Reject
+  authors: [Sanitiser Example, Stefano Massaroli]
+  published: '2024-03-14'
+  day: '2024-03-14'
+  tags: [neural ODEs]
+  abstract: >-
+    A <a href="https://example.org/a b">spaced address</a>, <a href="https://example.org/#a#b">two fragments</a>,
+    <a href="/\\evil.example/x">a backslash</a>, <a href="https://example.org/a[1]?q={2}|^">brackets</a>,
+    <bdo dir="rtl">an override</bdo>, <data value="3">three</data>, <time>yesterday</time>,
+    <acronym title="HyperText Markup Language">HTML</acronym> and <tt>code</tt>, then a table:
+
+    <table><tr><td colspan="0">a zero span</td><td rowspan="-1">a negative one</td></tr></table>
+
+    <ol start="x"><li>a list with a bad start</li></ol>
+"""
+
+
+@dataclass(frozen=True)
 class Site:
     name: str
     output: Path
     papers: int
+    expected: Figures
 
 
-def _build(site: Path, name: str) -> Site:
+def _build(site: Path, name: str, expected: Figures) -> Site:
     config, problems = load_config(site, base_url=SITE_URL)
     assert not [p for p in problems if p.is_error], problems
     report = build(config, jobs=1)
     assert report.warnings == [], report.warnings
     output = site / "output"
-    return Site(name, output, len(list((output / "papers").glob("*/index.html"))))
+    return Site(name, output, len(list((output / "papers").glob("*/index.html"))), expected)
 
 
 @pytest.fixture(scope="module")
@@ -81,14 +147,54 @@ def sample_site(tmp_path_factory) -> Site:
     site = tmp_path_factory.mktemp("valid-sample")
     shutil.copytree(REPO / "content", site / "content")
     shutil.copy(REPO / "sitegen.yaml", site / "sitegen.yaml")
-    return _build(site, "sample")
+    write_files(site, {"content/sanitised.yaml": SANITISED})
+    return _build(site, "sample", SAMPLE)
+
+
+def _generator():
+    """benchmarks/generate.py, loaded as sitekit.generated_listing loads it."""
+    name = "benchmarks_generate"
+    if name not in sys.modules:
+        spec = importlib.util.spec_from_file_location(name, REPO / "benchmarks" / "generate.py")
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[name] = module
+        spec.loader.exec_module(module)
+    return sys.modules[name]
+
+
+def listing_figures(papers: list[dict], config: Config) -> Figures:
+    """The figures a listing's papers imply, by the SPEC's URLs: a page per paper, a
+    paginated page per author, topic, listing day, ISO week and month, the front page,
+    the author, topic and day indexes, search and 404; a feed for the site, each author
+    and each topic, each with its newest `feed_items` papers; a cite.bib per paper and a
+    works.bib per author. Authors are told apart by NFC name, topics by case-folded name."""
+    def pages(groups: Counter) -> int:
+        return sum(max(1, math.ceil(n / config.per_page)) for n in groups.values())
+
+    def items(groups: Counter) -> int:
+        return sum(min(n, config.feed_items) for n in groups.values())
+
+    days = [date.fromisoformat(p["day"]) for p in papers]
+    by_author = Counter(unicodedata.normalize("NFC", name) for p in papers for name in dict.fromkeys(p["authors"]))
+    by_topic = Counter(tag.casefold() for p in papers for tag in dict.fromkeys(t.casefold() for t in p["tags"]))
+    by_day = Counter(days)
+    by_week = Counter(day.isocalendar()[:2] for day in days)
+    by_month = Counter((day.year, day.month) for day in days)
+    listed = len(papers) + pages(by_author) + pages(by_topic) + pages(by_day) + pages(by_week) + pages(by_month) \
+        + 4  # the front page and the author, topic and day indexes
+    return Figures(pages=listed + 2, feeds=1 + len(by_author) + len(by_topic),
+                   items=min(len(papers), config.feed_items) + items(by_author) + items(by_topic),
+                   sitemap_urls=listed, bib_files=len(papers) + len(by_author),
+                   bib_entries=len(papers) + sum(by_author.values()))
 
 
 @pytest.fixture(scope="module")
 def listing_site(tmp_path_factory) -> Site:
     site = generated_listing(tmp_path_factory.mktemp("valid-listing"), LISTING_SIZE)
-    built = _build(site, f"listing-{LISTING_SIZE}")
-    assert built.papers == LISTING_SIZE
+    listing = _generator().make_listing(LISTING_SIZE)
+    papers = [paper for day in listing.days.values() for paper in day]
+    built = _build(site, f"listing-{LISTING_SIZE}", listing_figures(papers, load_config(site)[0]))
+    assert built.papers == len(papers) == LISTING_SIZE
     return built
 
 
@@ -155,7 +261,7 @@ def run_vnu(vnu: list[str], root: Path, files: list[Path], canary: Path) -> list
 
 def test_every_page_passes_the_nu_html_checker(vnu, site, tmp_path):
     pages = sorted(p.relative_to(site.output) for p in site.output.rglob("*.html"))
-    assert len(pages) > site.papers
+    assert len(pages) == site.expected.pages, f"{site.name}: {len(pages)} pages, not {site.expected.pages}"
     canary = tmp_path / "canary.html"
     canary.write_text(CANARY, encoding="utf-8")
     messages = run_vnu(vnu, site.output, pages, canary)
@@ -186,6 +292,7 @@ def check_feed(site: Site, feed: Path) -> int:
     parsed = feedparser.parse(data)
     assert parsed.bozo == 0, f"{where}: {parsed.get('bozo_exception')}"
     assert parsed.version == "rss20", where
+    read_feed(data, where)  # each field as a reader reads it: no markup from plain text (feedfields.py)
 
     root = ET.fromstring(data)
     assert root.tag == "rss" and root.get("version") == "2.0", where
@@ -223,6 +330,8 @@ def test_every_feed_is_valid_rss_with_the_recommended_elements(site):
         for page in (site.output / kind).glob("*/index.html"):
             assert page.parent / "feed.xml" in feeds, f"{site.name}: {_relative(site, page.parent)} has no feed"
     items = sum(check_feed(site, feed) for feed in feeds)
+    assert (len(feeds), items) == (site.expected.feeds, site.expected.items), \
+        f"{site.name}: {len(feeds)} feeds with {items} items, not {site.expected}"
     print(f"{site.name}: {len(feeds)} feeds with {items} items passed")
 
 
@@ -245,6 +354,7 @@ def test_sitemap_validates_against_the_sitemaps_org_schema(site):
                  if '<meta name="robots" content="noindex">' not in p.read_text(encoding="utf-8")}
     unlisted = sorted(_relative(site, p) for p in indexable - listed)
     assert unlisted == [], f"{site.name}: indexable pages missing from the sitemap: {unlisted[:10]}"
+    assert len(locs) == site.expected.sitemap_urls, f"{site.name}: {len(locs)} sitemap URLs, not {site.expected}"
     print(f"{site.name}: sitemap with {len(locs)} URLs passed the sitemaps.org schema")
 
 
@@ -269,6 +379,8 @@ def test_every_bibtex_file_parses(site):
             fields = {field.key.lower() for field in entry.fields}
             assert {"title", "author", "year"} <= fields, f"{where}: {entry.key} lacks {fields}"
         entries += len(library.entries)
+    assert (len(bibs), entries) == (site.expected.bib_files, site.expected.bib_entries), \
+        f"{site.name}: {len(bibs)} BibTeX files with {entries} entries, not {site.expected}"
     print(f"{site.name}: {len(bibs)} BibTeX files with {entries} entries parsed")
 
 
@@ -277,4 +389,5 @@ def test_every_bibtex_file_parses(site):
 def test_generated_listing_passes_the_invariants(listing_site):
     """tests/test_sample_site.py runs these on the sample; here on 500 papers under a sub-path."""
     counts = check_site(listing_site.output, BASE_PATH, SITE_URL)
-    assert counts["pages"] > LISTING_SIZE and counts["bibs"] > LISTING_SIZE
+    expected = listing_site.expected
+    assert counts == {"pages": expected.pages, "feeds": expected.feeds, "bibs": expected.bib_files}
