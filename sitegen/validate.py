@@ -6,7 +6,7 @@ import re
 import unicodedata
 from datetime import date
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 
 from sitegen.identifiers import arxiv_id_of, arxiv_url, doi_of, doi_url
 from sitegen.model import Credit, Paper, Profile
@@ -172,6 +172,12 @@ def url_problem(url: str) -> str | None:
         return f"not a valid URL: {url!r}"
     if not parts.scheme and ":" in url.split("/", 1)[0]:
         return f"only http and https links are allowed: {url!r}"
+    if "\\" in url:  # browsers read it as '/': '/\\evil.example' leads to another host
+        return f"a link cannot contain a backslash: {url!r}"
+    if not parts.scheme and parts.netloc:
+        return f"a link to another site needs its scheme: {url!r}"
+    if not parts.scheme and ".." in unquote(parts.path).split("/"):
+        return f"a path in the site cannot go up with '..': {url!r}"
     return None
 
 

@@ -96,6 +96,9 @@ def test_missing_required_fields_name_each_field():
     ("https://arxiv.org/abs/1", True), ("http://x.org", True), ("/files/a.pdf", True), ("a.pdf", True),
     ("javascript:alert(1)", False), ("JaVaScRiPt:alert(1)", False), ("data:text/html,x", False),
     ("vbscript:x", False), ("https://x.org/a b", False), ("ftp://x.org", False), ("java\tscript:x", False),
+    ("/\\evil.example/x", False), ("\\\\evil.example/x", False), ("//evil.example/x", False),
+    ("../../x", False), ("papers/../../x", False), ("a/%2e%2e/b", False), ("papers/x/../y/", False),
+    ("papers/..x/", True), ("https://x.org/a/../b", True),
 ])
 def test_links_accept_only_http_https_and_relative(url, ok):
     assert (url_problem(url) is None) == ok
