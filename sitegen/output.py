@@ -85,6 +85,20 @@ def is_kept(name: str, keep: frozenset[str]) -> bool:
     return bool(keep) and (name in keep or _inside_any(name, keep))
 
 
+class Strays(NamedTuple):
+    """What a listing of output/ found that no record names: files, links and empty
+    folders (named with a trailing '/'); and which of them are links to folders."""
+    names: set[str] | frozenset[str]
+    linked: set[str] | frozenset[str]
+
+
+NO_STRAYS = (frozenset(), frozenset())  # as a check's result (marshal takes plain tuples only)
+
+
+def _looks_for_strays(names: list[str], damaged: set[str]) -> bool:
+    return not names or bool(damaged)
+
+
 class Manifest:
     """Output file → what produced it; kept in the site's cache folder.
 
@@ -102,7 +116,7 @@ class Manifest:
         self.keep = keep  # keep_files: never removed, not looked into
         self.records: dict[str, Record] = records or {}
         self.stamp: tuple | None = None  # the files these records were read from or saved to
-        self._check: _Check | None = None
+        self._check: _Survey | None = None
         self._folders: dict[str, dict[str, Record]] = {}  # records under a folder, kept by save()
         self._whole_id = ""  # of the whole file the journal continues
         self._whole_size = 0
@@ -153,7 +167,7 @@ class Manifest:
     def is_intact(self, name: str) -> bool:
         """The file on disk is still the one the manifest describes (size and mtime)."""
         if self._check is not None:
-            return name in self.records and name not in self._check.result()[0]
+            return name in self.records and name not in self._check.damaged()
         return self._matches(name)
 
     def damaged(self) -> set[str]:
@@ -161,14 +175,14 @@ class Manifest:
         once per output file."""
         if self._check is None:
             self.check_now()
-        return self._check.result()[0]
+        return self._check.damaged()
 
-    def strays(self) -> set[str]:
-        """What output/ holds that no record names and keep_files does not keep: files,
-        links, and empty folders (named with a trailing '/'). A build removes them."""
+    def strays(self) -> Strays:
+        """What output/ holds that no record names and keep_files does not keep, when
+        the check looked (see `_survey`); a build removes them."""
         if self._check is None:
             self.check_now()
-        return self._check.result()[1]
+        return self._check.strays()
 
     def under(self, folder: str) -> dict[str, Record]:
         """The records of files in `folder` (do not change it): found by one pass over
@@ -180,9 +194,10 @@ class Manifest:
         return kept
 
     def check_in_background(self, *, again: bool = False) -> None:
-        """Start comparing output/ with the records (is_intact, damaged, strays answer
-        from that): one `stat` call per recorded file (37,000 at 10,000 papers), and one
-        listing of each folder for the files no record names.
+        """Start comparing output/ with the records (is_intact, damaged and strays
+        answer from that): one `stat` call per recorded file (37,000 at 10,000 papers),
+        and, when output/ is not the one the records describe, a listing of every
+        folder for what no record names (`_survey`).
 
         A build starts this before it loads content, so that the work is done on the
         other core meanwhile; `sitegen serve` starts it after each build, while it waits
@@ -192,29 +207,40 @@ class Manifest:
         have changed since).
         """
         if again and self._check is not None:
-            self._check.result()  # a forked one is reaped
+            self._check.wait()  # a forked one is reaped
             self._check = None
         if self._check is None:
             names = list(self.records)  # here: a thread must not iterate records a build changes
-            self._check = _Check(lambda: self._settled(names, self._find_damaged(names), self._find_strays()))
+            self._check = _Survey(_Check(lambda: self._survey(names)))
 
     def check_now(self) -> None:
-        """The same check, made now (a build with nothing else to do meanwhile): the
-        folders are listed in a forked process while this one stats the recorded files,
-        so that the listing takes no longer than the stat calls alone. Its answer is
-        kept for the build that may follow."""
+        """The same check, made now (a build with nothing else to do meanwhile); a
+        listing it needs goes on in a forked process, for the build that then follows.
+        Its answer is kept for that build."""
         if self._check is None:
             names = list(self.records)
-            listing = _Check(self._find_strays)
             damaged = self._find_damaged(names)
-            self._check = _Check.done(self._settled(names, damaged, listing.result()))
+            listing = _Check(self._find_strays) if _looks_for_strays(names, damaged) else None
+            self._check = _Survey(_Check.done((damaged, NO_STRAYS)), listing)
+
+    def _survey(self, names: list[str]) -> tuple[set[str], tuple]:
+        """The damaged recorded files and, if output/ is not as the last build left it
+        (no records: the manifest was missing, foreign or another folder's; or a recorded
+        file changed or gone: a checkout, a restore, a hand), the strays.
+
+        When every recorded file is intact, output/ is taken to hold nothing else: the
+        build that wrote it removed what it did not make. Listing every folder (16,600 at
+        10,000 papers) cost more than the stat calls of every file: 0.43 s against 0.25 s
+        for a no-change build of 10,000 papers, and 0.2 s more for an edit's."""
+        damaged = self._find_damaged(names)
+        return damaged, self._find_strays() if _looks_for_strays(names, damaged) else NO_STRAYS
 
     def _find_damaged(self, names: list[str]) -> set[str]:
         return {name for name in names if not self._matches(name)}
 
     def _find_strays(self) -> tuple[set[str], set[str]]:
         """Walk output/ (not into kept folders, nor through links) for what no record
-        names; and, of those, the links to folders."""
+        names; and, of those, the links to folders (`Strays`)."""
         records, keep, top = self.records, self.keep, str(self.output_dir)
         strays: set[str] = set()
         linked: set[str] = set()
@@ -240,16 +266,6 @@ class Manifest:
             if empty and prefix:
                 strays.add(prefix)
         return strays, linked
-
-    def _settled(self, names: list[str], damaged: set[str],
-                 found: tuple[set[str], set[str]]) -> tuple[set[str], set[str]]:
-        """(damaged, strays). A recorded file reached through a stray link to a folder
-        is gone once the link is removed: damaged too. (Through a stray file, it is not
-        found at all.)"""
-        strays, linked = found
-        if linked:
-            damaged = damaged | {name for name in names if _inside_any(name, linked)}
-        return damaged, strays
 
     def _matches(self, name: str) -> bool:
         record = self.records.get(name)
@@ -293,7 +309,7 @@ class Manifest:
                 self._journal_size += len(head) + len(payload)
         self.stamp = self._stamp()
         if self._check is not None:  # it checked the records these replace
-            self._check.result()
+            self._check.wait()
             self._check = None
 
     def _save_whole(self) -> None:
@@ -391,6 +407,28 @@ class _Check:
             _, status = os.waitpid(self._pid, 0)
             self._result = marshal.loads(data) if status == 0 else self._find()
         return self._result
+
+
+class _Survey:
+    """The answer of a check of output/: the damaged recorded files and the strays,
+    both from `check` (a result `(damaged, strays)`), or the strays from a `listing`
+    of their own, under way while the damaged files are already known."""
+
+    def __init__(self, check: _Check, listing: _Check | None = None):
+        self._check, self._listing = check, listing
+
+    def damaged(self) -> set[str]:
+        return self._check.result()[0]
+
+    def strays(self) -> Strays:
+        if self._listing is not None:
+            return Strays(*self._listing.result())
+        return Strays(*self._check.result()[1])
+
+    def wait(self) -> None:
+        self._check.result()
+        if self._listing is not None:
+            self._listing.result()
 
 
 def _reap(pid: int, pipe: int) -> None:
@@ -536,7 +574,10 @@ def commit(staging: Staging, written: list[str], removed: list[str], manifest: M
     each changed file with its own `os.replace`.
     """
     output_dir, keep = manifest.output_dir, manifest.keep
-    strays = sorted(name for name in manifest.strays() - changed.keys() if not is_kept(name.rstrip("/"), keep))
+    found = manifest.strays()
+    # A link to a folder that recorded files are reached through stays: they are intact.
+    relied = {link for link in found.linked if any(name.startswith(link + "/") for name in manifest.records)}
+    strays = sorted(name for name in found.names - changed.keys() - relied if not is_kept(name.rstrip("/"), keep))
     gone = [name for name in removed if not is_kept(name, keep)]  # their records go all the same
     copied = []
     try:

@@ -48,7 +48,7 @@ def check(config: Config, previous: Manifest | None = None) -> Verdict:
     with BuildLock(cache_dir):
         manifest = Manifest.load(cache_dir, config.output_dir, previous, config.keep_files)
         manifest.check_now()  # or the one `sitegen serve` made while it waited
-        if not manifest.records or manifest.damaged() or manifest.strays():
+        if not manifest.records or manifest.damaged() or manifest.strays().names:
             return Verdict(inputs, manifest)
     seconds = time.perf_counter() - started
     return Verdict(inputs, manifest, BuildReport(pages=len(manifest.records), warnings=last[1], seconds=seconds,

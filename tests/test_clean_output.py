@@ -5,7 +5,6 @@ files `keep_files` names; and a renamed or copied site keeps its caches."""
 from __future__ import annotations
 
 import marshal
-import os
 import shutil
 import subprocess
 from pathlib import Path
@@ -196,6 +195,7 @@ def test_the_summary_says_how_many_files_were_removed_and_quiet_stays_quiet(tmp_
     result = runner.invoke(main, ["build", "--site", str(site)])
     assert result.exit_code == 0, result.output
     assert f" written, {len(stale)} removed in " in result.output
+    shutil.rmtree(site / ".sitegen")
     (site / "output/stray.html").write_text("left by hand")
     quiet = runner.invoke(main, ["build", "--site", str(site), "--quiet"])
     assert quiet.exit_code == 0 and quiet.output == ""
@@ -235,25 +235,48 @@ def test_no_cache_file_holds_the_site_folders_path(tmp_path):
     assert holding == []
 
 
-def test_files_put_into_output_by_hand_go_at_the_next_build(tmp_path):
+def test_files_put_into_output_go_at_the_next_build_that_finds_output_changed(tmp_path):
     site = write_site(tmp_path / "site", KEPT_PAPERS)
     build_dir(site)
     output = site / "output"
     expected = output_tree(output)
     elsewhere = tmp_path / "elsewhere"
     write_files(elsewhere, {"precious.txt": "not the build's to remove"})
-    write_files(output, {"stray.html": "by hand", "papers/gone/index.html": "an old page", "CNAME": "x.org\n"})
+    write_files(output, {"stray.html": "by hand", "papers/gone/index.html": "an old page", "CNAME": "x.org\n",
+                         "index.html": "a page changed by hand"})
     (output / "empty/inner").mkdir(parents=True)
     (output / "link").symlink_to(elsewhere)  # removed as a link, never followed
 
     report = build_dir(site)  # the content did not change
 
+    assert report.rendered_files == ["index.html"]
     assert report.deleted == 4  # stray.html, papers/gone/index.html, empty/inner/, link
     assert output_tree(output) == {**expected, "CNAME": b"x.org\n"}
     assert sorted(p.name for p in output.iterdir()) == sorted({*(n.split("/")[0] for n in expected), "CNAME"})
     assert (elsewhere / "precious.txt").read_text() == "not the build's to remove"
     again = build_dir(site)
     assert (again.rendered, again.deleted) == (0, 0)
+
+
+def test_an_output_folder_as_the_last_build_left_it_is_not_listed(tmp_path, monkeypatch):
+    """The hot paths (a no-change build, an edit's) stat each recorded file and list no
+    folder: a file put into an otherwise intact output/ waits for a build that finds
+    output/ changed, or the manifest gone."""
+    from sitegen.output import Manifest
+
+    site = write_site(tmp_path / "site", KEPT_PAPERS)
+    build_dir(site)
+    listed = tmp_path / "listed"  # written by whichever process lists, a fork included
+    find = Manifest._find_strays
+    monkeypatch.setattr(Manifest, "_find_strays", lambda self: listed.touch() or find(self))
+    assert build_dir(site).timings.keys() == {"check"}
+    paper = site / "content/p1.yaml"
+    paper.write_text(paper.read_text().replace("The abstract of", "An edited abstract of"))
+    assert build_dir(site).rendered > 0
+    assert not listed.exists()
+    (site / "output/feed.xml").unlink()
+    build_dir(site)
+    assert listed.exists()
 
 
 def test_a_stray_file_where_a_folder_must_be_and_a_folder_where_a_file_must_be(tmp_path, clean_tree):
@@ -278,6 +301,7 @@ def test_keep_files_keeps_each_file_or_folder_it_names_and_replaces_the_default(
     expected = output_tree(output)
     kept = {"assets/vendor/lib.js": "lib", "assets/vendor/sub/x.css": "x", "notes.txt": "notes"}
     write_files(output, {**kept, "assets/other.js": "stale", "notes.txt.bak": "stale", ".git/HEAD": "ref\n"})
+    shutil.rmtree(site / ".sitegen")
     report = build_dir(site)
     assert output_tree(output) == {**expected, **{name: text.encode() for name, text in kept.items()}}
     assert report.deleted == 3  # .git is not in the list that replaced the default one
