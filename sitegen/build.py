@@ -220,7 +220,7 @@ def _build(config: Config, *, jobs: int | None, explain: bool, warm: Warm | None
     cache_path = cache_dir / "content.sqlite"
     # The one uptodate.check read, with its check, if any; checked again under the lock: if
     # another build saved one meanwhile, that one is read.
-    warm.manifest = Manifest.load(cache_dir, config.output_dir, warm.manifest)
+    warm.manifest = Manifest.load(cache_dir, config.output_dir, warm.manifest, config.keep_files)
     warm.manifest.check_in_background()
     if warm.parse_cache is None or not warm.parse_cache.is_current(cache_path):
         warm.parse_cache = ParseCache(cache_path)
@@ -271,7 +271,7 @@ def _build(config: Config, *, jobs: int | None, explain: bool, warm: Warm | None
                     keep()
                     keep = None
             clock.lap("search")
-            manifest = warm.manifest = Manifest.load(cache_dir, output_dir, warm.manifest)
+            manifest = warm.manifest = Manifest.load(cache_dir, output_dir, warm.manifest, config.keep_files)
             relative = _planned_against(warm.plan, manifest)
             reasons = _stale(warm.plan.fresh if relative and not manifest.damaged() else tasks, manifest)
             stale = [task for task, _ in reasons]
@@ -295,7 +295,7 @@ def _build(config: Config, *, jobs: int | None, explain: bool, warm: Warm | None
     report.rendered = len(stale)
     report.rendered_files = [t.file for t in stale]
     report.written = len(written)
-    report.deleted = len(removed)
+    report.deleted = len(removed)  # files of the last build and strays (output.commit)
     report.seconds = time.perf_counter() - started
     return report
 
@@ -308,11 +308,11 @@ def _render_and_commit(config: Config, site: Site, theme: Theme, store: TextStor
                        searched: Site | None = None,
                        shared_texts: SharedFragments | None = None) -> tuple[list[str], list[str]]:
     """Render the stale tasks in worker processes and move what changed into output/.
-    Returns the files written and removed. The search index (from `digests`, the
-    papers' search digests) and, if `keep` is given, the snapshot are made by the render
-    processes too, each by one of them before its pages: made after the pages in this
-    process, they left a core idle, and made beside them by a third process they slowed
-    rendering by more than they took alone. `searched`: the model of the last search
+    Returns the files written and those removed from output/. The search index (from
+    `digests`, the papers' search digests) and, if `keep` is given, the snapshot are
+    made by the render processes too, each by one of them before its pages: made after
+    the pages in this process, they left a core idle, and made beside them by a third
+    process they slowed rendering by more than they took alone. `searched`: the model of the last search
     digests, which may hold the changed papers as the index in output/ shows them.
     `shared_texts`: the texts the text processes rendered, shared for the render processes
     of a build too large for each of them to hold every text."""
@@ -362,8 +362,8 @@ def _render_and_commit(config: Config, site: Site, theme: Theme, store: TextStor
                 index_state = result.state
                 if explain:
                     report.reasons += [(name, "search index changed") for name in result.written]
-        removed = _removed(manifest, tasks, config.search, index_removed, warm.plan if relative else None)
-        commit(staging, written, removed, manifest, changed)
+        removed = commit(staging, written, _removed(manifest, tasks, config.search, index_removed,
+                                                    warm.plan if relative else None), manifest, changed)
         warm.plan.committed = (manifest, manifest.stamp)
         if index_state is not None:  # after the commit: it describes the index in output/
             warm.index_state = index_state

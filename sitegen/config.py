@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field, replace
 from functools import cached_property
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from urllib.parse import urlsplit
 
 from sitegen.problems import WARNING, Problem, did_you_mean
@@ -13,6 +13,9 @@ from sitegen.sources import LinedDict, parse_yaml, read_text, type_name
 
 CONFIG_FILE = "sitegen.yaml"
 DEFAULT_ARXIV_API = "https://export.arxiv.org/api/query"
+# What a build never removes from output/ (Jekyll's keep_files): a checkout of the
+# published branch, and the files GitHub Pages reads.
+DEFAULT_KEEP_FILES = (".git", ".nojekyll", "CNAME")
 
 
 @dataclass(frozen=True)
@@ -33,6 +36,7 @@ class Config:
     search: bool = True
     bibtex_abstracts: bool = False
     drafts: bool = False
+    keep_files: tuple[str, ...] = DEFAULT_KEEP_FILES  # paths in output/, each kept whole
     jobs: int | None = None
     overrides: tuple = field(default=(), compare=False)
 
@@ -85,7 +89,8 @@ _STRINGS = ("title", "description", "base_url", "theme", "content", "output", "l
             "arxiv_api", "cname")
 _POSITIVE_INTS = ("per_page", "feed_items", "index_days")
 _FLAGS = ("search", "bibtex_abstracts")
-KNOWN_KEYS = _STRINGS + _POSITIVE_INTS + _FLAGS
+_LISTS = ("keep_files",)
+KNOWN_KEYS = _STRINGS + _POSITIVE_INTS + _FLAGS + _LISTS
 
 
 def load_config(root: Path, **overrides) -> tuple[Config, list[Problem]]:
@@ -134,6 +139,11 @@ def _read_file(path: Path) -> tuple[dict, list[Problem]]:
                 problems.append(Problem(shown, line, key, f"expected true or false, got {value!r}"))
             else:
                 values[key] = value
+        elif key == "keep_files":
+            kept, bad = _keep_files(value, line)
+            problems += bad
+            if not bad:
+                values[key] = kept
         elif value is None:
             continue
         elif isinstance(value, (dict, list)):
@@ -141,6 +151,34 @@ def _read_file(path: Path) -> tuple[dict, list[Problem]]:
         else:
             values[key] = data.raw.get(key) if not isinstance(value, str) else value
     return values, problems
+
+
+def _keep_files(value, line: int | None) -> tuple[tuple[str, ...], list[Problem]]:
+    """keep_files: a list of names or paths inside output/ ('.git', 'CNAME',
+    'assets/vendor'), each keeping that file or that whole folder. As in Jekyll, the
+    list replaces the default one; a path that leaves output/ is refused."""
+    hint = "write e.g. keep_files: [.git, .nojekyll, CNAME], paths inside the output folder"
+    if value is None:  # `keep_files:` with nothing after it, as other settings left empty
+        return DEFAULT_KEEP_FILES, []
+    if not isinstance(value, list):
+        return (), [Problem(CONFIG_FILE, line, "keep_files", f"expected a list of names, got {type_name(value)}",
+                            hint)]
+    lines = getattr(value, "lines", [])
+    kept, problems = [], []
+    for index, item in enumerate(value):
+        where = lines[index] if index < len(lines) else line
+        field_name = f"keep_files[{index + 1}]"
+        if not isinstance(item, str):
+            problems.append(Problem(CONFIG_FILE, where, field_name, f"expected a name, got {type_name(item)}", hint))
+            continue
+        path = PurePosixPath(item)
+        if not item or item.startswith("/") or "\\" in item or "\x00" in item or ".." in path.parts \
+                or path == PurePosixPath("."):
+            problems.append(Problem(CONFIG_FILE, where, field_name,
+                                    f"{item!r} is not a file or folder inside the output folder", hint))
+            continue
+        kept.append(path.as_posix())
+    return tuple(dict.fromkeys(kept)), problems
 
 
 def _normalise_base_url(url: str) -> str:

@@ -22,6 +22,7 @@ import os
 import re
 import shutil
 import subprocess
+import tempfile
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator
@@ -178,8 +179,8 @@ def publish(root: Path, output_dir: Path, *, branch: str, remote: str, push: boo
         _fetch(root, remote, branch)
     before = _rev(root, f"refs/heads/{branch}")
     try:
-        with _inside(root), _committer(root):
-            ghp_import(str(output_dir), mesg=message, branch=branch, remote=remote, push=False,
+        with _inside(root), _committer(root), _without_git(output_dir, root) as source:
+            ghp_import(str(source), mesg=message, branch=branch, remote=remote, push=False,
                        nojekyll=True, cname=cname or None)
     except GhpError as error:
         raise DeployError(f"ghp-import could not write the {branch} branch: {error.message}") from None
@@ -196,6 +197,36 @@ def publish(root: Path, output_dir: Path, *, branch: str, remote: str, push: boo
     if push:
         _push(root, remote, branch)
     return changed
+
+
+@contextmanager
+def _without_git(output_dir: Path, root: Path) -> Iterator[Path]:
+    """output/, or, when it holds a `.git` (a checkout of the published branch, which
+    keep_files keeps by default), a copy of it made of hard links without any `.git`:
+    ghp-import publishes every file of the folder it is given, and a tree holding
+    `.git` is refused by git hosts."""
+    if not (output_dir / ".git").exists():
+        yield output_dir
+        return
+    from sitegen.uptodate import CACHE_DIR
+
+    (root / CACHE_DIR).mkdir(exist_ok=True)
+    copy = Path(tempfile.mkdtemp(dir=root / CACHE_DIR, prefix="publish-"))
+    try:
+        for folder, folders, files in os.walk(output_dir):
+            folders[:] = [name for name in folders if name != ".git"]
+            target = copy / Path(folder).relative_to(output_dir)
+            target.mkdir(exist_ok=True)
+            for name in files:
+                if name == ".git":
+                    continue
+                try:
+                    os.link(os.path.join(folder, name), target / name)
+                except OSError:  # another file system, or links not allowed
+                    shutil.copy2(os.path.join(folder, name), target / name)
+        yield copy
+    finally:
+        shutil.rmtree(copy, ignore_errors=True)
 
 
 def _load(site_dir: Path, base_url: str | None) -> Config:

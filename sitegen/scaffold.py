@@ -71,6 +71,11 @@ bibtex_abstracts: false
 # workflow, set the domain in Settings → Pages instead.
 # cname: papers.example.org
 
+# What a build never removes from the output folder, which otherwise ends up holding
+# exactly what the content makes: names or paths inside it, each keeping a file or a
+# whole folder. Setting it replaces this default list.
+# keep_files: [.git, .nojekyll, CNAME]
+
 # Base URL of the arXiv API, used by `sitegen import arxiv` and `sitegen new --arxiv`.
 # The environment variable SITEGEN_ARXIV_API overrides it.
 # arxiv_api: https://export.arxiv.org/api/query

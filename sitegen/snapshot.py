@@ -21,6 +21,7 @@ import gc
 import os
 import pickle
 import tempfile
+from dataclasses import replace
 from pathlib import Path
 
 from sitegen import __version__
@@ -64,6 +65,9 @@ def worth_saving(loaded: Snapshot | None, plan: PlanMemo, site: Site) -> bool:
 def write(cache_dir: Path, site: Site, plan: PlanMemo, search: dict[str, str] | None, parsed: dict) -> None:
     """Written as it is pickled (no second copy in memory), then renamed into place."""
     memo = plan.for_snapshot()
+    # A plan makes its static files' tasks anew (tasks.py): kept without their absolute
+    # source, the snapshot stays valid for the site folder renamed or moved.
+    memo.loose = [replace(task, source=None) if task.source is not None else task for task in memo.loose]
     snapshot = Snapshot(site, memo, search, parsed)
     cache_dir.mkdir(parents=True, exist_ok=True)
     fd, temporary = tempfile.mkstemp(dir=cache_dir, prefix=f".{FILE}.", suffix=".tmp")

@@ -2,7 +2,8 @@
 
 A build's output is a function of the content folder, the theme and site template and
 static folders, the settings and sitegen's version. The stamp records each input
-file's path, size and mtime; when a new build finds the same stamp as the last
+file's path (relative to the site folder, so that a renamed or moved site keeps its
+stamp), size and mtime; when a new build finds the same stamp as the last
 successful one and every output file still as written, there is nothing to do — no
 parsing, no model, no plan. Anything else (a touched file, a new or deleted one, a
 changed setting) takes the normal path, which decides per page what to render.
@@ -19,24 +20,26 @@ from pathlib import Path
 from sitegen import __version__
 from sitegen.atomic import atomic_write
 from sitegen.config import Config
-from sitegen.problems import Problem
+from sitegen.output import output_key
+from sitegen.problems import Problem, display_path
 
 
 def inputs_stamp(config: Config, folders: list[Path]) -> str:
     digest = hashlib.blake2b(digest_size=16)
-    settings = dataclasses.replace(config, jobs=None, overrides=())
+    settings = dataclasses.replace(config, root=Path(), jobs=None, overrides=())
     digest.update(f"{__version__}\0{settings!r}\0".encode())
     for folder in folders:
-        digest.update(f"{folder}\0".encode())
+        digest.update(f"{display_path(folder, config.root)}\0".encode())
+        top = len(str(folder))
         for dirpath, dirnames, filenames in os.walk(folder):
             dirnames.sort()
+            inside = dirpath[top:]
             for name in sorted(filenames):
-                path = os.path.join(dirpath, name)
                 try:
-                    stat = os.stat(path)
+                    stat = os.stat(os.path.join(dirpath, name))
                 except OSError:
                     continue
-                digest.update(f"{path}\0{stat.st_size}\0{stat.st_mtime_ns}\0".encode())
+                digest.update(f"{inside}/{name}\0{stat.st_size}\0{stat.st_mtime_ns}\0".encode())
     settings_file = config.root / "sitegen.yaml"
     try:
         stat = settings_file.stat()
@@ -47,7 +50,8 @@ def inputs_stamp(config: Config, folders: list[Path]) -> str:
 
 
 def stamp_file(cache_dir: Path, output_dir: Path) -> Path:
-    return cache_dir / f"stamp-{hashlib.sha1(str(output_dir).encode()).hexdigest()[:12]}.json"
+    """Named by the output folder as the site sees it (output.output_key)."""
+    return cache_dir / f"stamp-{hashlib.sha1(output_key(cache_dir, output_dir).encode()).hexdigest()[:12]}.json"
 
 
 def read(path: Path) -> tuple[str, list[Problem]] | None:

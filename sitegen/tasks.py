@@ -19,6 +19,7 @@ from sitegen import __version__, api, bibtex, feeds, metadata, urls
 from sitegen.config import Config
 from sitegen.fragments import FragmentCache, PaperFragments
 from sitegen.model import Site, month_key, week_key
+from sitegen.problems import display_path
 from sitegen.shared_fragments import SharedFragments, SharedPart
 from sitegen.theme import Theme
 from sitegen.uptodate import CACHE_DIR
@@ -357,7 +358,8 @@ class _Planner:
         self._sitemap()
         for path, source in self.theme.static_files().items():
             stat = source.stat()
-            self.add(Task(path, "static", (), _digest(str(source), stat.st_size, stat.st_mtime_ns), source=str(source)))
+            where = display_path(source, config.root)  # a renamed site folder keeps its digests
+            self.add(Task(path, "static", (), _digest(where, stat.st_size, stat.st_mtime_ns), source=str(source)))
         self._remember()
         return self.tasks
 

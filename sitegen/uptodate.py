@@ -36,9 +36,9 @@ def inputs_stamp(config: Config) -> str | None:
 
 
 def check(config: Config, previous: Manifest | None = None) -> Verdict:
-    """A report when the inputs' stamp is the last successful build's and every output
-    file is as it wrote it. `previous`: a manifest kept by `sitegen serve`, reused if
-    it is still the one on disk."""
+    """A report when the inputs' stamp is the last successful build's, every output
+    file is as it wrote it and output/ holds nothing else (but what keep_files keeps).
+    `previous`: a manifest kept by `sitegen serve`, reused if it is still the one on disk."""
     started = time.perf_counter()
     cache_dir = config.root / CACHE_DIR
     inputs = inputs_stamp(config)
@@ -46,9 +46,9 @@ def check(config: Config, previous: Manifest | None = None) -> Verdict:
     if last is None or last[0] != inputs:
         return Verdict(inputs)
     with BuildLock(cache_dir):
-        manifest = Manifest.load(cache_dir, config.output_dir, previous)
+        manifest = Manifest.load(cache_dir, config.output_dir, previous, config.keep_files)
         manifest.check_now()  # or the one `sitegen serve` made while it waited
-        if not manifest.records or manifest.damaged():
+        if not manifest.records or manifest.damaged() or manifest.strays().names:
             return Verdict(inputs, manifest)
     seconds = time.perf_counter() - started
     return Verdict(inputs, manifest, BuildReport(pages=len(manifest.records), warnings=last[1], seconds=seconds,

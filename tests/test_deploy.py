@@ -188,6 +188,22 @@ def test_no_build_publishes_output_as_it_is(repo, runner):
     assert published(bare) == {"index.html", ".nojekyll"}
 
 
+def test_a_checkout_kept_in_output_is_published_without_its_git_folder(repo, runner):
+    """keep_files keeps output/.git (the published branch checked out there); its files
+    are the checkout's, not the site's."""
+    site, bare = repo
+    assert deploy(runner, site).exit_code == 0
+    git(site / "output", "init", "-q", "-b", "gh-pages")
+    git(site / "output", "add", "-A")
+    git(site / "output", "commit", "-q", "-m", "A checkout of the site")
+    result = deploy(runner, site)
+    assert result.exit_code == 0, result.output
+    assert (site / "output/.git/HEAD").is_file()
+    files = published(bare)
+    assert not any(name.split("/")[0] == ".git" for name in files)
+    assert files == {name for name in output_tree(site / "output") if not name.startswith(".git/")} | {".nojekyll"}
+
+
 def test_deploying_from_the_published_branch_is_refused(repo, runner):
     site, bare = repo
     git(site, "checkout", "-q", "-b", "gh-pages")

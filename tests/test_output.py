@@ -145,7 +145,7 @@ def test_the_background_check_finds_what_a_stat_of_each_file_finds(make_site, fo
     (site / "output/feed.xml").write_text("changed by hand")
     expected = {name for name in manifest.records if not manifest._matches(name)}
     assert expected == {"index.html", "feed.xml"}
-    assert _Check(lambda: {n for n in manifest.records if not manifest._matches(n)}, fork=fork).damaged() == expected
+    assert _Check(lambda: {n for n in manifest.records if not manifest._matches(n)}, fork=fork).result() == expected
 
 
 def built_manifest(site: Path):
