@@ -589,6 +589,7 @@ class _Texts:
 
     def start(self, papers: list) -> None:
         remove_leftovers(self.cache_dir)
+        Staging.remove_leftovers(self.cache_dir)
         path = self.cache_dir / "texts.sqlite"
         warm = self.warm
         self.store = warm.text_store if warm.text_store and warm.text_store.is_current(path) else TextStore(path)

@@ -468,9 +468,11 @@ class Staging:
     26-28 s against 21-24 s here), its threads taking the GIL from the renderer.
     """
 
+    PREFIX = "staging-"
+
     def __init__(self, cache_dir: Path, flat: bool = False):
         cache_dir.mkdir(parents=True, exist_ok=True)
-        self.dir = Path(tempfile.mkdtemp(dir=cache_dir, prefix="staging-"))
+        self.dir = Path(tempfile.mkdtemp(dir=cache_dir, prefix=self.PREFIX))
         self.flat = flat
         self._folders = _Folders()
 
@@ -503,6 +505,14 @@ class Staging:
 
     def discard(self) -> None:
         shutil.rmtree(self.dir, ignore_errors=True)
+
+    @classmethod
+    def remove_leftovers(cls, cache_dir: Path) -> None:
+        """Staging folders of builds that were killed before they discarded theirs (a
+        whole build's files, each); called with the build lock held, so no running build
+        owns one."""
+        for folder in cache_dir.glob(cls.PREFIX + "*"):
+            shutil.rmtree(folder, ignore_errors=True)
 
 
 def write_new(path: str, data: bytes) -> tuple[int, int]:
