@@ -106,7 +106,7 @@ def entry() -> None:
     such a command the process ends without that (its files are written and closed,
     its databases committed); `main` itself, as tests call it, returns as usual."""
     try:
-        main()
+        _main_exiting_130_on_interrupt()
     except SystemExit as done:
         if not _leave_heap:
             raise
@@ -117,6 +117,28 @@ def entry() -> None:
         sys.stdout.flush()
         sys.stderr.flush()
         os._exit(code or 0)
+
+
+def _main_exiting_130_on_interrupt() -> None:
+    """`main` as click runs it, except that Ctrl-C ends with status 130 (128 + SIGINT),
+    as shells and make expect of an interrupted command, rather than click's 1."""
+    try:
+        main.main(standalone_mode=False)
+    except (click.exceptions.Abort, KeyboardInterrupt):
+        click.echo("Aborted!", err=True)
+        sys.exit(130)
+    except click.exceptions.Exit as done:
+        sys.exit(done.exit_code)
+    except click.ClickException as error:
+        error.show()
+        sys.exit(error.exit_code)
+    except EOFError:
+        click.echo("Aborted!", err=True)
+        sys.exit(1)
+    except BrokenPipeError:  # `sitegen check | head`: the reader left; what is left to flush goes nowhere
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        sys.exit(1)
+    sys.exit(0)
 
 
 def run_build_or_exit(config: Config, verdict: uptodate.Verdict | None = None, **options):
