@@ -31,6 +31,7 @@ text = st.one_of(st.sampled_from(PAYLOADS), st.text(min_size=1, max_size=60),
 BUILT = []
 # CI runs a bounded number of examples; SITEGEN_FUZZ_EXAMPLES=20000 runs the loaders longer (README).
 FUZZ = int(os.environ.get("SITEGEN_FUZZ_EXAMPLES", "200"))
+LOADER_INPUTS: dict[str, int] = {}  # loader property → inputs it was given (asserted below)
 
 
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
@@ -217,6 +218,7 @@ def test_most_hostile_sites_were_built_not_rejected():
 @settings(max_examples=FUZZ, deadline=None)
 @given(st.binary(max_size=400))
 def test_yaml_loader_never_crashes(data):
+    LOADER_INPUTS["yaml"] = LOADER_INPUTS.get("yaml", 0) + 1
     value, problems = parse_yaml(data.decode("utf-8", errors="replace"), "fuzz.yaml")  # never raises
     assert all(p.path == "fuzz.yaml" and p.message for p in problems)
 
@@ -224,6 +226,7 @@ def test_yaml_loader_never_crashes(data):
 @settings(max_examples=FUZZ, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(st.binary(max_size=400), st.sampled_from([".yaml", ".md"]))
 def test_source_files_become_entries_or_problems(tmp_path_factory, data, suffix):
+    LOADER_INPUTS["source"] = LOADER_INPUTS.get("source", 0) + 1
     folder = tmp_path_factory.mktemp("fuzz")
     path = folder / f"entry{suffix}"
     path.write_bytes(data)
@@ -234,5 +237,12 @@ def test_source_files_become_entries_or_problems(tmp_path_factory, data, suffix)
 @settings(max_examples=FUZZ, deadline=None)
 @given(st.text(max_size=200))
 def test_front_matter_split_never_crashes(text):
+    LOADER_INPUTS["front matter"] = LOADER_INPUTS.get("front matter", 0) + 1
     front, body, line, problems = split_front_matter(text, "x.md")
     assert (front is None) == bool(problems)
+
+
+def test_the_loaders_were_given_as_many_inputs_as_the_readme_counts():
+    """600 inputs a run (200 to each loader property), or SITEGEN_FUZZ_EXAMPLES each."""
+    assert LOADER_INPUTS.keys() == {"yaml", "source", "front matter"}, LOADER_INPUTS
+    assert all(count >= FUZZ for count in LOADER_INPUTS.values()), LOADER_INPUTS
