@@ -1,3 +1,3 @@
 """sitegen: a static site generator for paper listings."""
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"
