@@ -1,3 +1,3 @@
-from sitegen.cli import entry
+from sitegen.commands.cli import entry
 
 entry()

@@ -9,7 +9,7 @@ from pathlib import Path, PurePosixPath
 from urllib.parse import urlsplit
 
 from sitegen.problems import WARNING, Problem, did_you_mean
-from sitegen.sources import LinedDict, parse_yaml, read_text, type_name
+from sitegen.yamlfile import LinedDict, parse_yaml, read_text, type_name
 
 CONFIG_FILE = "sitegen.yaml"
 DEFAULT_ARXIV_API = "https://export.arxiv.org/api/query"

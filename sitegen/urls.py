@@ -1,4 +1,4 @@
-"""One table of page kinds → site paths, and the guard that keeps writes in output/.
+"""The site paths of every page, and the guard that keeps writes in output/.
 
 A site path is relative to the site root and '/'-separated: 'papers/2203.00555/'
 for a page (written as its index.html) or 'feed.xml' for a file. Templates turn
@@ -36,6 +36,10 @@ def author(slug: str) -> str:
 
 def author_feed(slug: str) -> str:
     return f"authors/{slug}/feed.xml"
+
+
+def author_bibtex(slug: str) -> str:
+    return f"authors/{slug}/works.bib"
 
 
 def day(when: date) -> str:

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from html.parser import HTMLParser
 
 from invariants import unsafe_url
-from sitegen.markup import ABSTRACT_TAGS, MATHML_TAGS
+from sitegen.formats.markup import ABSTRACT_TAGS, MATHML_TAGS
 
 SANITISED_ELEMENTS = frozenset(ABSTRACT_TAGS | MATHML_TAGS)  # what the sanitiser lets through
 

@@ -7,7 +7,7 @@ import sys
 import textwrap
 from pathlib import Path
 
-from sitegen.build import build
+from sitegen.engine.build import build
 from sitegen.config import load_config
 
 REPO = Path(__file__).resolve().parent.parent

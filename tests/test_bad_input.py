@@ -9,9 +9,9 @@ import sqlite3
 import pytest
 
 from sitekit import PAPER, output_tree, write_files
-from sitegen import output
-from sitegen.cli import main
-from sitegen.textstore import TextStore
+from sitegen.write import output
+from sitegen.commands.cli import main
+from sitegen.engine.textstore import TextStore
 
 GOOD_MD = "---\nid: ok-md\ntitle: Fine\nauthors: [A B]\npublished: 2024-01-01\n---\nBody.\n"
 

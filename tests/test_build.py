@@ -15,8 +15,8 @@ from feedfields import read_feed
 from invariants import check_site
 from sitegen.config import load_config
 from sitegen.problems import ContentError, TemplateProblem
-import sitegen.build
-from sitegen.build import build
+import sitegen.engine.build
+from sitegen.engine.build import build
 
 SPEC_URLS = [
     "index.html", "papers/2203.00555/index.html", "papers/2203.00555/cite.bib", "authors/index.html",
@@ -203,7 +203,7 @@ def test_second_build_renders_and_writes_nothing(site):
 
 def test_with_no_input_changed_a_rebuild_stops_before_reading_content(site, monkeypatch):
     build_dir(site)
-    monkeypatch.setattr(sitegen.build, "prepare", lambda *a, **k: pytest.fail("content was read"))
+    monkeypatch.setattr(sitegen.engine.build, "prepare", lambda *a, **k: pytest.fail("content was read"))
     report = build_dir(site)
     assert (report.rendered, report.written, report.pages) == (0, 0, sum(p.is_file() for p in (site / "output").rglob("*")))
     assert list(report.timings) == ["check"]
@@ -215,12 +215,12 @@ def test_a_build_command_with_nothing_to_do_does_not_load_the_build_and_repeats_
     site = make_site({"content/a.yaml": PAPER.replace("abstract: ", "abstract: Broken $\\frac{1}{$ math. ", 1)})
     command = [sys.executable, "-c", "import runpy, sys; sys.argv = ['sitegen', 'build', '--site', sys.argv[1]];"
                "import atexit; atexit.register(lambda: print(sorted(m for m in sys.modules"
-               " if m in ('jinja2', 'markdown', 'sitegen.build', 'sitegen.model'))));"
-               "from sitegen.cli import main; main()", str(site)]
+               " if m in ('jinja2', 'markdown', 'sitegen.engine.build', 'sitegen.content.model'))));"
+               "from sitegen.commands.cli import main; main()", str(site)]
     first = subprocess.run(command, capture_output=True, text=True)
     again = subprocess.run(command, capture_output=True, text=True)
     assert first.returncode == again.returncode == 0, first.stderr + again.stderr
-    assert "'sitegen.build'" in first.stdout and "0 rendered, 0 written" in again.stdout
+    assert "'sitegen.engine.build'" in first.stdout and "0 rendered, 0 written" in again.stdout
     assert again.stdout.splitlines()[-1] == "[]"
     warning = [line for line in first.stderr.splitlines() if "a.yaml" in line]
     assert warning and warning == [line for line in again.stderr.splitlines() if "a.yaml" in line]
@@ -295,9 +295,9 @@ def test_a_fresh_process_renders_an_edits_few_texts_in_a_worker_as_it_would_itse
     edited = PAPER.replace("Continuous deep learning", "Edited deep $x^2$ learning")
     (site / "content/papers.yaml").write_text(edited)
     workers = []
-    real = sitegen.build.ProcessPoolExecutor
-    monkeypatch.setattr(sitegen.build, "renderers_loaded", lambda: False)
-    monkeypatch.setattr(sitegen.build, "ProcessPoolExecutor", lambda **kw: workers.append(kw["max_workers"]) or real(**kw))
+    real = sitegen.engine.build.ProcessPoolExecutor
+    monkeypatch.setattr(sitegen.engine.build, "renderers_loaded", lambda: False)
+    monkeypatch.setattr(sitegen.engine.build, "ProcessPoolExecutor", lambda **kw: workers.append(kw["max_workers"]) or real(**kw))
     config, _ = load_config(site)
     report = build(config, jobs=2)
     assert (report.texts, workers[:1]) == (1, [1])
@@ -369,7 +369,7 @@ def test_markdown_entries(make_site):
 
 
 def test_output_folder_may_not_hold_the_site(make_site):
-    from sitegen.output import OutputLocationError
+    from sitegen.write.output import OutputLocationError
     site = make_site({"content/a.yaml": PAPER})
     for output in (".", "content", ".."):
         config, _ = load_config(site, output=output)
@@ -403,7 +403,7 @@ def test_api_exports_papers_and_authors(site):
     assert [a["name"] for a in first["authors"]] == ["Tri Dao", "Michael Poli", "Christopher Ré"]
     assert first["links"] == {"arxiv": "https://arxiv.org/abs/2203.00555"}
     config, _ = load_config(site)
-    sources = {p.id: p.abstract for p in sitegen.build.prepare(config)[0].papers.values()}
+    sources = {p.id: p.abstract for p in sitegen.engine.build.prepare(config)[0].papers.values()}
     assert first["abstract"] == sources["2203.00555"]  # as written, read back from the text store
     authors = json.loads((site / "output/api/authors.json").read_text())
     poli = next(a for a in authors["authors"] if a["slug"] == "michael-poli")
@@ -411,7 +411,7 @@ def test_api_exports_papers_and_authors(site):
 
 
 def test_a_new_process_takes_an_api_pages_unchanged_records_from_the_page_in_output(site, make_site, monkeypatch):
-    from sitegen import api
+    from sitegen.formats import api
 
     monkeypatch.setattr(api, "_WORTH_TAKING", 0)  # a page of three papers
     build_dir(site)
@@ -437,7 +437,7 @@ def test_a_new_process_takes_an_api_pages_unchanged_records_from_the_page_in_out
 def test_large_api_export_is_paginated(make_site, monkeypatch):
     import json
 
-    from sitegen import api
+    from sitegen.formats import api
     monkeypatch.setattr(api, "PAGE_SIZE", 2)
     site = make_site({"content/papers.yaml": PAPER})
     build_dir(site)
@@ -478,7 +478,7 @@ def test_render_processes_give_what_one_process_gives(tmp_path):
     four, four_config = _pooled_listing(tmp_path / "four")
     build(one_config, jobs=1)
     report = build(four_config, jobs=4)
-    assert report.rendered > 4 * sitegen.build.CHUNK  # four processes shared the render order
+    assert report.rendered > 4 * sitegen.engine.build.CHUNK  # four processes shared the render order
     assert output_tree(one / "output") == output_tree(four / "output")
 
 
@@ -542,7 +542,7 @@ def _json_ld(html: str) -> dict:
 def test_bare_dois_and_arxiv_ids_are_doi_org_and_arxiv_org_links_everywhere(make_site, runner):
     import json
 
-    from sitegen.cli import main
+    from sitegen.commands.cli import main
 
     site = make_site({"content/papers.yaml": IDENTIFIERS,
                       "sitegen.yaml": "title: Test Papers\nbase_url: https://user.github.io/repo/\n"})
@@ -629,8 +629,8 @@ RELATIVE = """\
 def test_a_link_into_the_site_to_nothing_is_a_warning_with_file_line_and_field(make_site, runner):
     import json
 
-    from sitegen.build import Warm
-    from sitegen.cli import main
+    from sitegen.engine.build import Warm
+    from sitegen.commands.cli import main
 
     site = make_site({"content/papers.yaml": RELATIVE,
                       "content/authors.yaml": "- name: Albert Gu\n  url: people/albert.html\n"

@@ -18,7 +18,8 @@ from hypothesis import strategies as st
 from feedfields import read_feed
 from invariants import check_scripts, check_site, parse_html, unsafe_url
 from sitegen.problems import ContentError
-from sitegen.sources import parse_yaml, read_source, split_front_matter
+from sitegen.content.sources import read_source, split_front_matter
+from sitegen.yamlfile import parse_yaml
 from sitekit import build_dir, write_files
 
 PAYLOADS = ["<script>alert(1)</script>", "<img src=x onerror=alert(1)>", "javascript:alert(1)",

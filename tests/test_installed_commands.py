@@ -25,7 +25,7 @@ import pytest
 
 from installkit import clean_environment, installed
 from sitegen import __version__
-from sitegen.cli import main
+from sitegen.commands.cli import main
 
 FIXTURES = Path(__file__).parent / "fixtures" / "import"
 GIT_ENV = {"GIT_AUTHOR_NAME": "Test", "GIT_AUTHOR_EMAIL": "t@example.org", "GIT_COMMITTER_NAME": "Test",

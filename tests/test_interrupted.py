@@ -30,8 +30,8 @@ DEADLINE = 60  # seconds for a build to reach the chosen moment, or to end once 
 # (SIGSTOP) just before its Nth move of a staged file into output/: the test kills it there.
 STOPPING_BUILD = """
 import os, signal, sys
-from sitegen import output
-from sitegen.cli import entry
+from sitegen.write import output
+from sitegen.commands.cli import entry
 
 stop_before = int(sys.argv[1])
 move = output._replace

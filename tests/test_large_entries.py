@@ -10,9 +10,9 @@ import json
 
 import pytest
 
-from sitegen.build import build
+from sitegen.engine.build import build
 from sitegen.config import load_config
-from sitegen.feeds import FEED_AUTHOR_LIMIT
+from sitegen.formats.feeds import FEED_AUTHOR_LIMIT
 from sitekit import build_dir, write_files
 
 AUTHORS = 10_000

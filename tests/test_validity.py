@@ -49,7 +49,7 @@ import pytest
 from feedfields import read_feed
 from invariants import check_site
 from sitekit import REPO, generated_listing, write_files
-from sitegen.build import build
+from sitegen.engine.build import build
 from sitegen.config import Config, load_config
 
 SITE_URL = "https://example.github.io/repo/"

@@ -15,7 +15,7 @@ from pylatexenc.latex2text import LatexNodes2Text
 from sitegen.importers import ImportFailure
 from sitegen.importers.arxiv import normalise_id
 from sitegen.importers.common import Imported, read_text, safe_id
-from sitegen.markup import split_math
+from sitegen.formats.markup import split_math
 
 MONTHS = {name: number for number, name in enumerate(
     ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"), 1)}

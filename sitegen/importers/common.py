@@ -13,7 +13,7 @@ from datetime import date
 from pathlib import Path
 
 from sitegen.config import Config
-from sitegen.entry import check_entry_text, entry_fields, render_entry
+from sitegen.content.entry import check_entry_text, entry_fields, render_entry
 from sitegen.importers import ImportFailure
 
 _NOT_ID = re.compile(r"[^A-Za-z0-9._-]+")
@@ -46,7 +46,7 @@ def safe_id(text: str) -> str:
 
 
 def existing_ids(config: Config) -> set[str]:
-    from sitegen.content import load_papers  # the loader and model, imported by the command that needs them
+    from sitegen.content.load import load_papers  # the loader and model, imported by the command that needs them
 
     papers, _, _ = load_papers(config)
     return {p.id for p in papers}

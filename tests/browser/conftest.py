@@ -18,9 +18,9 @@ from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
 import pytest
 
-from sitegen.build import build
+from sitegen.engine.build import build
 from sitegen.config import load_config
-from sitegen.serve import ServerState, make_app
+from sitegen.commands.serve import ServerState, make_app
 
 REPO = Path(__file__).resolve().parents[2]
 CHROMIUM_VARIABLE = "SITEGEN_CHROMIUM"
