@@ -25,7 +25,7 @@ from pathlib import Path
 from benchmarks.generate import make_listing, write_sitegen
 from benchmarks.memory import PeakSampler
 from benchmarks.peers import write_hugo, write_pelican
-from sitegen.uptodate import CACHE_DIR
+from sitegen.engine.uptodate import CACHE_DIR
 
 # What `sitegen serve` does after a save: one process keeps its engine warm between
 # builds. Builds once, then edits one abstract at a time and times each rebuild, from
@@ -36,7 +36,7 @@ _WARM = """
 import json, sys, time
 from pathlib import Path
 from sitegen.config import load_config
-from sitegen.build import Warm, build
+from sitegen.engine.build import Warm, build
 config, _ = load_config(Path(sys.argv[1]))
 warm = Warm()
 build(config, warm=warm)
