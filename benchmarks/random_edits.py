@@ -274,7 +274,8 @@ def _build_process(site: Path, jobs: int) -> None:
 
 
 def _warm_builder(site: Path, jobs: int) -> Callable[[], None]:
-    from sitegen.engine.build import Warm, build
+    from sitegen.engine.build import build
+    from sitegen.engine.state import Warm
     from sitegen.config import load_config
 
     config, _ = load_config(site)

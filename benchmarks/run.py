@@ -25,7 +25,7 @@ from pathlib import Path
 from benchmarks.generate import make_listing, write_sitegen
 from benchmarks.memory import PeakSampler
 from benchmarks.peers import write_hugo, write_pelican
-from sitegen.engine.uptodate import CACHE_DIR
+from sitegen.engine.cachedir import CacheDir
 
 # What `sitegen serve` does after a save: one process keeps its engine warm between
 # builds. Builds once, then edits one abstract at a time and times each rebuild, from
@@ -36,7 +36,8 @@ _WARM = """
 import json, sys, time
 from pathlib import Path
 from sitegen.config import load_config
-from sitegen.engine.build import Warm, build
+from sitegen.engine.build import build
+from sitegen.engine.state import Warm
 config, _ = load_config(Path(sys.argv[1]))
 warm = Warm()
 build(config, warm=warm)
@@ -168,7 +169,7 @@ def sitegen_round(listing, run: int, jobs: int, work: Path, warm_edits: int = 0)
     full = sitegen_build(site, jobs, tree=False)
     if run == 0:
         _discard(site / "output", work / "trash")
-        _discard(site / CACHE_DIR, work / "trash")
+        _discard(CacheDir(site).path, work / "trash")
         _settle()
         full["tree_mb"] = sitegen_build(site, jobs)["tree_mb"]
     row = {"full": full, "no-change": sitegen_build(site, jobs)}

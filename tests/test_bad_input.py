@@ -9,7 +9,7 @@ import sqlite3
 import pytest
 
 from sitekit import PAPER, output_tree, write_files
-from sitegen.write import output
+from sitegen.write import commit, staging
 from sitegen.commands.cli import main
 from sitegen.engine.textstore import TextStore
 
@@ -179,7 +179,7 @@ def test_a_full_disk_is_one_line_and_output_is_kept(make_site, runner, monkeypat
     def write_new(path, data):
         raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
 
-    monkeypatch.setattr(output, "write_new", write_new)
+    monkeypatch.setattr(staging, "write_new", write_new)
     result = runner.invoke(main, ["build", "--site", str(site), "--jobs", "1"])
     assert result.exit_code == 1
     assert re.fullmatch(r"Error: [a-z-]+/\S+\.(html|bib|json|xml): No space left on device; "
@@ -209,7 +209,7 @@ def test_a_failure_while_moving_files_in_says_output_may_be_partial(make_site, r
     def replace(source, target):
         raise PermissionError(errno.EACCES, os.strerror(errno.EACCES), target)
 
-    monkeypatch.setattr(output, "_replace", replace)
+    monkeypatch.setattr(commit, "_replace", replace)
     result = runner.invoke(main, ["build", "--site", str(site), "--jobs", "1"])
     assert result.exit_code == 1
     assert re.fullmatch(r"Error: \S+/output/\S+: Permission denied; "

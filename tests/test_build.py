@@ -16,6 +16,8 @@ from invariants import check_site
 from sitegen.config import load_config
 from sitegen.problems import ContentError, TemplateProblem
 import sitegen.engine.build
+import sitegen.engine.texts
+import sitegen.engine.workers
 from sitegen.engine.build import build
 
 SPEC_URLS = [
@@ -295,9 +297,9 @@ def test_a_fresh_process_renders_an_edits_few_texts_in_a_worker_as_it_would_itse
     edited = PAPER.replace("Continuous deep learning", "Edited deep $x^2$ learning")
     (site / "content/papers.yaml").write_text(edited)
     workers = []
-    real = sitegen.engine.build.ProcessPoolExecutor
-    monkeypatch.setattr(sitegen.engine.build, "renderers_loaded", lambda: False)
-    monkeypatch.setattr(sitegen.engine.build, "ProcessPoolExecutor", lambda **kw: workers.append(kw["max_workers"]) or real(**kw))
+    real = sitegen.engine.texts.ProcessPoolExecutor
+    monkeypatch.setattr(sitegen.engine.texts, "renderers_loaded", lambda: False)
+    monkeypatch.setattr(sitegen.engine.texts, "ProcessPoolExecutor", lambda **kw: workers.append(kw["max_workers"]) or real(**kw))
     config, _ = load_config(site)
     report = build(config, jobs=2)
     assert (report.texts, workers[:1]) == (1, [1])
@@ -369,7 +371,7 @@ def test_markdown_entries(make_site):
 
 
 def test_output_folder_may_not_hold_the_site(make_site):
-    from sitegen.write.output import OutputLocationError
+    from sitegen.write.commit import OutputLocationError
     site = make_site({"content/a.yaml": PAPER})
     for output in (".", "content", ".."):
         config, _ = load_config(site, output=output)
@@ -478,7 +480,7 @@ def test_render_processes_give_what_one_process_gives(tmp_path):
     four, four_config = _pooled_listing(tmp_path / "four")
     build(one_config, jobs=1)
     report = build(four_config, jobs=4)
-    assert report.rendered > 4 * sitegen.engine.build.CHUNK  # four processes shared the render order
+    assert report.rendered > 4 * sitegen.engine.workers.CHUNK  # four processes shared the render order
     assert output_tree(one / "output") == output_tree(four / "output")
 
 
@@ -629,7 +631,7 @@ RELATIVE = """\
 def test_a_link_into_the_site_to_nothing_is_a_warning_with_file_line_and_field(make_site, runner):
     import json
 
-    from sitegen.engine.build import Warm
+    from sitegen.engine.state import Warm
     from sitegen.commands.cli import main
 
     site = make_site({"content/papers.yaml": RELATIVE,

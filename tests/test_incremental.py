@@ -8,7 +8,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from sitegen.engine.build import Warm, build
+from sitegen.engine.build import build
+from sitegen.engine.state import Warm
 from sitegen.config import load_config
 from sitekit import build_dir, output_tree, write_files
 

@@ -30,11 +30,11 @@ DEADLINE = 60  # seconds for a build to reach the chosen moment, or to end once 
 # (SIGSTOP) just before its Nth move of a staged file into output/: the test kills it there.
 STOPPING_BUILD = """
 import os, signal, sys
-from sitegen.write import output
+from sitegen.write import commit
 from sitegen.commands.cli import entry
 
 stop_before = int(sys.argv[1])
-move = output._replace
+move = commit._replace
 moves = 0
 
 def counted_move(source, target):
@@ -44,7 +44,7 @@ def counted_move(source, target):
         os.kill(os.getpid(), signal.SIGSTOP)
     return move(source, target)
 
-output._replace = counted_move
+commit._replace = counted_move
 sys.argv = ["sitegen", "build", "-q"]
 entry()
 """

@@ -14,8 +14,8 @@ from sitegen.engine import uptodate
 from sitegen.config import Config, find_theme, load_config
 from sitegen.commands.deploy import deploy_command
 from sitegen.commands.imports import import_group
-from sitegen.pages.links import check_links
-from sitegen.write.output import OutputLocationError
+from sitegen.commands.check import check_links
+from sitegen.write.commit import OutputLocationError
 from sitegen.problems import ContentError, Problem, TemplateProblem, WriteProblem
 from sitegen.commands.init import init_command
 from sitegen.urls import UnsafePath
@@ -264,7 +264,7 @@ def serve(site_dir, host, port, drafts, base_url) -> None:
     browser tabs reload after each build; a failed build shows its errors in
     the browser until the file is fixed.
     """
-    from sitegen.engine.build import Warm
+    from sitegen.engine.state import Warm
     from sitegen.engine.build import build as run_build
     from sitegen.commands.serve import serve as run_server
 

@@ -208,10 +208,9 @@ def _without_git(output_dir: Path, root: Path) -> Iterator[Path]:
     if not (output_dir / ".git").exists():
         yield output_dir
         return
-    from sitegen.engine.uptodate import CACHE_DIR
+    from sitegen.engine.cachedir import CacheDir
 
-    (root / CACHE_DIR).mkdir(exist_ok=True)
-    copy = Path(tempfile.mkdtemp(dir=root / CACHE_DIR, prefix="publish-"))
+    copy = Path(tempfile.mkdtemp(dir=CacheDir(root).made(), prefix=CacheDir.PUBLISHING))
     try:
         for folder, folders, files in os.walk(output_dir):
             folders[:] = [name for name in folders if name != ".git"]
@@ -243,7 +242,7 @@ def _load(site_dir: Path, base_url: str | None) -> Config:
 
 def _build(config: Config) -> None:
     from sitegen.engine.build import build
-    from sitegen.write.output import OutputLocationError
+    from sitegen.write.commit import OutputLocationError
 
     try:
         report = build(config)
@@ -294,9 +293,9 @@ def deploy_command(site_dir: Path, branch: str, remote: str, push: bool, message
     output_dir = config.output_dir
     if not output_dir.is_dir():
         raise DeployError(f"{output_dir} does not exist; run 'sitegen build' first or drop --no-build")
-    from sitegen.engine.uptodate import CACHE_DIR
+    from sitegen.engine.cachedir import CacheDir
 
-    exclude = tuple(path.relative_to(root).as_posix() for path in (output_dir, root / CACHE_DIR)
+    exclude = tuple(path.relative_to(root).as_posix() for path in (output_dir, CacheDir(root).path)
                     if path.is_relative_to(root) and path != root)
     mesg = message or source_description(root, exclude)
     changed = publish(root, output_dir, branch=branch, remote=remote, push=push, message=mesg, cname=cname)

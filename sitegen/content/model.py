@@ -33,7 +33,7 @@ def _quick_pickle(cls=None, *, shared: dict[str, str] | None = None):
     `shared`: field → name of a function of this module that the field's value goes
     through when unpickled (share_credits, share_strings, share_links, share_date), as it does
     when the object is made. `_setstate_as_pickled` sets the state without them, for a
-    pickle whose memo already shares what the objects shared when dumped (snapshot.py)."""
+    pickle whose memo already shares what the objects shared when dumped (engine/snapshot.py)."""
     if cls is None:
         return lambda cls: _quick_pickle(cls, shared=shared)
     names = tuple(f.name for f in fields(cls))
@@ -126,7 +126,7 @@ class Paper:
     line: int = 0
     # (field, URL as written, line) of each link, thumbnail or author URL that is a path
     # in the site rather than an http(s) URL, for the build to check that the site has
-    # it (linkcheck.content_link_problems). Empty for most papers, and not in the
+    # it (pages/links.py). Empty for most papers, and not in the
     # fingerprint: where a link is written is not something pages show.
     site_links: tuple[tuple[str, str, int], ...] = ()
     # Digests of what the entry says (all fields; title and abstract), made once when
@@ -243,7 +243,7 @@ class Site:
     index: "SiteIndex | None" = field(default=None, compare=False, repr=False)
 
     def __getstate__(self):
-        """Its read-only mappings pickle as the dicts they show (snapshot.py)."""
+        """Its read-only mappings pickle as the dicts they show (engine/snapshot.py)."""
         return tuple(dict(value) if isinstance(value, MappingProxyType) else value
                      for value in _site_fields(self))
 
@@ -407,7 +407,7 @@ def build_site(papers: Iterable[Paper], profiles: Iterable[Profile] = ()) -> Sit
 @_quick_pickle
 @dataclass(frozen=True, slots=True)
 class SiteIndex:
-    """What an update of the model needs beyond the model itself (see model_update)."""
+    """What an update of the model needs beyond the model itself (see content/update.py)."""
 
     profiles: tuple[Profile, ...]
     aliases: Mapping[str, Profile]

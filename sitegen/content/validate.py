@@ -40,7 +40,7 @@ class _Fields:
         self.problems = problems
         self.prefix = prefix
         # (field, value, line) of each URL that is a path in the site: whether the site
-        # has that page or file is known only once the build has planned it (linkcheck).
+        # has that page or file is known only once the build has planned it (pages/links.py).
         self.site_links = site_links if site_links is not None else []
 
     def line(self, key: str) -> int:

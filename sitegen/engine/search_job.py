@@ -15,7 +15,8 @@ from pathlib import Path
 
 from sitegen.formats import search
 from sitegen.content.model import Paper, Site
-from sitegen.write.output import Manifest, Record, Staging, content_digest
+from sitegen.write.manifest import Manifest, Record, content_digest
+from sitegen.write.staging import Staging
 from sitegen.engine.textstore import TextStore
 
 

@@ -1,7 +1,7 @@
 """Share an ordered list of work between processes, keeping neighbours together.
 
 Pages next to each other in the render order show the same papers (tasks.render_order),
-and a render process makes each paper's card once (fragments.py) — but only if that
+and a render process makes each paper's card once (pages/fragments.py) — but only if that
 paper's pages come to the same process. Handing out chunks in turn sent a paper's day
 page to one process and its week page to the other, so both made its card. Here each
 worker owns one contiguous run of the list and works through it from the front; a

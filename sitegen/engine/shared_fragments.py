@@ -4,7 +4,7 @@
 An author's page shows papers from all over the listing, so every render process
 needs the cards of papers whose other pages another process renders: at 10,000 papers
 each of two processes made nearly every paper's card, feed item and BibTeX entry. And at
-100,000 papers a process's cache (fragments.py) cannot keep them all, so it made many
+100,000 papers a process's cache (pages/fragments.py) cannot keep them all, so it made many
 of them again and again.
 
 Each render process appends what it makes to a file of its own and notes where in an
@@ -28,6 +28,8 @@ import tempfile
 from pathlib import Path
 from typing import Hashable
 
+from sitegen.engine.cachedir import CacheDir
+
 SLOT = struct.Struct("<QQ")  # hash of the key (0: empty), offset << 24 | length
 WORD = struct.Struct("<Q")
 KEY_LENGTH = struct.Struct("<I")
@@ -36,7 +38,7 @@ PROBES = 64  # slots tried before a lookup gives up, or an insertion is dropped
 # Records are written this many bytes at a time: one pwrite per 2-3 KB card cost 13 s of
 # a 100,000-paper build here (a call each, and a page of the file cache touched twice).
 FLUSH_AT = 256 * 1024
-FOLDER_PREFIX = "fragments-"
+FOLDER_PREFIX = CacheDir.FRAGMENTS
 
 
 class SharedFragments:
@@ -197,8 +199,3 @@ def _name(key: Hashable) -> bytes:
     return repr(key).encode("utf-8", "surrogatepass")
 
 
-def remove_leftovers(cache_dir: Path) -> None:
-    """Folders of builds that were killed before they removed theirs; called with the
-    build lock held, so no running build owns one."""
-    for folder in cache_dir.glob(FOLDER_PREFIX + "*"):
-        shutil.rmtree(folder, ignore_errors=True)

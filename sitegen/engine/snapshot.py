@@ -26,23 +26,23 @@ from pathlib import Path
 
 from sitegen import __version__
 from sitegen.content.model import Paper, Site
-from sitegen.pages.plan import PlanMemo
+from sitegen.pages.plan import Plan
 
-LAYOUT = 5  # 3: authors' co-authors and topics are `Ranked`; 4: papers restored as pickled; 5: cite digests
-FILE = "warm.pickle"
+LAYOUT = 6  # 3: authors' co-authors and topics are `Ranked`; 4: papers restored as pickled; 5: cite digests;
+# 6: the plan is a pages.plan.Plan
 # Papers that may differ from the snapshot's before it is written again.
 LAG = 64
 LAG_SHARE = 32
 
 
 class Snapshot:
-    def __init__(self, site: Site, plan: PlanMemo, search: dict[str, str] | None, parsed: dict):
+    def __init__(self, site: Site, plan: Plan, search: dict[str, str] | None, parsed: dict):
         self.site, self.plan, self.search, self.parsed = site, plan, search, parsed
 
 
-def load(cache_dir: Path) -> Snapshot | None:
+def load(path: Path) -> Snapshot | None:
     try:
-        with open(cache_dir / FILE, "rb") as handle, _no_collection():
+        with open(path, "rb") as handle, _no_collection():
             data = pickle.load(handle)
     except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ImportError, TypeError, ValueError,
             IndexError, KeyError):
@@ -55,28 +55,28 @@ def load(cache_dir: Path) -> Snapshot | None:
     return snapshot
 
 
-def worth_saving(loaded: Snapshot | None, plan: PlanMemo, site: Site) -> bool:
+def worth_saving(loaded: Snapshot | None, plan: Plan, site: Site) -> bool:
     """No snapshot, or one the plan could not reuse, or one many papers away from `site`."""
     if loaded is None or plan.changed_since is not loaded.site:
         return True
     return len(plan.changed_papers) > max(LAG, len(site.papers) // LAG_SHARE)
 
 
-def write(cache_dir: Path, site: Site, plan: PlanMemo, search: dict[str, str] | None, parsed: dict) -> None:
+def write(path: Path, site: Site, plan: Plan, search: dict[str, str] | None, parsed: dict) -> None:
     """Written as it is pickled (no second copy in memory), then renamed into place."""
     memo = plan.for_snapshot()
-    # A plan makes its static files' tasks anew (tasks.py): kept without their absolute
+    # A plan makes its static files' tasks anew (kinds.py): kept without their absolute
     # source, the snapshot stays valid for the site folder renamed or moved.
     memo.loose = [replace(task, source=None) if task.source is not None else task for task in memo.loose]
     snapshot = Snapshot(site, memo, search, parsed)
-    cache_dir.mkdir(parents=True, exist_ok=True)
-    fd, temporary = tempfile.mkstemp(dir=cache_dir, prefix=f".{FILE}.", suffix=".tmp")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
         with os.fdopen(fd, "wb") as handle:
             pickler = pickle.Pickler(handle, protocol=pickle.HIGHEST_PROTOCOL)
             pickler.dispatch_table = {**copyreg.dispatch_table, Paper: _paper_as_pickled}
             pickler.dump((LAYOUT, __version__, snapshot))
-        os.replace(temporary, cache_dir / FILE)
+        os.replace(temporary, path)
     except BaseException:
         try:
             os.unlink(temporary)

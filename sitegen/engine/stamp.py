@@ -20,7 +20,6 @@ from pathlib import Path
 from sitegen import __version__
 from sitegen.atomic import atomic_write
 from sitegen.config import Config
-from sitegen.write.output import output_key
 from sitegen.problems import Problem, display_path
 
 
@@ -47,11 +46,6 @@ def inputs_stamp(config: Config, folders: list[Path]) -> str:
     except OSError:
         pass
     return digest.hexdigest()
-
-
-def stamp_file(cache_dir: Path, output_dir: Path) -> Path:
-    """Named by the output folder as the site sees it (output.output_key)."""
-    return cache_dir / f"stamp-{hashlib.sha1(output_key(cache_dir, output_dir).encode()).hexdigest()[:12]}.json"
 
 
 def read(path: Path) -> tuple[str, list[Problem]] | None:

@@ -18,11 +18,11 @@ from markupsafe import Markup
 
 from sitegen.formats import search
 from sitegen.atomic import file_identity
-from sitegen.formats.markup import Rendered, paragraphs_html, render_abstract, render_title
+from sitegen.formats.markup import Rendered, paragraphs_html
 from sitegen.engine.parsecache import cache_pragmas
 from sitegen.engine.shared_fragments import SharedFragments
 from sitegen.content.model import Paper
-from sitegen.pages.views import PaperText
+from sitegen.pages.text import PaperText, render_text
 
 SCHEMA_VERSION = "10"  # 10: refused links and images become text; snippets end after a whole word
 CACHE_LIMIT = 8192  # rendered texts `sitegen serve` keeps in memory
@@ -32,15 +32,13 @@ def text_key(paper: Paper) -> str:
     return paper.text_key
 
 
-def render_text(paper: Paper) -> tuple[str, tuple]:
-    """(key, row) for one paper: what the store keeps."""
-    title = render_title(paper.title)
-    abstract = render_abstract(paper.abstract)
-    warnings = [("title", w) for w in title.warnings] + [("abstract", w) for w in abstract.warnings]
+def row(paper: Paper) -> tuple[str, tuple]:
+    """(key, row) for one paper: its rendered text (pages/text.py), as the store keeps it."""
+    rendered = render_text(paper)
+    title, abstract = rendered.text.title, rendered.text.abstract
     html = str(abstract.html)
     return text_key(paper), (str(title.html), title.text, None if html == _prose_html(abstract.text) else html,
-                             abstract.text, json.dumps(warnings),
-                             search.snippet(abstract.text), search.text_terms(title.text, abstract.text),
+                             abstract.text, json.dumps(rendered.warnings), rendered.snippet, rendered.terms,
                              None if paper.abstract == abstract.text else paper.abstract, str(abstract.excerpt))
 
 

@@ -13,11 +13,11 @@ from dataclasses import dataclass
 
 from sitegen.engine import stamp
 from sitegen.config import Config, find_theme
-from sitegen.write.output import BuildLock, Manifest
+from sitegen.engine.background import in_background
+from sitegen.engine.cachedir import CacheDir
+from sitegen.engine.lock import BuildLock
+from sitegen.write.manifest import Manifest
 from sitegen.engine.report import BuildReport
-
-CACHE_DIR = ".sitegen"
-
 
 @dataclass
 class Verdict:
@@ -34,18 +34,19 @@ def inputs_stamp(config: Config) -> str | None:
     return stamp.inputs_stamp(config, [config.content_dir, theme_dir, *site_folders])
 
 
-def check(config: Config, previous: Manifest | None = None) -> Verdict:
+def check(config: Config, cache: CacheDir | None = None, previous: Manifest | None = None) -> Verdict:
     """A report when the inputs' stamp is the last successful build's, every output
     file is as it wrote it and output/ holds nothing else (but what keep_files keeps).
     `previous`: a manifest kept by `sitegen serve`, reused if it is still the one on disk."""
     started = time.perf_counter()
-    cache_dir = config.root / CACHE_DIR
+    cache = cache or CacheDir(config.root)
     inputs = inputs_stamp(config)
-    last = stamp.read(stamp.stamp_file(cache_dir, config.output_dir)) if inputs is not None else None
+    last = stamp.read(cache.stamp(config.output_dir)) if inputs is not None else None
     if last is None or last[0] != inputs:
         return Verdict(inputs)
-    with BuildLock(cache_dir):
-        manifest = Manifest.load(cache_dir, config.output_dir, previous, config.keep_files)
+    with BuildLock(cache.lock):
+        manifest = Manifest.load(cache.manifest(config.output_dir), config.output_dir, previous, config.keep_files,
+                                 in_background)
         manifest.check_now()  # or the one `sitegen serve` made while it waited
         if not manifest.records or manifest.damaged() or manifest.strays().names:
             return Verdict(inputs, manifest)

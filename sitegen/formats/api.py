@@ -68,7 +68,7 @@ def papers_page(site: Site, views: ApiTexts, config: Config, number: int, kept: 
     """`kept`: records' JSON from earlier builds in this process (`sitegen serve`), keyed
     by everything a record shows, so an edit's page joins them rather than make 1,000.
     `digests`: the plan's digest of each paper's record, its cite key and its authors'
-    and topics' names (tasks.py), which is that key; without it the key is made here.
+    and topics' names (pages/digests.py), which is that key; without it the key is made here.
     `spans`: a folder where each page's records are located by key (`_Spans`), so that a
     new process takes the records it needs from the last page in output/."""
     total = page_count(site)

@@ -89,7 +89,7 @@ class CacheExtension(Extension):
         body = parser.parse_statements(("name:endcache",), drop_needle=True)
         # Names the tag by what it is, not by when it was parsed: render processes
         # compile templates in different orders, and find each other's fragments by
-        # key (shared_fragments.py). Two tags with the same key are still two fragments.
+        # key (engine/shared_fragments.py). Two tags with the same key are still two fragments.
         shape = hashlib.blake2b(repr((args, body)).encode(), digest_size=8).hexdigest()
         where = nodes.Const(f"{parser.name}:{lineno}:{shape}")
         call_args = [where, nodes.Tuple(args, "load")] + ([condition] if condition is not None else [])

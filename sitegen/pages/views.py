@@ -18,31 +18,13 @@ from markupsafe import Markup
 from sitegen import urls
 from sitegen.config import Config
 from sitegen.lru import LRUCache
-from sitegen.formats.markup import Rendered, rebase_urls, render_abstract, render_title, site_url
+from sitegen.formats.markup import rebase_urls, site_url
+from sitegen.pages.text import PaperText, paper_text
 from sitegen.content.model import Author, Day, Paper, Site
-from sitegen.problems import WARNING, Problem
 
 VIEW_CACHE = 4096  # paper views kept per process: a card appears on several pages in a row
 PAGER_REACH = 2  # pages linked on each side of the current one, besides the first and the last
 LINK_LABELS = {"arxiv": "arXiv", "pdf": "PDF", "code": "Code", "project": "Project page", "doi": "DOI"}
-
-
-@dataclass(frozen=True)
-class PaperText:
-    title: Rendered
-    abstract: Rendered
-
-
-def render_paper_text(paper: Paper) -> PaperText:
-    return PaperText(render_title(paper.title), render_abstract(paper.abstract))
-
-
-def text_problems(paper: Paper, text: PaperText) -> list[Problem]:
-    return [
-        Problem(paper.source, paper.line, field, message, severity=WARNING)
-        for field, rendered in (("title", text.title), ("abstract", text.abstract))
-        for message in rendered.warnings
-    ]
 
 
 class Texts(Protocol):
@@ -103,7 +85,7 @@ class Views:
 
     def api_texts(self, ids: Sequence[str]) -> dict[str, tuple[str, str]]:
         """paper id → (plain title, abstract source), read in one query rather than a
-        paper's whole text each, and the source not from the model (textstore.py)."""
+        paper's whole text each, and the source not from the model (engine/textstore.py)."""
         found = self.texts.api_texts(ids)
         return {i: found[i] if i in found else (self.paper(i).title_text, self.site.papers[i].abstract) for i in ids}
 
@@ -162,7 +144,7 @@ class PaperView:
 
     @cached_property
     def _text(self) -> PaperText:
-        return self._views.texts.get(self.id) or render_paper_text(self.record)
+        return self._views.texts.get(self.id) or paper_text(self.record)
 
     @property
     def title(self) -> Markup:

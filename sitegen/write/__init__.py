@@ -1,1 +1,6 @@
-"""Staged files, the atomic commit into output/, and the manifest of what output/ holds."""
+"""Writing output/: nothing there changes until every page has rendered.
+
+    staging.py   rendered files wait in a staging folder
+    commit.py    the staged files move into output/ atomically; what the content no longer makes leaves
+    manifest.py  what output/ holds, file by file: the digests the next build compares with
+"""

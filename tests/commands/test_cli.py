@@ -122,4 +122,4 @@ def test_check_knows_every_path_the_build_plans(make_site, monkeypatch):
         site = make_site({"content/a.yaml": PAPER, "static/x/y.pdf": "%PDF", "sitegen.yaml": settings})
         config, _ = load_config(site)
         model, theme, _ = prepare(config)
-        assert site_paths(model, config, theme.static_files()) == {task.path for task in plan(model, config, theme)}
+        assert site_paths(model, config, theme) == {task.path for task in plan(model, config, theme).tasks}

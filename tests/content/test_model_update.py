@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 from sitegen.config import load_config
 from sitegen.content.model import Credit, Paper, Profile, Site, build_site
 from sitegen.content.update import update_site
-from sitegen.pages.plan import PlanMemo, plan
+from sitegen.pages.plan import plan
 from sitegen.config import find_theme
 from sitegen.pages.theme import Theme
 
@@ -64,18 +64,18 @@ def site_settings(tmp_path_factory):
                                                                  HealthCheck.function_scoped_fixture])
 @given(steps=st.lists(listing, min_size=2, max_size=5))
 def test_updates_equal_a_model_built_whole_and_plan_alike(site_settings, steps):
-    """Each step's model, updated or not, plans the same tasks with the last plan's memo as without."""
+    """Each step's model, updated or not, plans the same tasks with the last plan as without."""
     config, theme = site_settings
     site = build_site(steps[0].values(), PROFILES)
-    memo = PlanMemo()
-    plan(site, config, theme, memo)
+    last = plan(site, config, theme)
     for papers in steps[1:]:
         updated = update_site(site, papers.values(), PROFILES)
         clean = build_site(papers.values(), PROFILES)
         if updated is None:  # refused: the caller builds whole
             updated = clean
         assert_same(updated, clean)
-        assert plan(updated, config, theme, memo) == plan(clean, config, theme)
+        last = plan(updated, config, theme, last)
+        assert last.tasks == plan(clean, config, theme).tasks
         site = updated
 
 
@@ -84,11 +84,10 @@ def test_updates_equal_a_model_built_whole_and_plan_alike(site_settings, steps):
 def test_an_edit_that_keeps_topics_and_places_equals_a_model_built_whole(site_settings, first, data):
     """Abstracts and credits edited, topics and listing order kept: the update takes
     the topics as they were (model_update._tags_kept), and the plan may keep the pages
-    that list every author (tasks._same_authors)."""
+    that list every author (plan.Planner.same_authors)."""
     config, theme = site_settings
     site = build_site(first.values(), PROFILES)
-    memo = PlanMemo()
-    plan(site, config, theme, memo)
+    last = plan(site, config, theme)
     edited = dict(first)
     for pid in data.draw(st.lists(st.sampled_from(sorted(first)), min_size=1, unique=True)):
         names = data.draw(st.lists(st.sampled_from(NAMES + ["A. Lee"]), min_size=1, max_size=4))
@@ -98,7 +97,7 @@ def test_an_edit_that_keeps_topics_and_places_equals_a_model_built_whole(site_se
     if updated is not None:
         assert updated.tags == site.tags
         assert_same(updated, clean)
-    assert plan(updated or clean, config, theme, memo) == plan(clean, config, theme)
+    assert plan(updated or clean, config, theme, last).tasks == plan(clean, config, theme).tasks
 
 
 def test_untouched_records_are_the_same_objects():

@@ -6,8 +6,13 @@ import os
 import pytest
 
 import sitegen.engine.build
+import sitegen.engine.state
+import sitegen.engine.texts
+import sitegen.engine.textstore
+import sitegen.engine.workers
 from sitegen.lru import LRUCache
-from sitegen.engine.shared_fragments import SLOT, SharedFragments, SharedPart, _hash, remove_leftovers
+from sitegen.engine.cachedir import CacheDir
+from sitegen.engine.shared_fragments import SLOT, SharedFragments, SharedPart, _hash
 from sitekit import generated_listing, output_tree
 from sitegen.engine.build import build
 from sitegen.config import load_config
@@ -131,7 +136,7 @@ def test_a_full_disk_drops_what_could_not_be_written_and_adds_no_more(store, mon
 def test_a_build_whose_fragments_cannot_be_written_is_the_same_build(tmp_path, monkeypatch):
     one, full = generated_listing(tmp_path / "one", 40), generated_listing(tmp_path / "full", 40)
     build(load_config(one)[0], jobs=1)
-    monkeypatch.setattr(sitegen.engine.build, "SHARED_FROM", 1)
+    monkeypatch.setattr(sitegen.engine.state, "SHARED_FROM", 1)
     real = os.pwrite
 
     def pwrite(fd, data, offset):
@@ -159,23 +164,24 @@ def test_a_cache_looks_in_the_store_before_making_and_adds_what_it_makes(store, 
 
 
 def test_the_folder_goes_with_the_build_and_leftovers_with_the_next(tmp_path):
-    store = SharedFragments(tmp_path, workers=2, expected=10)
+    cache = CacheDir(tmp_path)
+    store = SharedFragments(cache.made(), workers=2, expected=10)
     store.attach(0)
     store.put(("k",), b"v")
     folder = store.folder
     store.remove()
     assert not folder.exists()
-    left = SharedFragments(tmp_path, workers=1, expected=10)  # as a killed build leaves it
+    left = SharedFragments(cache.path, workers=1, expected=10)  # as a killed build leaves it
     left.attach(0)
     left.close_files()
-    remove_leftovers(tmp_path)
-    assert not list(tmp_path.glob("fragments-*"))
+    cache.remove_leftovers()
+    assert not list(cache.path.glob("fragments-*"))
 
 
 def test_processes_sharing_fragments_build_what_one_process_builds(tmp_path, monkeypatch):
     one, four = generated_listing(tmp_path / "one", 80), generated_listing(tmp_path / "four", 80)
     build(load_config(one)[0], jobs=1)
-    monkeypatch.setattr(sitegen.engine.build, "SHARED_FROM", 1)
+    monkeypatch.setattr(sitegen.engine.state, "SHARED_FROM", 1)
     regions = []
     real = SharedFragments.remove
 
@@ -186,7 +192,7 @@ def test_processes_sharing_fragments_build_what_one_process_builds(tmp_path, mon
 
     monkeypatch.setattr(SharedFragments, "remove", remove)
     report = build(load_config(four)[0], jobs=4)
-    assert report.rendered > 4 * sitegen.engine.build.CHUNK
+    assert report.rendered > 4 * sitegen.engine.workers.CHUNK
     assert output_tree(one / "output") == output_tree(four / "output")
     assert len(regions) == 1 and sum(1 for n in regions[0] if n) >= 2  # several processes made fragments
     assert not list((four / ".sitegen").glob("fragments-*"))
@@ -194,7 +200,7 @@ def test_processes_sharing_fragments_build_what_one_process_builds(tmp_path, mon
 
 def test_one_process_shares_its_fragments_with_none(tmp_path, monkeypatch):
     site = generated_listing(tmp_path / "one", 40)
-    monkeypatch.setattr(sitegen.engine.build, "SHARED_FROM", 1)
+    monkeypatch.setattr(sitegen.engine.state, "SHARED_FROM", 1)
     made = []
     real = SharedFragments.__init__
     monkeypatch.setattr(SharedFragments, "__init__", lambda self, *a, **k: made.append(a) or real(self, *a, **k))
@@ -212,8 +218,8 @@ def test_a_build_too_large_to_hold_every_text_reads_the_shared_ones(tmp_path, mo
 
     one, large = generated_listing(tmp_path / "one", 60), generated_listing(tmp_path / "large", 60)
     build(load_config(one)[0], jobs=1)
-    monkeypatch.setattr(sitegen.engine.build, "SHARED_FROM", 1)
-    monkeypatch.setattr(sitegen.engine.build, "TEXTS_READ_AT_ONCE", 10)
+    monkeypatch.setattr(sitegen.engine.state, "SHARED_FROM", 1)
+    monkeypatch.setattr(sitegen.engine.state, "TEXTS_READ_AT_ONCE", 10)
     monkeypatch.setattr(TextStore, "get", lambda *a: pytest.fail("a text read from the store"))
     build(load_config(large)[0], jobs=2)
     assert output_tree(one / "output") == output_tree(large / "output")
@@ -231,7 +237,7 @@ def test_the_build_process_renders_the_texts_its_text_processes_have_not_taken(t
     one, large = generated_listing(tmp_path / "one", 60), generated_listing(tmp_path / "large", 60)
     build(load_config(one)[0], jobs=1)
     renderers = tmp_path / "renderers"
-    render_text, init = sitegen.engine.build.render_text, sitegen.engine.build._init_text_worker
+    render_text, init = sitegen.engine.textstore.row, sitegen.engine.texts._start_text_process
 
     def noted(paper):
         with open(renderers, "a") as log:
@@ -242,10 +248,10 @@ def test_the_build_process_renders_the_texts_its_text_processes_have_not_taken(t
         time.sleep(2)
         init(*args)
 
-    monkeypatch.setattr(sitegen.engine.build, "render_text", noted)
-    monkeypatch.setattr(sitegen.engine.build, "_init_text_worker", late)
-    monkeypatch.setattr(sitegen.engine.build, "SHARED_FROM", 1)
-    monkeypatch.setattr(sitegen.engine.build, "TEXTS_READ_AT_ONCE", 10)
+    monkeypatch.setattr(sitegen.engine.textstore, "row", noted)
+    monkeypatch.setattr(sitegen.engine.texts, "_start_text_process", late)
+    monkeypatch.setattr(sitegen.engine.state, "SHARED_FROM", 1)
+    monkeypatch.setattr(sitegen.engine.state, "TEXTS_READ_AT_ONCE", 10)
     monkeypatch.setattr(TextStore, "get", lambda *a: pytest.fail("a text read from the store"))
     build(load_config(large)[0], jobs=2)
     assert renderers.read_text().split() == [str(os.getpid())] * 60

@@ -9,8 +9,10 @@ import sys
 import pytest
 
 import sitegen.engine.build
+import sitegen.engine.texts
 from sitegen.content import model
 from sitegen.engine import snapshot
+from sitegen.engine.cachedir import CacheDir
 from sitegen.engine.build import build
 from sitegen.config import load_config
 from sitekit import PAPER, build_dir, generated_listing, output_tree
@@ -27,7 +29,7 @@ def clean_output(make_site, text: str) -> dict:
 def test_a_build_keeps_a_snapshot_and_the_next_process_updates_its_model(make_site, monkeypatch):
     site = make_site({"content/papers.yaml": PAPER})
     build_dir(site)
-    assert (site / ".sitegen" / snapshot.FILE).is_file()
+    assert (CacheDir(site).snapshot).is_file()
     (site / "content/papers.yaml").write_text(SECOND)
 
     def whole(*args, **kwargs):
@@ -43,7 +45,7 @@ def test_a_build_keeps_a_snapshot_and_the_next_process_updates_its_model(make_si
 def test_a_small_edit_does_not_rewrite_the_snapshot_and_a_large_lag_does(make_site, monkeypatch):
     site = make_site({"content/papers.yaml": PAPER})
     build_dir(site)
-    kept = site / ".sitegen" / snapshot.FILE
+    kept = CacheDir(site).snapshot
     before = kept.stat().st_mtime_ns
     (site / "content/papers.yaml").write_text(SECOND)
     build_dir(site)
@@ -71,11 +73,11 @@ def test_an_old_snapshot_still_gives_a_clean_build(make_site):
     site = make_site({"content/papers.yaml": PAPER, "content/other.yaml": OTHER})
     build_dir(site)
     old = site / "old.pickle"
-    shutil.copy(site / ".sitegen" / snapshot.FILE, old)
+    shutil.copy(CacheDir(site).snapshot, old)
     for text in (SECOND, SECOND.replace("Tri Dao", "Tri Dao Jr"), SECOND.replace("upvotes: 40", "upvotes: 4")):
         (site / "content/papers.yaml").write_text(text)
         build_dir(site)
-        shutil.copy(old, site / ".sitegen" / snapshot.FILE)
+        shutil.copy(old, CacheDir(site).snapshot)
     (site / "content/other.yaml").write_text(OTHER.replace("Something else", "Something new"))
     build_dir(site)
     clean = make_site({"content/papers.yaml": (site / "content/papers.yaml").read_text(),
@@ -88,7 +90,7 @@ def test_an_old_snapshot_still_gives_a_clean_build(make_site):
 def test_a_damaged_or_foreign_snapshot_is_ignored(make_site, damage, monkeypatch):
     site = make_site({"content/papers.yaml": PAPER})
     build_dir(site)
-    kept = site / ".sitegen" / snapshot.FILE
+    kept = CacheDir(site).snapshot
     if damage is None:
         monkeypatch.setattr(snapshot, "__version__", "0.0.0-other")  # written by another sitegen
         (site / "content/papers.yaml").write_text(PAPER.replace("2206.12037", "2206.12038"))
@@ -99,7 +101,7 @@ def test_a_damaged_or_foreign_snapshot_is_ignored(make_site, damage, monkeypatch
     (site / "content/papers.yaml").write_text(SECOND)
     build_dir(site)
     assert output_tree(site / "output") == clean_output(make_site, SECOND)
-    assert snapshot.load(site / ".sitegen") is not None  # the build wrote a good one
+    assert snapshot.load(CacheDir(site).snapshot) is not None  # the build wrote a good one
 
 
 def test_a_site_pickles_with_its_read_only_mappings():
@@ -130,7 +132,7 @@ def test_while_texts_render_elsewhere_the_build_process_writes_the_snapshot(tmp_
     """Pickling touches every object of the model: beside a render process, both would
     copy all of it. With texts to render in worker processes, the build process writes
     the snapshot while it waits for them, before any render process exists."""
-    site = generated_listing(tmp_path / "site", sitegen.engine.build.TEXT_CHUNK + 8)
+    site = generated_listing(tmp_path / "site", sitegen.engine.texts.TEXT_CHUNK + 8)
     writers = tmp_path / "writers"
     keep = sitegen.engine.build._keep_snapshot
 
@@ -143,7 +145,7 @@ def test_while_texts_render_elsewhere_the_build_process_writes_the_snapshot(tmp_
     config, _ = load_config(site)
     build(config, jobs=2)
     assert writers.read_text().split() == [str(os.getpid())]
-    assert snapshot.load(site / ".sitegen") is not None
+    assert snapshot.load(CacheDir(site).snapshot) is not None
 
 
 def test_a_snapshot_restores_papers_equal_and_sharing_what_they_shared(tmp_path):
@@ -151,7 +153,7 @@ def test_a_snapshot_restores_papers_equal_and_sharing_what_they_shared(tmp_path)
     must keep each credit and day one object across papers, and the papers equal."""
     site_dir = generated_listing(tmp_path / "site", 60)
     build_dir(site_dir)
-    kept = snapshot.load(site_dir / ".sitegen")
+    kept = snapshot.load(CacheDir(site_dir).snapshot)
     assert kept is not None
     papers = list(kept.site.papers.values())
     fresh = model.Paper(**{name: getattr(papers[0], name) for name in model.Paper.__dataclass_fields__})

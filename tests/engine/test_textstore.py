@@ -5,7 +5,7 @@ import pytest
 from sitegen.config import load_config
 from sitegen.content.load import load_papers
 from sitegen.formats.markup import render_abstract
-from sitegen.engine.textstore import TextStore, _record_parts, _text_from_row, render_text, text_record
+from sitegen.engine.textstore import TextStore, _record_parts, _text_from_row, row, text_record
 from sitekit import write_files
 
 
@@ -23,7 +23,7 @@ def test_keys_and_warnings_are_kept_up_to_date_by_adds_and_prunes(tmp_path):
     good, bad = papers(tmp_path, "Fine $x$.", "Broken $\\frac{1$ math.")
     store = TextStore(tmp_path / "texts.sqlite")
     assert store.missing([good, bad]) == [good, bad]
-    store.add([render_text(good), render_text(bad)])
+    store.add([row(good), row(bad)])
     assert store.missing([good, bad]) == []
     assert list(store.warnings()) == [bad.text_key]
     store.prune([good], spare=1)  # one text no paper has: within what may be spared
@@ -38,7 +38,7 @@ def test_keys_and_warnings_are_kept_up_to_date_by_adds_and_prunes(tmp_path):
 def test_a_store_kept_open_sees_what_another_build_changed(tmp_path):
     first, second = papers(tmp_path, "One.", "Two.")
     kept = TextStore(tmp_path / "texts.sqlite")
-    kept.add([render_text(first), render_text(second)])
+    kept.add([row(first), row(second)])
     assert kept.missing([first, second]) == []
     other = TextStore(tmp_path / "texts.sqlite")  # a `sitegen build` while `sitegen serve` runs
     other.prune([first])
@@ -68,7 +68,7 @@ def test_a_bibtex_abstract_is_the_views_whether_stored_viewed_or_neither(tmp_pat
     config, _ = load_config(tmp_path / "site")
     site = build_site([stored, viewed, missing])
     store = TextStore(tmp_path / "texts.sqlite")
-    store.add([render_text(stored), render_text(viewed)])
+    store.add([row(stored), row(viewed)])
     views = Views(site, config, StoredTexts(site.papers, tmp_path / "texts.sqlite"))
     views.paper(viewed.id)
     expected = {p.id: Views(site, config, StoredTexts(site.papers, tmp_path / "none.sqlite")).paper(p.id).abstract_text
@@ -87,7 +87,7 @@ def test_texts_read_all_at_once_are_the_texts_read_one_by_one(tmp_path, monkeypa
     stored, other, missing = papers(tmp_path, "Stored *with* $x^2$.", "Other \\'e text.", "Never  stored.")
     config, _ = load_config(tmp_path / "site")
     site = build_site([stored, other, missing])
-    TextStore(tmp_path / "texts.sqlite").add([render_text(stored), render_text(other)])
+    TextStore(tmp_path / "texts.sqlite").add([row(stored), row(other)])
     one_by_one = StoredTexts(site.papers, tmp_path / "texts.sqlite")
     at_once = StoredTexts(site.papers, tmp_path / "texts.sqlite", read_all=True)
     shown = lambda texts: [(v.title, v.abstract, v.abstract_text) for v in
@@ -113,12 +113,12 @@ def test_texts_shared_by_the_text_processes_are_the_stored_texts(tmp_path, monke
     shared_one, stored_only, missing = papers(tmp_path, "Shared *with* $x^2$ and \u00e9.", "Stored \\'e only.", "Never.")
     config, _ = load_config(tmp_path / "site")
     site = build_site([shared_one, stored_only, missing])
-    rows = [render_text(shared_one), render_text(stored_only)]
+    rows = [row(shared_one), row(stored_only)]
     TextStore(tmp_path / "texts.sqlite").add(rows)
     shared = SharedFragments(tmp_path, workers=1, expected=4)
     shared.attach(0)
-    key, row = rows[0]
-    shared.put(("text", key), text_record(row))
+    key, stored = rows[0]
+    shared.put(("text", key), text_record(stored))
     shared.close_files()
 
     from_store = StoredTexts(site.papers, tmp_path / "texts.sqlite")
@@ -139,7 +139,7 @@ def test_an_abstract_is_read_back_as_written_and_rendered_whether_or_not_the_row
                  "Some *emphasis* and $x^2$.", "Prose  with   odd\n\n\n\nspacing.")
     written = papers(tmp_path, *abstracts)
     store = TextStore(tmp_path / "texts.sqlite")
-    store.add([render_text(paper) for paper in written])
+    store.add([row(paper) for paper in written])
     rows = {key: (html, source) for key, html, source in
             store.db.execute("SELECT key, abstract_html, abstract_source FROM texts")}
     prose = written[0]  # its HTML is its text's paragraphs, its source its text: neither kept
@@ -149,6 +149,6 @@ def test_an_abstract_is_read_back_as_written_and_rendered_whether_or_not_the_row
     for paper in written:
         expected = render_abstract(paper.abstract)
         for text in (store.get(paper), store.all_texts()[paper.text_key],
-                     _text_from_row(_record_parts(text_record(render_text(paper)[1])))):
+                     _text_from_row(_record_parts(text_record(row(paper)[1])))):
             assert (text.abstract.html, text.abstract.text, text.abstract.excerpt) == \
                 (expected.html, expected.text, expected.excerpt)

@@ -9,7 +9,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from sitegen.formats import search
-from sitegen.engine.build import Warm, build
+from sitegen.engine.build import build
+from sitegen.engine.state import Warm
 from sitegen.config import load_config
 from sitekit import PAPER, build_dir, output_tree
 

@@ -103,7 +103,7 @@ def test_pages_render_in_the_order_of_the_newest_paper_they_show(tmp_path):
     shutil.copy(SAMPLE.parent / "sitegen.yaml", tmp_path / "sitegen.yaml")
     config, _ = load_config(tmp_path)
     site, theme, _ = prepare(config)
-    tasks = plan(site, config, theme)
+    tasks = plan(site, config, theme).tasks
     ordered = render_order(site, config, tasks)
     assert sorted(t.file for t in ordered) == sorted(t.file for t in tasks)
     days = [t.key for t in ordered if t.kind == "day"]
@@ -119,7 +119,8 @@ def test_a_warm_rebuild_reuses_the_cards_of_papers_an_edit_did_not_change(tmp_pa
     """sitegen serve keeps papers' cards and feed items between builds, under what each
     paper shows: an edit remakes the edited paper's and those of papers whose author it
     renamed, and the pages equal a clean build's."""
-    from sitegen.engine.build import Warm, build
+    from sitegen.engine.build import build
+    from sitegen.engine.state import Warm
     from sitekit import generated_listing
 
     site = generated_listing(tmp_path / "warm", 60)
@@ -143,7 +144,8 @@ def test_a_warm_rebuild_reuses_the_cards_of_papers_an_edit_did_not_change(tmp_pa
 
 
 def test_a_server_that_stops_stops_its_warm_up(tmp_path):
-    from sitegen.engine.build import Warm, build
+    from sitegen.engine.build import build
+    from sitegen.engine.state import Warm
     from sitekit import generated_listing
 
     config, _ = load_config(generated_listing(tmp_path / "site", 60))
@@ -160,7 +162,8 @@ def test_a_server_that_stops_stops_its_warm_up(tmp_path):
 
 
 def test_a_finished_warm_up_fills_the_kept_fragments(tmp_path):
-    from sitegen.engine.build import Warm, build
+    from sitegen.engine.build import build
+    from sitegen.engine.state import Warm
     from sitekit import generated_listing
 
     config, _ = load_config(generated_listing(tmp_path / "site", 60))

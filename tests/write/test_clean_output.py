@@ -262,7 +262,7 @@ def test_an_output_folder_as_the_last_build_left_it_is_not_listed(tmp_path, monk
     """The hot paths (a no-change build, an edit's) stat each recorded file and list no
     folder: a file put into an otherwise intact output/ waits for a build that finds
     output/ changed, or the manifest gone."""
-    from sitegen.write.output import Manifest
+    from sitegen.write.manifest import Manifest
 
     site = write_site(tmp_path / "site", KEPT_PAPERS)
     build_dir(site)

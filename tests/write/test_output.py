@@ -3,9 +3,10 @@
 from pathlib import Path
 
 import pytest
-from hypothesis import given, strategies as st
 
-from sitegen.engine.segments import Segments
+from sitegen.engine.cachedir import CacheDir
+from sitegen.write import manifest as manifest_module
+from sitegen.write.manifest import Manifest, Record
 from sitegen.urls import UnsafePath, checked_relative
 from sitekit import PAPER, build_dir, output_tree
 
@@ -44,114 +45,8 @@ def test_a_rebuild_does_not_write_through_a_link_out_of_the_output_folder(make_s
     assert output_tree(site / "output") == before  # nothing moved before the refusal
 
 
-def _hand_out(segments: Segments, order: list[int]) -> list[tuple[int, tuple[int, int]]]:
-    taken = []
-    for worker in order:
-        piece = segments.take(worker)
-        if piece is not None:
-            taken.append((worker, piece))
-    while True:  # whoever asks next, until nothing is left
-        piece = segments.take(0)
-        if piece is None:
-            return taken
-        taken.append((0, piece))
-
-
-@given(total=st.integers(0, 500), workers=st.integers(1, 5), chunk=st.integers(1, 40),
-       order=st.lists(st.integers(0, 5), max_size=60), joining=st.integers(0, 1))
-def test_every_task_is_handed_out_exactly_once(total, workers, chunk, order, joining):
-    segments = Segments(total, workers, chunk, shared=False, joining=joining)
-    taken = _hand_out(segments, [w % (workers + joining) for w in order])
-    covered = sorted(i for _, (start, stop) in taken for i in range(start, stop))
-    assert covered == list(range(total))
-    assert all(0 < stop - start <= chunk for _, (start, stop) in taken)
-
-
-def test_each_worker_starts_on_its_own_run_and_only_then_takes_from_the_back_of_another():
-    segments = Segments(100, 2, 10, shared=False)
-    assert segments.take(0) == (0, 10)
-    assert segments.take(1) == (50, 60)
-    for _ in range(4):
-        segments.take(0)  # worker 0 finishes 0–50
-    assert segments.take(0) == (90, 100)  # the end of worker 1's run, furthest from where it works
-    assert segments.take(1) == (60, 70)
-
-
-def test_a_joining_worker_takes_from_the_back_of_the_longest_run():
-    segments = Segments(100, 2, 10, shared=False, joining=1)
-    assert segments.take(0) == (0, 10)
-    assert segments.take(2) == (90, 100)  # worker 1's run is the longer (50-100 against 10-50)
-    assert segments.take(2) == (40, 50)
-    assert segments.take(1) == (50, 60)
-
-
-def test_what_is_left_counts_what_no_worker_has_taken():
-    segments = Segments(100, 2, 10, shared=False, joining=1)
-    assert segments.left() == 100
-    segments.take(0), segments.take(2)
-    assert segments.left() == 80
-    segments.cancel()
-    assert segments.left() == 0
-
-
-def test_texts_are_written_in_short_batches_once_few_are_left_to_hand_out(monkeypatch):
-    """So that no process ends the texts with a long write while the others wait."""
-    from sitegen.engine import build
-
-    class Store:
-        def __init__(self):
-            self.batches: list[int] = []
-
-        def add(self, rows):
-            self.batches.append(len(rows))
-
-    monkeypatch.setattr(build, "render_text", lambda paper: (paper, ()))
-    batches = {}
-    for told in (True, False):
-        segments, store = Segments(3000, 1, 16, shared=False), Store()
-        build._store_texts(list(range(3000)), build._pieces(segments, 0), store, left=segments.left if told else None)
-        batches[told] = store.batches
-    assert batches[False] == [1024, 1024, 952]
-    # 1,984 handed out, 1,016 left: the 960 since the last write go, then every 64.
-    assert batches[True] == [1024, 960] + [build.TEXT_LAST_BATCH] * 15 + [56]
-
-
-def test_a_cancelled_share_hands_out_nothing_more():
-    segments = Segments(100, 2, 10, shared=False)
-    segments.take(0)
-    segments.cancel()
-    assert segments.take(0) is None and segments.take(1) is None
-
-
-def test_shared_segments_are_seen_by_a_forked_process():
-    import multiprocessing
-
-    segments = Segments(30, 2, 10)
-    context = multiprocessing.get_context("fork")
-    process = context.Process(target=segments.take, args=(0,))
-    process.start()
-    process.join()
-    assert segments.take(0) == (10, 15)  # the child took 0–10 of worker 0's run (0–15)
-
-
-@pytest.mark.parametrize("fork", [True, False])
-def test_the_background_check_finds_what_a_stat_of_each_file_finds(make_site, fork):
-    from sitegen.write.output import _Check
-
-    site = make_site({"content/papers.yaml": PAPER})
-    build_dir(site)
-    manifest = built_manifest(site)
-    (site / "output/index.html").unlink()
-    (site / "output/feed.xml").write_text("changed by hand")
-    expected = {name for name in manifest.records if not manifest._matches(name)}
-    assert expected == {"index.html", "feed.xml"}
-    assert _Check(lambda: {n for n in manifest.records if not manifest._matches(n)}, fork=fork).result() == expected
-
-
 def built_manifest(site: Path):
-    from sitegen.write.output import Manifest
-
-    return Manifest.load(site / ".sitegen", site / "output")
+    return Manifest.load(CacheDir(site).manifest(site / "output"), site / "output")
 
 
 def test_a_fresh_build_process_restores_damaged_output_while_rebuilding_an_edit(make_site):
@@ -170,8 +65,6 @@ def test_a_fresh_build_process_restores_damaged_output_while_rebuilding_an_edit(
 
 
 def test_a_build_with_damaged_output_checks_each_file_once(make_site, monkeypatch):
-    from sitegen.write.output import Manifest
-
     site = make_site({"content/papers.yaml": PAPER})
     build_dir(site)
     files = len(built_manifest(site).records)
@@ -193,9 +86,7 @@ def _edit_and_build(site: Path, old: str, new: str):
 @pytest.fixture
 def journaled(monkeypatch):
     """A tiny site's edit changes a large share of its records: journal them anyway."""
-    from sitegen.write import output
-
-    monkeypatch.setattr(output, "JOURNAL_SHARE", 0.001)
+    monkeypatch.setattr(manifest_module, "JOURNAL_SHARE", 0.001)
 
 
 def test_a_rebuild_appends_its_records_to_the_journal_and_a_reload_replays_them(make_site, journaled):
@@ -228,11 +119,9 @@ def test_a_torn_journal_entry_is_ignored_and_its_pages_render_again(make_site, j
 
 
 def test_the_journal_is_folded_into_the_whole_once_it_grows(make_site, monkeypatch):
-    from sitegen.write import output
-
     site = make_site({"content/papers.yaml": PAPER})
     build_dir(site)
-    monkeypatch.setattr(output, "JOURNAL_SHARE", 1000)  # any entry is too much
+    monkeypatch.setattr(manifest_module, "JOURNAL_SHARE", 1000)  # any entry is too much
     _edit_and_build(site, "excel in", "shine in")
     manifest = built_manifest(site)
     assert not manifest.journal.exists()
@@ -251,11 +140,8 @@ def test_journal_entries_of_another_whole_are_ignored(make_site, journaled):
 
 
 def test_save_keeps_the_records_under_a_folder_current_and_writes_what_changed(tmp_path):
-    from sitegen.write.output import Manifest, Record
-
     output = tmp_path / "output"
-    manifest = Manifest.load(tmp_path / ".sitegen", output)
-    (tmp_path / ".sitegen").mkdir()
+    manifest = Manifest.load(CacheDir(tmp_path).made() / "manifest.bin", output)
     first = {name: Record("in", "d", 1, 2) for name in ("a/1.json", "a/2.json", "b/x.html", "ab.html")}
     manifest.save(first, [])
     assert manifest.under("a") == {"a/1.json": first["a/1.json"], "a/2.json": first["a/2.json"]}
@@ -266,7 +152,7 @@ def test_save_keeps_the_records_under_a_folder_current_and_writes_what_changed(t
 
     assert manifest.under("a") == prefixed(manifest.records) == {"a/2.json": first["a/2.json"],
                                                                   "a/3.json": Record("in", "e", 3, 4)}
-    reloaded = Manifest.load(tmp_path / ".sitegen", output)
+    reloaded = Manifest.load(CacheDir(tmp_path).path / "manifest.bin", output)
     assert reloaded.records == manifest.records
     assert reloaded.under("a") == manifest.under("a")
 
