@@ -38,6 +38,7 @@ from sitegen.engine.state import Fresh, Warm
 from sitegen.engine.texts import Texts
 from sitegen.engine.workers import RenderJob, RenderProcess, render
 from sitegen.formats import search
+from sitegen.pages.kinds import KINDS
 from sitegen.pages.links import content_link_problems, site_paths
 from sitegen.pages.plan import Plan, plan, render_order
 from sitegen.pages.task import Task
@@ -141,10 +142,13 @@ class _Build:
 
     def plan(self, site: Site, theme: Theme, texts: Texts) -> list[Task]:
         """Every output file with the digest of what it shows, keeping what the last plan
-        made of the records that show the same; and what the search index and the
-        snapshot need of this model."""
+        made of the records that show the same."""
         state, config = self.state, self.config
-        new = plan(site, config, theme, state.plan)
+        last = state.plan
+        # The model the search index in output/ was made for, which may hold the papers an
+        # edit changed as the index shows them (search_job.prepare).
+        self.searched = last.site if last is not None and last.search_digests is not None else None
+        new = plan(site, config, theme, last)
         # The last plan's build committed to this manifest: compare reads it.
         self.base = state.committed if new.changed_since is not None else None
         state.plan, state.committed = new, None
@@ -152,15 +156,9 @@ class _Build:
         self.clock.lap("plan")
         self.parsed = state.parse_cache.misses
         state.parse_cache.save()
-        self.search_digests = self.searched = None
-        if config.search:
-            self.searched = state.search_digests[0] if state.search_digests is not None else None
-            self.search_digests = search.paper_digests(site, _unchanged_search_digests(state, new))
-            state.search_digests = (site, self.search_digests)
         self.keep_snapshot = None
         if state.snapshot_worth_saving(site):
-            self.keep_snapshot = partial(_keep_snapshot, self.cache.snapshot, site, new, state.parse_cache.loaded(),
-                                         self.search_digests)
+            self.keep_snapshot = partial(_keep_snapshot, self.cache.snapshot, site, new, state.parse_cache.loaded())
             if texts.aside:
                 # Written while the texts render, before any render process exists:
                 # pickling touches every object, so beside one it makes both copy the
@@ -168,7 +166,7 @@ class _Build:
                 # which needs no text: the texts were often done by the time it was.
                 self.keep_snapshot()
                 self.keep_snapshot = None
-        self.clock.lap("search")
+        self.clock.lap("snapshot")
         return new.tasks
 
     def compare(self, site: Site, tasks: list[Task]) -> tuple[list[Task], list[Task]]:
@@ -178,7 +176,8 @@ class _Build:
         state = self.state
         manifest = state.manifest = self._manifest()
         self.relative = self.base is not None and self.base[0] is manifest and self.base[1] == manifest.stamp
-        reasons = _stale(state.plan.fresh if self.relative and not manifest.damaged() else tasks, manifest)
+        reasons = _stale(state.plan.fresh if self.relative and not manifest.damaged() else tasks, manifest,
+                         _folders())
         stale = [task for task, _ in reasons]
         if self.explain:
             self.reasons = [(task.file, why) for task, why in reasons]
@@ -196,15 +195,11 @@ class _Build:
         state, config, cache, manifest = self.state, self.config, self.cache, self.state.manifest
         staging = Staging(Path(tempfile.mkdtemp(dir=cache.made(), prefix=CacheDir.STAGING)),
                           flat=not is_empty(config.output_dir))
-        side = []
-        if self.search_digests is not None:
-            index_job = search_job.prepare(site, manifest, self.search_digests, cache.search_state,
+        index_job = None
+        if any(task.kind == "search_index" for task in order):
+            index_job = search_job.prepare(site, manifest, state.plan.search_digests, cache.search_state,
                                            state.index_state, texts.store.path, self.searched)
-            if index_job is not None:
-                side.append(partial(_search_index, index_job))
-        if self.keep_snapshot is not None:
-            side.append(partial(_side, self.keep_snapshot))
-        self.clock.lap("search")
+        side = (partial(_side, self.keep_snapshot),) if self.keep_snapshot is not None else ()
         jobs = self.jobs or default_jobs()
         shared = SharedFragments(cache.path, jobs, FRAGMENTS_PER_PAPER * len(site.papers)) \
             if state.shares_fragments(order, jobs) else None
@@ -213,14 +208,14 @@ class _Build:
             site, config, theme, state.stored_texts(site, cache.texts, order, texts.shared), staging.dir,
             staging.flat, order, _previous_digests(order, manifest), cache.api_spans, state.bib_entries,
             state.api_records, of_this_model.paper_digests if of_this_model else None,
-            state.kept_fragments(of_this_model) if of_this_model else None, shared, tuple(side),
-            self.rendering_collector)
+            state.kept_fragments(of_this_model) if of_this_model else None, shared, side,
+            partial(search_job.run, index_job) if index_job is not None else None, self.rendering_collector)
         changed: dict[str, Record] = {}  # the new records of the files this build renders
         try:
-            written, done = render(job, self.jobs, manifest.records, changed,
-                                   state.take_fragments if job.fragments is not None else None)
+            written, files = render(job, self.jobs, manifest.records, changed,
+                                    state.take_fragments if job.fragments is not None else None)
             self.clock.lap("render")
-            index = next((result for result in done if isinstance(result, search_job.SearchResult)), None)
+            index = next((result for result in files if isinstance(result, search_job.SearchResult)), None)
             if index is not None:
                 written += index.written
                 changed.update(index.records)
@@ -313,8 +308,9 @@ def _collector_for_builds():
         gc.unfreeze()
 
 
-def _stale(tasks: list[Task], manifest: Manifest) -> list[tuple[Task, str]]:
-    """The tasks to render, and why: one pass over every output file of the site."""
+def _stale(tasks: list[Task], manifest: Manifest, folders: dict[str, str]) -> list[tuple[Task, str]]:
+    """The tasks to render, and why: one pass over every output file of the site.
+    `folders`: the kinds whose task writes a folder of files, and the folder."""
     get, damaged = manifest.records.get, manifest.damaged()
     out = []
     for task in tasks:
@@ -323,9 +319,14 @@ def _stale(tasks: list[Task], manifest: Manifest) -> list[tuple[Task, str]]:
             out.append((task, "new"))
         elif record.inputs != task.inputs:
             out.append((task, "inputs changed"))
-        elif damaged and task.file in damaged:
+        elif damaged and (task.file in damaged or task.kind in folders
+                          and any(name.startswith(folders[task.kind]) for name in damaged)):
             out.append((task, "output file changed or missing"))
     return out
+
+
+def _folders() -> dict[str, str]:
+    return {kind.name: kind.folder for kind in KINDS.values() if kind.folder is not None}
 
 
 def _previous_digests(order: list[Task], manifest: Manifest) -> dict[str, str]:
@@ -335,27 +336,14 @@ def _previous_digests(order: list[Task], manifest: Manifest) -> dict[str, str]:
     return {t.file: records[t.file].digest for t in order if t.file in records and manifest.is_intact(t.file)}
 
 
-def _unchanged_search_digests(state: Fresh, new: Plan) -> dict[str, str] | None:
-    """The last build's search digests of the papers this build's plan found unchanged,
-    if that build's model is the one the plan compared with."""
-    if state.search_digests is None or state.search_digests[0] is not new.changed_since:
-        return None
-    changed = new.changed_papers
-    return {i: d for i, d in state.search_digests[1].items() if i not in changed}
-
-
-def _search_index(job: search_job.SearchJob, process: RenderProcess) -> search_job.SearchResult:
-    return search_job.run(job, process.renderer.site, process.staging)
-
-
 def _side(work: Callable[[], None], process: RenderProcess) -> None:
     work()
 
 
-def _keep_snapshot(path: Path, site: Site, new: Plan, parsed: dict, search_digests) -> None:
+def _keep_snapshot(path: Path, site: Site, new: Plan, parsed: dict) -> None:
     """The snapshot is a cache: one that cannot be written only makes the next build do more."""
     try:
-        snapshot.write(path, site, new, search_digests, parsed)
+        snapshot.write(path, site, new, parsed)
     except OSError:
         pass
 

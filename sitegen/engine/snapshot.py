@@ -3,8 +3,8 @@ starts where a long-running one (`sitegen serve`) would be.
 
 An edit's rebuild in a fresh process would otherwise read every parsed entry back,
 build the whole model and digest every page again — about 2 of its 2.6 seconds at
-10,000 papers. With the snapshot it loads the last model, the plan's digests and tasks
-and the search digests, and takes the warm path: the model is updated with the files
+10,000 papers. With the snapshot it loads the last model and plan (its digests, the
+search index's among them, and its tasks), and takes the warm path: the model is updated with the files
 that changed, and only their papers' tasks are planned again.
 
 A snapshot need not be the last build's. Everything in it comes from one build and
@@ -29,15 +29,15 @@ from sitegen.content.model import Paper, Site
 from sitegen.pages.plan import Plan
 
 LAYOUT = 6  # 3: authors' co-authors and topics are `Ranked`; 4: papers restored as pickled; 5: cite digests;
-# 6: the plan is a pages.plan.Plan
+# 6: the plan is a pages.plan.Plan, with the search digests
 # Papers that may differ from the snapshot's before it is written again.
 LAG = 64
 LAG_SHARE = 32
 
 
 class Snapshot:
-    def __init__(self, site: Site, plan: Plan, search: dict[str, str] | None, parsed: dict):
-        self.site, self.plan, self.search, self.parsed = site, plan, search, parsed
+    def __init__(self, site: Site, plan: Plan, parsed: dict):
+        self.site, self.plan, self.parsed = site, plan, parsed
 
 
 def load(path: Path) -> Snapshot | None:
@@ -62,13 +62,13 @@ def worth_saving(loaded: Snapshot | None, plan: Plan, site: Site) -> bool:
     return len(plan.changed_papers) > max(LAG, len(site.papers) // LAG_SHARE)
 
 
-def write(path: Path, site: Site, plan: Plan, search: dict[str, str] | None, parsed: dict) -> None:
+def write(path: Path, site: Site, plan: Plan, parsed: dict) -> None:
     """Written as it is pickled (no second copy in memory), then renamed into place."""
     memo = plan.for_snapshot()
     # A plan makes its static files' tasks anew (kinds.py): kept without their absolute
     # source, the snapshot stays valid for the site folder renamed or moved.
     memo.loose = [replace(task, source=None) if task.source is not None else task for task in memo.loose]
-    snapshot = Snapshot(site, memo, search, parsed)
+    snapshot = Snapshot(site, memo, parsed)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:

@@ -51,7 +51,6 @@ class Fresh:
         self.committed: tuple | None = None  # (manifest, its stamp) the last plan's build committed to
         self.manifest: Manifest | None = None  # reused while the file on disk is the one it saved
         self.text_store: TextStore | None = None  # an open store knows its keys, not read again each build
-        self.search_digests: tuple[Site, dict[str, str]] | None = None  # the model they were computed for, and them
         self.index_state: search.IndexState | None = None  # the last one saved, not read back from .sitegen/ again
         self.bib_entries = LRUCache(BIB_CACHE)  # (fingerprint, cite key, with abstract) → entry
         self.api_records = LRUCache(API_CACHE)  # a paper's JSON, by what it shows
@@ -77,7 +76,6 @@ class Fresh:
             # at 10,000 papers). The build's end unfreezes them (build._collector_for_builds).
             gc.freeze()
             self.site, self.plan = kept.site, kept.plan
-            self.search_digests = (kept.site, kept.search) if kept.search is not None else None
             self.parse_cache.seed(kept.parsed)
 
     # --- texts ---------------------------------------------------------------------

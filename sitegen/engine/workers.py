@@ -18,6 +18,7 @@ import traceback
 from concurrent.futures import Executor, Future, ProcessPoolExecutor
 from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
+from functools import partial
 from operator import itemgetter
 from pathlib import Path
 from typing import Callable, Mapping
@@ -64,9 +65,12 @@ class RenderJob:
     paper_digests: Mapping[str, str] | None = None  # the plan's, when it was made for this model
     fragments: PaperFragments | None = None
     shared: SharedFragments | None = None  # where the processes share what they make
-    # Work a process does before its pages (the search index, the snapshot), each
-    # given the process; every `workers`-th from its number on.
+    # Work a process does before its pages (the snapshot), each given the process;
+    # every `workers`-th from its number on.
     side: tuple[Callable[["RenderProcess"], object], ...] = ()
+    # Makes the search index's files and stages them (search_job.run), given the model
+    # and the staging folder: the index is patched, not rendered whole.
+    search_index: Callable | None = None
     collector: tuple = (700, 10, 10)  # the collector's thresholds while rendering
 
 
@@ -79,6 +83,8 @@ class RenderProcess:
                                  job.bib_entries, job.api_records, job.paper_digests, job.fragments,
                                  api_spans=job.api_spans)
         self.staging = Staging(job.staging, job.flat)
+        if job.search_index is not None:
+            self.renderer.search_index = partial(_stage_index, job.search_index, self.staging)
 
 
 _process: RenderProcess | None = None  # this process's, while it renders
@@ -89,8 +95,9 @@ def render(job: RenderJob, jobs: int | None, records: dict[str, Record], changed
     """Render every task of `job.order`, in worker processes and in this one, and stage
     the files whose bytes changed. Puts the new record of every rendered file in
     `changed` (`records`: the last build's). Returns the names staged, in render order,
-    and what the side jobs returned. `keep_fragments`: given the papers' fragments the
-    render processes made (`sitegen serve` keeps them)."""
+    and what the tasks that write many files (the search index) and the side jobs
+    returned. `keep_fragments`: given the papers' fragments the render processes made
+    (`sitegen serve` keeps them)."""
     pool, workers = _pool(job, jobs)
     with pool, _collector_for_rendering(job.collector) if workers > 1 else nullcontext():
         runs = [pool.submit(_render_run, worker) for worker in range(1, workers)]
@@ -177,10 +184,15 @@ def _render_chunk(process: RenderProcess, chunk: list[Task]) -> list[tuple[str, 
     for task in chunk:
         try:
             pages.append(render_page(renderer, task))
+        except OSError:  # a file that cannot be read or written (the index stages its own): not the template's
+            raise
         except Exception as exc:
             raise template_problem(task, exc) from None
     out = []
     for task, data in zip(chunk, pages):
+        if type(data) is not bytes:  # a task that staged its files itself: what it says of them
+            out.append((None, data))
+            continue
         digest = content_digest(data)
         staged = staging.write(task.file, data) if previous.get(task.file) != digest else None
         out.append((digest, staged))
@@ -206,7 +218,9 @@ def _gathered(runs: list[Future], order: list[Task], records: dict[str, Record],
             names = []
             for task, (digest, staged) in zip(order[start:start + len(results)], results):
                 name = task.file
-                if staged is None:  # the same bytes as the file in output/
+                if digest is None:  # its files' records come with what it returned
+                    side.append(staged)
+                elif staged is None:  # the same bytes as the file in output/
                     old = records.get(name)
                     changed[name] = Record(task.inputs, digest, old.size if old else 0, old.mtime_ns if old else 0)
                 else:
@@ -215,6 +229,10 @@ def _gathered(runs: list[Future], order: list[Task], records: dict[str, Record],
             staged_from.append((start, names))
     staged_from.sort(key=itemgetter(0))
     return [name for _, names in staged_from for name in names], side
+
+
+def _stage_index(make: Callable, staging: Staging, site: Site):
+    return make(site, staging)
 
 
 def template_problem(task: Task, exc: Exception) -> TemplateProblem:

@@ -20,7 +20,7 @@ from typing import Callable, Iterable, Protocol, Sequence
 from sitegen import urls
 from sitegen.config import Config
 from sitegen.content.model import Site, month_key, week_key
-from sitegen.formats import api, feeds
+from sitegen.formats import api, feeds, search
 from sitegen.problems import display_path
 from sitegen.pages import render
 from sitegen.pages.render import Renderer
@@ -47,6 +47,8 @@ class Planner(Protocol):
 
     def same_people(self) -> bool: ...
 
+    def search_digests(self) -> dict[str, str]: ...
+
 
 @dataclass(frozen=True)
 class PageKind:
@@ -65,6 +67,9 @@ class PageKind:
     # Its task is the last plan's when this says what it shows did not change (checked
     # against the last plan; None: planned each time).
     same: Callable[[Planner], bool] | None = None
+    # A task that writes a folder of files (its own file, named by the task, among them),
+    # which come and go with the content: it is stale when any of them is not as written.
+    folder: str | None = None
 
 
 @dataclass(frozen=True)
@@ -225,6 +230,15 @@ def _search(p: Planner, _) -> list[Task]:
     return [Task(urls.SEARCH, "search", (), p.d.page("search"))] if p.config.search else []
 
 
+def _search_index(p: Planner, _) -> list[Task]:
+    """The search index: term shards and paper records under search-index/, with
+    meta.json as the task's file. Its digest covers what the index shows of every paper
+    (search.paper_digests) and the listing's order."""
+    if not p.config.search:
+        return []
+    return [Task(search.META, "search_index", (), search.inputs_digest(p.site, p.search_digests()))]
+
+
 def _not_found(p: Planner, _) -> list[Task]:
     return [Task(urls.NOT_FOUND, "404", (), p.d.page("404"))]
 
@@ -314,6 +328,7 @@ KINDS = {kind.name: kind for kind in (
              same=lambda p: p.same_authors(None) and p.same_people()),
     PageKind("feed", None, None, _feed, render.feed, cards=True),
     PageKind("search", "search.html", None, _search, render.search),
+    PageKind("search_index", None, None, _search_index, render.search_index, folder=search.FOLDER + "/"),
     PageKind("404", "404.html", None, _not_found, render.not_found),
     PageKind("robots", None, None, _robots, render.robots),
     PageKind("sitemap", None, None, _sitemaps, render.sitemap),

@@ -13,6 +13,7 @@ from typing import Callable, Iterable
 
 from sitegen.config import Config
 from sitegen.content.model import Site
+from sitegen.formats import search
 from sitegen.pages.changes import Changes
 from sitegen.pages.digests import Digests
 from sitegen.pages.kinds import GROUPS, KINDS, TEMPLATES, Group, PageKind, papers_shown
@@ -30,6 +31,7 @@ class Plan:
     paper_digests: dict[str, str] = field(default_factory=dict)
     people_digests: dict[str, str] = field(default_factory=dict)
     cite_digests: dict[str, str] = field(default_factory=dict)
+    search_digests: dict[str, str] | None = None  # what the search index shows of each paper, if it has one
     groups: dict[str, dict] = field(default_factory=dict)  # group → record key → its tasks
     stamps: dict[str, dict] = field(default_factory=dict)  # listing group → key → what its tasks were made for
     loose: list[Task] = field(default_factory=list)  # tasks of no group, sitemaps aside
@@ -78,6 +80,7 @@ class Planner:
             and old.tag_order == site.tag_order
         self.day_sizes = [(day.date, len(day.papers)) for day in site.days]  # the archive and sitemaps show them
         self._positions: dict[str, dict] = {}
+        self._search_digests: dict[str, str] | None = None
 
     def run(self) -> Plan:
         done: set[str] = set()
@@ -172,6 +175,18 @@ class Planner:
         before, now = old.authors, self.site.authors
         return all(before.get(s) is not None and shown(before[s]) == shown(now[s]) for s in self.changes.authors)
 
+    def search_digests(self) -> dict[str, str]:
+        """Per paper, what the search index shows of it; the last plan's for papers that
+        show the same."""
+        if self._search_digests is None:
+            last = self.last
+            kept = None
+            if last is not None and last.search_digests is not None:
+                changed = self.changes.papers
+                kept = {i: d for i, d in last.search_digests.items() if i not in changed}
+            self._search_digests = search.paper_digests(self.site, kept)
+        return self._search_digests
+
     def same_people(self) -> bool:
         """What every author's record shows (Digests.people) is the last plan's."""
         kept = self.last.people_digests
@@ -180,7 +195,7 @@ class Planner:
     def _result(self) -> Plan:
         last = self.last
         result = Plan(self.site, self.tasks, self.d.context, self.d.papers_digests, self.d.people_digests,
-                      self.d.cite_digests, self.groups, self.stamps, self.loose, self.sitemap,
+                      self.d.cite_digests, self._search_digests, self.groups, self.stamps, self.loose, self.sitemap,
                       changed_papers=self.changes.papers)
         if last is None:
             result.fresh = list(self.tasks)

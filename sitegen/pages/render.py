@@ -11,7 +11,7 @@ import calendar
 from functools import lru_cache
 from itertools import groupby
 from pathlib import Path
-from typing import Mapping
+from typing import Callable, Mapping
 
 from sitegen import __version__, urls
 from sitegen.config import Config
@@ -49,6 +49,8 @@ class Renderer:
         self.bib_cache = LRUCache(BIB_CACHE) if bib_cache is None else bib_cache
         self.api_cache = LRUCache(API_CACHE) if api_cache is None else api_cache
         self.api_spans = api_spans
+        # Makes and stages the search index's files, given the model (the engine's).
+        self.search_index: Callable[[Site], object] | None = None
         self.env = theme.environment
         # Fragments of this build's model, or with papers' kept from earlier builds (serve).
         self.env.fragment_cache = self.fragments = LRUCache() if fragments is None else fragments
@@ -255,6 +257,13 @@ def search(r: Renderer, task: Task, template: str) -> bytes:
 
 def not_found(r: Renderer, task: Task, template: str) -> bytes:
     return r.page(task, template, "Page not found", page={"noindex": True})
+
+
+def search_index(r: Renderer, task: Task, template: None):
+    """The index is patched where an edit changed it, not made whole (formats/search.py);
+    what it needs of the last build (its files' records, its state) the engine knows, and
+    gives the renderer as `search_index`: it stages the index's files and says which."""
+    return r.search_index(r.site)
 
 
 def robots(r: Renderer, task: Task, template: None) -> bytes:
