@@ -806,7 +806,7 @@ def test_changes_that_show_nothing_new_change_nothing(matrix):
             assert outcome.redigested == [] and not any(c["changed"] for c in outcome.counts.values())
 
 
-def test_report(matrix, capsys):
+def test_report(matrix):
     """What the matrix measured (shown with `pytest -s`): builds, the field × kind pairs
     whose bytes some change changed, and the pages rendered for nothing, by reason."""
     sites, outcomes = matrix
