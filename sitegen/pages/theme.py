@@ -1,5 +1,9 @@
 """The Jinja environment of a site: its own templates/ over the theme's, autoescaped.
 
+Templates render through fast_jinja's environment, or through plain Jinja's, with the same
+options, filters and `{% cache %}` tag, when SITEGEN_FAST_JINJA=0 or when the installed
+Jinja is not one fast_jinja was written for; the pages are the same either way.
+
 Each template's closure (itself and everything it extends, includes or imports) is
 hashed, so a page's digest changes exactly when a template it uses changes.
 """
@@ -7,6 +11,7 @@ hashed, so a page's digest changes exactly when a template it uses changes.
 from __future__ import annotations
 
 import hashlib
+import os
 import re
 from dataclasses import dataclass, field
 from datetime import date
@@ -14,161 +19,31 @@ from functools import cached_property, lru_cache
 from pathlib import Path
 
 import jinja2
-import markupsafe
-from jinja2 import nodes
-from jinja2.compiler import CodeGenerator, find_undeclared
-from jinja2.runtime import Context, Macro
-from jinja2.utils import missing
 
 from sitegen.config import Config
+from sitegen.pages import fast_jinja
 from sitegen.pages.fragments import CacheExtension
-from sitegen.problems import Problem
-
-try:
-    from markupsafe import _escape_inner  # the C half of markupsafe.escape (MarkupSafe 3)
-except ImportError:  # another MarkupSafe: its own escape stays in use
-    _escape_inner = None
+from sitegen.problems import WARNING, Problem
 
 _REFERENCE = re.compile(r"""\{%-?\s*(extends|include|import|from)\s+(?:"([^"]+)"|'([^']+)')""")
-def _escape(value) -> str:
-    """What `{{ value }}` writes with autoescape on: markupsafe.escape's text, as a str.
 
-    markupsafe wraps each escaped value in a Markup object (two Python calls) only for
-    the template to join it into the page; a page has hundreds of them. The escaping
-    itself is markupsafe's own (test_theme.py compares the two).
-    """
-    if type(value) is str:
-        return _escape_inner(value)
-    if hasattr(value, "__html__"):
-        return value.__html__()
-    return _escape_inner(str(value))
+# Set to 0 (or false, no, off), templates render with plain Jinja: the same pages, slower.
+FAST_JINJA = "SITEGEN_FAST_JINJA"
 
 
-class _CodeGenerator(CodeGenerator):
-    """Jinja's code, cheaper where a page spends most of its time."""
-
-    def visit_Output(self, node, frame) -> None:
-        """A run of output (`<li><a href="{{ a.url }}">{{ a.name }}</a></li>`) in a page's
-        body is one `yield` of the pieces joined, not one `yield` per piece: a page is made
-        of hundreds of pieces, and each yield passed up through the page's template, the
-        one it extends and its block. Macros already collect their output in a list."""
-        if frame.buffer is not None or (frame.require_output_check and self.has_known_extends) \
-                or len(node.nodes) < 2:
-            return super().visit_Output(node, frame)
-        pieces = frame.buffer = self.temporary_identifier()
-        self.writeline(f"{pieces} = []")
-        try:
-            super().visit_Output(node, frame)
-        finally:
-            frame.buffer = None
-        self.writeline(f'yield "".join({pieces})')
-
-    def visit_CallBlock(self, node, frame) -> None:
-        """`{% cache %}` (fragments.py) as a lookup with a plain function to make the
-        fragment on a miss, not a call block: that made a Macro object for its body, and
-        went through two calls of Jinja's, at each use of a card."""
-        call = node.call
-        if not (isinstance(call.node, nodes.ExtensionAttribute) and call.node.name == "_fragment"
-                and call.node.identifier == CacheExtension.identifier) \
-                or find_undeclared(node.body, ("caller", "kwargs", "varargs")):
-            return super().visit_CallBlock(node, frame)
-        where, key, *condition = call.args
-        self.macro_body(node, frame)  # `def macro():` returning the body's text
-        self.start_write(frame, node)
-        self.write("(environment.fragment_cache.text((")
-        for part in (where, *key.items):
-            self.visit(part, frame)
-            self.write(", ")
-        self.write("), macro)")
-        if condition:  # `{% cache key if reuse %}`: the body in place when not reused
-            self.write(" if ")
-            self.visit(condition[0], frame)
-            self.write(" else macro()")
-        self.write(")")
-        self.end_write(frame)
+def environment_class() -> tuple[type[jinja2.Environment], str | None]:
+    """fast_jinja's environment, or plain Jinja's when FAST_JINJA switches it off or it
+    cannot be trusted with the installed Jinja and MarkupSafe (and then why, to warn)."""
+    if os.environ.get(FAST_JINJA, "").strip().lower() in ("0", "false", "no", "off"):
+        return jinja2.Environment, None
+    reason = fast_jinja.unavailable()
+    return (jinja2.Environment, reason) if reason else (fast_jinja.FastEnvironment, None)
 
 
-class _Template(jinja2.Template):
-    """Compiled templates look `escape` up in their module: it is `_escape` in ours."""
-
-    @classmethod
-    def _from_namespace(cls, environment, namespace, globals):
-        if _escape_inner is not None and namespace.get("escape") is markupsafe.escape:
-            namespace["escape"] = _escape
-        return super()._from_namespace(environment, namespace, globals)
-
-
-class _Context(Context):
-    def call(__self, __obj, *args, **kwargs):
-        """A macro called as Jinja's own `call` would call it, without its two lookups
-        for what the callable wants passed: a card's macros are called thousands of times.
-        A plain macro's arguments are bound here (`_plain_macro_call`)."""
-        if type(__obj) is Macro:
-            kwargs.pop("_loop_vars", None)
-            kwargs.pop("_block_vars", None)
-            if not (__obj.caller or __obj.catch_kwargs or __obj.catch_varargs or __obj._environment.is_async):
-                result = _plain_macro_call(__obj, args, kwargs)
-                if result is not None:
-                    return result if not __self.eval_ctx.autoescape else str.__new__(markupsafe.Markup, result)
-            return __obj(__self.eval_ctx, *args, **kwargs)
-        return super().call(__obj, *args, **kwargs)
-
-
-def _plain_macro_call(macro: Macro, args: tuple, kwargs: dict) -> str | None:
-    """What Macro.__call__ does for a macro without `caller`, `varargs` or `kwargs`: the
-    arguments in order, `missing` for those not given (the macro's code puts its defaults
-    in). None for a call Jinja rejects, which then goes to Jinja for its error."""
-    names = macro.arguments
-    if len(args) > len(names):
-        return None
-    if kwargs:
-        taken = len(args)
-        args = (*args, *[kwargs.get(name, missing) for name in names[taken:]])
-        if len(kwargs) != sum(1 for name in names[taken:] if name in kwargs):
-            return None
-    elif len(args) < len(names):
-        args = (*args, *[missing] * (len(names) - len(args)))
-    return macro._func(*args)
-
-
-_DICT_ATTRIBUTES = frozenset(dir(dict))
-
-
-class _Environment(jinja2.Environment):
-    code_generator_class = _CodeGenerator
-    context_class = _Context
-    template_class = _Template
-
-    def make_globals(self, d):
-        """A template's globals as a dict, not Jinja's ChainMap over the environment's:
-        each page's context copies them and each `{% from ... import %}` compares their
-        keys with the context's, and on a ChainMap both go key by key in Python (a tenth
-        of a paper page's rendering). The environment's globals are set before any
-        template loads and never changed after, so a copy sees all of them."""
-        return {**self.globals, **(d or {})}
-
-    def getattr(self, obj, attribute):
-        """`{{ page.title }}` on a dict as Jinja finds it (an attribute of dicts first,
-        then the key), without the AttributeError Jinja's attempt raises and catches on
-        the way: 0.9 µs, for about 40 such lookups in every page's base.html."""
-        if type(obj) is dict and attribute not in _DICT_ATTRIBUTES:
-            try:
-                return obj[attribute]
-            except KeyError:
-                return self.undefined(obj=obj, name=attribute)
-        try:
-            return getattr(obj, attribute)
-        except AttributeError:
-            pass
-        try:
-            return obj[attribute]
-        except (TypeError, LookupError, AttributeError):
-            return self.undefined(obj=obj, name=attribute)
-
-
-# In the names of compiled templates kept in .sitegen/: Jinja tells its own versions'
-# code apart, not that of a code generator of ours. Change it when _CodeGenerator changes.
-COMPILED_AS = "sitegen-3"
+def _compiled_as(environment: type[jinja2.Environment]) -> str:
+    """The name under which an environment's compiled templates are kept in .sitegen/:
+    the two code generators' code never meets."""
+    return fast_jinja.COMPILED_AS if issubclass(environment, fast_jinja.FastEnvironment) else "plain"
 
 
 @lru_cache(maxsize=4096)
@@ -199,8 +74,13 @@ class Theme:
         return cls(templates, statics, bytecode_dir)
 
     @cached_property
+    def _environment_class(self) -> tuple[type[jinja2.Environment], str | None]:
+        return environment_class()
+
+    @cached_property
     def environment(self) -> jinja2.Environment:
-        env = _Environment(
+        environment, _ = self._environment_class
+        env = environment(
             loader=jinja2.FileSystemLoader([str(d) for d in self.template_dirs]),
             autoescape=True,
             undefined=jinja2.StrictUndefined,
@@ -209,20 +89,30 @@ class Theme:
             keep_trailing_newline=True,
             extensions=[CacheExtension],
             auto_reload=False,  # a page asks for three templates: not three stat calls each (see reload_changed)
-            bytecode_cache=self._bytecode_cache(),
+            bytecode_cache=self._bytecode_cache(_compiled_as(environment)),
         )
         env.filters["date"] = _date
         env.filters["longdate"] = _long_date
         return env
 
-    def _bytecode_cache(self) -> jinja2.BytecodeCache | None:
+    def _bytecode_cache(self, compiled_as: str) -> jinja2.BytecodeCache | None:
         if self.bytecode_dir is None:
             return None
         try:
             self.bytecode_dir.mkdir(parents=True, exist_ok=True)
         except OSError:
             return None
-        return jinja2.FileSystemBytecodeCache(str(self.bytecode_dir), f"__jinja2_{COMPILED_AS}_%s.cache")
+        return jinja2.FileSystemBytecodeCache(str(self.bytecode_dir), f"__jinja2_{compiled_as}_%s.cache")
+
+    def problems(self) -> list[Problem]:
+        """A warning for a build and `sitegen check` when templates render with plain Jinja
+        although the fast path was not switched off: the pages are the same, the build slower."""
+        _, reason = self._environment_class
+        if reason is None:
+            return []
+        return [Problem("sitegen", None, None, f"templates render with plain Jinja, slower: {reason}",
+                        f"install {fast_jinja.JINJA} and {fast_jinja.MARKUPSAFE}, "
+                        f"or set {FAST_JINJA}=0 to choose plain Jinja without this warning", severity=WARNING)]
 
     def reload_changed(self) -> None:
         """Forget compiled templates whose file changed, or which a file earlier in the

@@ -6,7 +6,7 @@ import jinja2
 import pytest
 
 from sitegen.pages import fragments
-from sitegen.pages import theme
+from sitegen.pages import fast_jinja
 from sitegen.pages.fragments import CacheExtension, LRUCache
 from sitegen.config import load_config
 from sitekit import REPO, build_dir, output_tree
@@ -55,7 +55,7 @@ def test_the_tag_renders_a_body_once_per_key_and_keeps_escaping():
     assert env.fragment_cache.hits == 1 and env.fragment_cache.misses == 2
 
 
-@pytest.mark.parametrize("environment", [jinja2.Environment, theme._Environment])
+@pytest.mark.parametrize("environment", [jinja2.Environment, fast_jinja.FastEnvironment])
 def test_a_tag_whose_condition_is_false_renders_its_body_in_place(environment):
     """Both ways a tag is compiled: as Jinja's call block, and as the site's lookup."""
     source = ("{% for p in papers %}{% cache p, (1 if wide else 2) if reuse %}<b>{{ p }}{{ count() }}</b>"
