@@ -276,6 +276,7 @@ def prepare(config: Config, cache: ParsedFiles | None = None, *, check_templates
     theme = None
     if theme_dir is not None:
         theme = Theme.for_site(config, theme_dir, cache_dir.templates if cache_dir is not None else None)
+        problems += theme.problems()  # templates render with plain Jinja, and why, if it fell back by itself
         if check_templates:
             problems += theme.check()
     if any(p.is_error for p in problems):

@@ -159,3 +159,27 @@ def test_compiled_templates_of_the_two_code_generators_never_meet(tmp_path, monk
         assert template.render(xs=["<a>"]) == "<b>&lt;a&gt;</b>"
     assert escapes == [fast_jinja._escape, markupsafe.escape] * 2
     assert sorted(path.name.split("_")[3] for path in bytecode.iterdir()) == sorted([fast_jinja.COMPILED_AS, "plain"])
+
+
+
+def test_a_build_and_check_say_when_templates_fell_back_to_plain_jinja(tmp_path, monkeypatch):
+    """The warning reaches the user: in the build's warnings (kept for a no-change
+    rebuild too) and in `sitegen check`; not when the fast templates are in use."""
+    from sitegen.config import load_config
+    from sitegen.engine.build import build, check
+    from sitekit import PAPER, write_files
+
+    def fell_back(problems) -> list[str]:
+        return [str(p) for p in problems if "plain Jinja" in p.message]
+
+    site = write_files(tmp_path / "site", {"content/a.yaml": PAPER})
+    config, _ = load_config(site)
+    assert fell_back(build(config, jobs=1).warnings) == []
+    monkeypatch.setattr(jinja2, "__version__", "3.2.0")
+    # A build that loads the templates says it (the output is the same bytes, so a build
+    # that finds nothing to do does not look at Jinja at all, whose import it avoids).
+    (site / "content/a.yaml").write_text(PAPER.replace("Monarch", "Monarch mixer"))
+    warned = fell_back(build(config, jobs=1).warnings)
+    assert len(warned) == 1 and "Jinja2 3.2.0 is installed" in warned[0], warned
+    assert fell_back(build(config, jobs=1).warnings) == warned  # nothing to do, the warning kept
+    assert fell_back(check(config)) == warned
