@@ -43,7 +43,7 @@ from sitegen.content.validate import CREDIT_FIELDS, KNOWN_LINKS, PAPER_FIELDS, P
 from sitegen.engine.build import build, prepare
 from sitegen.engine.cachedir import CacheDir
 from sitegen.engine.state import Warm
-from sitegen.formats import api, feeds
+from sitegen.formats import api, feeds, search
 from sitegen.pages.digests import Digests
 from sitegen.pages.kinds import KINDS
 from sitegen.pages.plan import plan
@@ -429,7 +429,7 @@ LOCATION_SETTINGS = {"theme", "content", "output"}
 
 # --- building and comparing ----------------------------------------------------------------
 
-SEARCH_INDEX = "search index"  # files of the search index: in the manifest, not tasks of the plan
+SEARCH_INDEX = "search index"  # a file of the search index folder: its record is its own bytes
 
 
 @dataclass
@@ -457,6 +457,10 @@ def planned(root: Path, built: Built) -> tuple[dict[str, str], dict[str, str]]:
     return {name: kinds.get(name, SEARCH_INDEX) for name in built.files}, dict(site.cite_keys)
 
 
+def in_folder(name: str) -> bool:
+    return name.startswith(search.FOLDER + "/")
+
+
 def disagreements(label: str, built: Built, expected: Built) -> list[str]:
     """How `built` (an incremental build) differs from `expected` (a clean one)."""
     out = [f"{label}: {name} only in one" for name in built.files.keys() ^ expected.files.keys()]
@@ -480,9 +484,12 @@ class Outcome:
 def compare(change: Change, kinds: dict[str, str], before: Built, after: Built) -> Outcome:
     counts: dict[str, Counter] = defaultdict(Counter)
     all_redigested, stale, wasted = [], [], []
+    folder_changed = any(before.files.get(name) != after.files.get(name)
+                         for name in before.files.keys() | after.files.keys() if in_folder(name))
     for name in sorted(before.files.keys() & after.files.keys()):
         kind = kinds[name]
-        changed = before.files[name] != after.files[name]
+        # The search index task writes a folder; its record (meta.json's) is the folder's.
+        changed = folder_changed if kind == "search_index" else before.files[name] != after.files[name]
         redigested = before.inputs[name] != after.inputs[name]
         counts[kind].update(files=1, changed=changed, redigested=redigested)
         if redigested:
@@ -677,10 +684,18 @@ OVER_APPROXIMATIONS = (
         "authors file (which shows no bio, co-authors or topics).",
         ("paper.id", "paper.authors", "paper.day", "paper.draft", "paper.tags", "paper.published", *CREDITS,
          "profile", *(f"profile.{name}" for name in PROFILE_FIELDS)), ("author", "author_feed", "api_authors")),
+    OverApproximation(
+        "The search index is one task whose digest has every paper's fingerprint (all its fields) and "
+        "its authors' and topics' names (search.paper_digests); a record shows no links, thumbnail, "
+        "published date, credit's affiliation, ORCID or URL, only the abstract's opening, and topics by "
+        "their names.",
+        ("paper.links.arxiv", "paper.links.code", "paper.links.doi", "paper.links.free", "paper.links.pdf",
+         "paper.links.project", "paper.thumbnail", "paper.published", "paper.abstract", "paper.tags",
+         *CREDITS), ("search_index",)),
 )
-# The search index is made beside the plan (formats/search.py), not by a kind: its files
-# are checked for stale bytes like every output file, but their digests (each file's
-# bytes, and for meta.json the index's inputs) are outside this table.
+# The search index is one task (kind search_index) that writes a folder: meta.json's
+# record is the task's digest, compared with the whole folder's bytes; the other files'
+# records are their own bytes, outside this table.
 NOT_A_KIND = (SEARCH_INDEX,)
 
 
@@ -693,6 +708,13 @@ def shows(data: bytes, paper_id: str, cite_key: str) -> bool:
     holds its BibTeX entry."""
     return f"/papers/{paper_id}/".encode() in data or f'"{paper_id}"'.encode() in data \
         or f"{{{cite_key},".encode() in data
+
+
+def shown(sites: Sites, name: str) -> bytes:
+    """What the task that wrote the file shows: the search index task, its whole folder."""
+    if sites.kinds[name] == "search_index":
+        return b"".join(data for file, data in sites.base.files.items() if in_folder(file))
+    return sites.base.files[name]
 
 
 # --- the tests -----------------------------------------------------------------------------
@@ -766,7 +788,7 @@ def test_a_change_of_a_paper_alone_redigests_only_pages_that_show_it(matrix):
         if not change.local:
             continue
         cite_key = sites.cite_keys[change.paper]
-        files = [name for name in outcome.redigested if not shows(sites.base.files[name], change.paper, cite_key)
+        files = [name for name in outcome.redigested if not shows(shown(sites, name), change.paper, cite_key)
                  and sites.kinds[name] not in NOT_A_KIND]
         if files:
             away[change.name] = files
