@@ -52,6 +52,15 @@ class Segments:
         with self._lock:
             return sum(b[2 * k + 1] - b[2 * k] for k in range(self.workers))
 
+    def close(self) -> None:
+        """Let go of the shared memory and its lock, once no other process takes from
+        it. A pool keeps what its processes were given until the collector frees the
+        pool, and a spawned pool's lock is a named semaphore: one still held when the
+        build process leaves without cleaning up (commands/cli.py) is reported by
+        multiprocessing as leaked."""
+        self._bounds = self._bounds[:]
+        self._lock = nullcontext()
+
     def cancel(self) -> None:
         """Hand out nothing more (a worker failed: the others stop after their chunk)."""
         with self._lock:

@@ -112,18 +112,21 @@ def _rendering_texts(papers: list, store: TextStore, jobs: int | None, few_here:
     segments = Segments(len(papers), workers, TEXT_SHARE, joining=joining)
     stop = processes.context().RawValue("b", 0)
     job = _TextJob(papers, store.path, stop, shared, segments)
-    with processes.pool(workers, _start_text_process, (job, os.getpid())) as pool:
-        runs = [pool.submit(_text_run, k) for k in range(workers)]
-        try:
-            yield True, shared
-            if joining:
-                _store_texts(papers, _pieces(segments, workers), store, shared=shared, worker=workers,
-                             left=segments.left)
-            for run in runs:
-                run.result()
-        except BaseException:
-            stop.value = 1
-            raise
+    try:
+        with processes.pool(workers, _start_text_process, (job, os.getpid())) as pool:
+            runs = [pool.submit(_text_run, k) for k in range(workers)]
+            try:
+                yield True, shared
+                if joining:
+                    _store_texts(papers, _pieces(segments, workers), store, shared=shared, worker=workers,
+                                 left=segments.left)
+                for run in runs:
+                    run.result()
+            except BaseException:
+                stop.value = 1
+                raise
+    finally:
+        segments.close()
 
 
 @dataclass

@@ -100,29 +100,34 @@ def render(job: RenderJob, jobs: int | None, records: dict[str, Record], changed
     and what the tasks that write many files (the search index) and the side jobs
     returned. `keep_fragments`: given the papers' fragments the render processes made
     (`sitegen serve` keeps them)."""
-    pool, workers = _pool(job, jobs)
-    with pool, _collector_for_rendering(job.collector) if workers > 1 else nullcontext():
-        runs = [pool.submit(_render_run, worker) for worker in range(1, workers)]
-        runs.append(_in_this_process(_render_run, 0))  # once the others have started
-        # Its caches go before the other processes' results come: at 100,000 papers
-        # the build's memory peaked as they did.
-        _release()
-        if workers > 1:
-            return_free_memory()
-        return _gathered(runs, job.order, records, changed, keep_fragments)
+    pool, segments = _pool(job, jobs)
+    workers = segments.workers
+    try:
+        with pool, _collector_for_rendering(job.collector) if workers > 1 else nullcontext():
+            runs = [pool.submit(_render_run, worker) for worker in range(1, workers)]
+            runs.append(_in_this_process(_render_run, 0))  # once the others have started
+            # Its caches go before the other processes' results come: at 100,000 papers
+            # the build's memory peaked as they did.
+            _release()
+            if workers > 1:
+                return_free_memory()
+            return _gathered(runs, job.order, records, changed, keep_fragments)
+    finally:
+        segments.close()
 
 
-def _pool(job: RenderJob, jobs: int | None) -> tuple[Executor, int]:
-    """A pool of render processes and how many processes share the rendering: the
-    pool's and this one."""
+def _pool(job: RenderJob, jobs: int | None) -> tuple[Executor, Segments]:
+    """A pool of render processes, and the render order's runs for the processes that
+    share the rendering: the pool's and this one."""
     jobs = process_count(jobs)
     work = len(job.order)
     if jobs <= 1 or work <= CHUNK:
-        _start(job, Segments(work, 1, CHUNK, shared=False))
-        return _InProcess(), 1
+        segments = Segments(work, 1, CHUNK, shared=False)
+        _start(job, segments)
+        return _InProcess(), segments
     segments = Segments(work, jobs, CHUNK)
     _start(job, segments)
-    return processes.pool(jobs - 1, _start, (job, segments, os.getpid())), jobs
+    return processes.pool(jobs - 1, _start, (job, segments, os.getpid())), segments
 
 
 def _start(job: RenderJob, segments: Segments, parent: int | None = None) -> None:
