@@ -8,8 +8,8 @@ check of output/) starts its processes here, all by one start method:
   the processes of a build can share what they make (shared_fragments.py);
 - spawn elsewhere: on Windows, which has no fork, and on macOS, where Python calls fork
   unsafe (the system's own libraries may have threads that a forked child lacks). A
-  spawned process is a fresh interpreter, given what it needs pickled, and shares
-  nothing made after it started;
+  spawned process is a fresh interpreter, given what it needs pickled; the processes
+  of a build then share only the hand-out of their work (segments.py);
 - serial where processes cannot start (WebAssembly, a system without the semaphores
   multiprocessing needs): everything runs in the build process.
 
