@@ -300,9 +300,9 @@ def test_a_fresh_process_renders_an_edits_few_texts_in_a_worker_as_it_would_itse
     edited = PAPER.replace("Continuous deep learning", "Edited deep $x^2$ learning")
     (site / "content/papers.yaml").write_text(edited)
     workers = []
-    real = sitegen.engine.texts.ProcessPoolExecutor
+    real = sitegen.engine.processes.pool
     monkeypatch.setattr(sitegen.engine.texts, "renderers_loaded", lambda: False)
-    monkeypatch.setattr(sitegen.engine.texts, "ProcessPoolExecutor", lambda **kw: workers.append(kw["max_workers"]) or real(**kw))
+    monkeypatch.setattr(sitegen.engine.processes, "pool", lambda count, *args: workers.append(count) or real(count, *args))
     config, _ = load_config(site)
     report = build(config, jobs=2)
     assert (report.texts, workers[:1]) == (1, [1])

@@ -1,5 +1,5 @@
-"""Work done in the background while the build goes on: in a forked process where one
-can be started safely, on a thread otherwise.
+"""Work done in the background while the build goes on: in a forked process where the
+engine forks and one can be started safely (processes.py), on a thread otherwise.
 
 While a build loads and plans, CPython gives a thread the interpreter lock only between
 the main thread's work, so a thread's `stat` calls would wait; a process makes them on
@@ -15,25 +15,28 @@ import weakref
 from contextlib import suppress
 from typing import Callable
 
+from sitegen.engine import processes
+
 
 class _Answer:
     """`find()` (what a survey of output/ found: sets of names) computed in a forked
-    process, or on a thread where forking is unsafe (a process with threads, such as
-    the dev server; it checks while idle). While a build loads and plans, CPython gives
-    a thread the interpreter lock only between the main thread's work, so its stat calls
-    would wait; a process makes them on the other core."""
+    process, or on a thread where the engine does not fork (a spawned process would
+    have to import sitegen and be given what `find` needs) or forking is unsafe (a
+    process with threads, such as the dev server; it checks while idle). While a build
+    loads and plans, CPython gives a thread the interpreter lock only between the main
+    thread's work, so its stat calls would wait; a process makes them on the other core."""
 
     def __init__(self, find: Callable[[], object], fork: bool | None = None):
         self._find, self._result = find, None
         self._thread = self._pid = self._pipe = None
         if fork is None:
-            fork = threading.active_count() == 1 and hasattr(os, "fork")
+            fork = processes.can_fork_now()
         if not fork:
             self._thread = threading.Thread(target=self._run_here, name="sitegen-check", daemon=True)
             self._thread.start()
             return
         read, write = os.pipe()
-        self._pid = os.fork()
+        self._pid = processes.fork()
         if self._pid == 0:  # the child: report and leave without cleaning up the parent's state
             status = 1
             try:

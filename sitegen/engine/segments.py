@@ -12,21 +12,23 @@ late with no run of its own (`joining`), taking only from the others' backs.
 
 from __future__ import annotations
 
-import multiprocessing
 from contextlib import nullcontext
+
+from sitegen.engine import processes
 
 
 class Segments:
     def __init__(self, total: int, workers: int, chunk: int, *, shared: bool = True, joining: int = 0):
         """`workers` share `total` at the start; `joining` more (numbered after them)
-        start with nothing."""
+        start with nothing. `shared`: in memory of the start method's context, which the
+        processes it starts share (for the build process alone: a list)."""
         bounds = []
         for k in range(workers):
             bounds += [total * k // workers, total * (k + 1) // workers]
         bounds += [total, total] * joining
         self.workers, self.chunk = workers + joining, chunk
-        # start and end of each worker's remaining run, in memory the forked workers share
-        self._bounds = multiprocessing.Array("q", bounds) if shared else bounds
+        # start and end of each worker's remaining run, in memory the workers share
+        self._bounds = processes.context().Array("q", bounds) if shared else bounds
         self._lock = self._bounds.get_lock() if shared else nullcontext()
 
     def take(self, worker: int) -> tuple[int, int] | None:
@@ -49,6 +51,15 @@ class Segments:
         b = self._bounds
         with self._lock:
             return sum(b[2 * k + 1] - b[2 * k] for k in range(self.workers))
+
+    def close(self) -> None:
+        """Let go of the shared memory and its lock, once no other process takes from
+        it. A pool keeps what its processes were given until the collector frees the
+        pool, and a spawned pool's lock is a named semaphore: one still held when the
+        build process leaves without cleaning up (commands/cli.py) is reported by
+        multiprocessing as leaked."""
+        self._bounds = self._bounds[:]
+        self._lock = nullcontext()
 
     def cancel(self) -> None:
         """Hand out nothing more (a worker failed: the others stop after their chunk)."""

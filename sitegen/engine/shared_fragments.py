@@ -16,6 +16,10 @@ it was being written, or two keys with one hash, are a miss, and the fragment is
 again (it is a function of the model, so either copy is the same). The files are read
 with `pread`, not mapped: what they hold is the system's file cache, not any process's
 memory.
+
+Only processes that fork share (state.py asks processes.forks()): the index is anonymous
+shared memory, which only forked children inherit, and a key's slot is its Python hash,
+the same only in processes forked from the one that hashed it.
 """
 
 from __future__ import annotations

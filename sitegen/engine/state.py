@@ -15,7 +15,7 @@ from typing import Callable
 
 from sitegen.config import Config
 from sitegen.content.model import Site
-from sitegen.engine import snapshot, uptodate
+from sitegen.engine import processes, snapshot, uptodate
 from sitegen.engine.cachedir import CacheDir
 from sitegen.engine.parsecache import ParseCache
 from sitegen.engine.report import BuildReport
@@ -93,8 +93,9 @@ class Fresh:
 
     def shares_texts(self, papers: int) -> bool:
         """Up to TEXTS_READ_AT_ONCE papers, each render process reads every text from the
-        store at once; beyond, it reads those the text processes rendered from them."""
-        return papers > TEXTS_READ_AT_ONCE
+        store at once; beyond, it reads those the text processes rendered from them,
+        where processes fork (they share memory the build process mapped before)."""
+        return papers > TEXTS_READ_AT_ONCE and processes.forks()
 
     def stored_texts(self, site: Site, path, order: list[Task], shared) -> StoredTexts:
         return StoredTexts(site.papers, path, None, shared=shared,
@@ -115,8 +116,9 @@ class Fresh:
     def shares_fragments(self, order: list[Task], jobs: int) -> bool:
         """Render processes share the fragments they make (a card, a feed item, a BibTeX
         entry) through files: for an edit's few pages that costs more than it saves, and
-        one process shares with none."""
-        return len(order) >= SHARED_FROM and jobs > 1
+        one process shares with none. Only forked processes share: their index is memory
+        the build process mapped before they started (shared_fragments.py)."""
+        return len(order) >= SHARED_FROM and jobs > 1 and processes.forks()
 
     # --- after the commit ------------------------------------------------------------
 

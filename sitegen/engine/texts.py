@@ -6,7 +6,6 @@ papers building it took 0.6 s of one core while the other was idle."""
 from __future__ import annotations
 
 import os
-from concurrent.futures import ProcessPoolExecutor
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from functools import partial
@@ -14,9 +13,9 @@ from pathlib import Path
 from typing import Callable, Iterable, Iterator
 
 from sitegen.content.model import Site
-from sitegen.engine import textstore
+from sitegen.engine import processes, textstore
 from sitegen.engine.cachedir import CacheDir
-from sitegen.engine.processes import default_jobs, die_with_parent, fork_context, run_as_helper
+from sitegen.engine.processes import die_with_parent, process_count, run_as_helper
 from sitegen.engine.segments import Segments
 from sitegen.engine.shared_fragments import SharedFragments
 from sitegen.engine.state import Fresh
@@ -98,11 +97,12 @@ def _rendering_texts(papers: list, store: TextStore, jobs: int | None, few_here:
     paper, 800 MB at 100,000 papers). Once the body is done, this process takes chunks
     too: it used to wait for the workers while a core idled, its own work (the model,
     the plan, the snapshot) done before theirs. A few texts render here, after the body,
-    when `few_here`; otherwise in one worker.
+    when `few_here` or where processes are spawned (a fresh interpreter takes longer to
+    start than they take to render); otherwise in one worker.
     """
-    jobs = jobs or default_jobs()
+    jobs = process_count(jobs)
     few = len(papers) <= TEXT_CHUNK
-    if jobs <= 1 or not papers or (few and few_here):
+    if jobs <= 1 or not papers or (few and (few_here or not processes.forks())):
         yield False, None
         _store_texts(papers, [(0, len(papers))], store)
         return
@@ -110,21 +110,23 @@ def _rendering_texts(papers: list, store: TextStore, jobs: int | None, few_here:
     joining = 0 if few else 1  # this process, numbered after the workers
     shared = SharedFragments(store.path.parent, workers + joining, len(papers) // workers + 1) if share else None
     segments = Segments(len(papers), workers, TEXT_SHARE, joining=joining)
-    stop = fork_context().RawValue("b", 0)
+    stop = processes.context().RawValue("b", 0)
     job = _TextJob(papers, store.path, stop, shared, segments)
-    with ProcessPoolExecutor(max_workers=workers, mp_context=fork_context(), initializer=_start_text_process,
-                             initargs=(job, os.getpid())) as pool:
-        runs = [pool.submit(_text_run, k) for k in range(workers)]
-        try:
-            yield True, shared
-            if joining:
-                _store_texts(papers, _pieces(segments, workers), store, shared=shared, worker=workers,
-                             left=segments.left)
-            for run in runs:
-                run.result()
-        except BaseException:
-            stop.value = 1
-            raise
+    try:
+        with processes.pool(workers, _start_text_process, (job, os.getpid())) as pool:
+            runs = [pool.submit(_text_run, k) for k in range(workers)]
+            try:
+                yield True, shared
+                if joining:
+                    _store_texts(papers, _pieces(segments, workers), store, shared=shared, worker=workers,
+                                 left=segments.left)
+                for run in runs:
+                    run.result()
+            except BaseException:
+                stop.value = 1
+                raise
+    finally:
+        segments.close()
 
 
 @dataclass

@@ -1,13 +1,13 @@
 """Render processes: each renders its own run of the render order into the staging
 folder, while this process renders one too.
 
-The processes get the model, the theme and the order once, when they start (by fork:
-`RenderJob`), not once per task; each works through a contiguous run of the order
-(segments.py), so that a paper's pages come to one process while its fragments are
-kept, and sends back only each page's digest and staged size and mtime. The build
-process renders beside them rather than waiting: each process copies the parts of the
-model it touches (reference counts are writes), so one process fewer is one copy of
-the model fewer, 0.8 GB at 100,000 papers.
+The processes get the model, the theme and the order once, when they start (`RenderJob`:
+inherited where they fork, pickled where they are spawned), not once per task; each
+works through a contiguous run of the order (segments.py), so that a paper's pages come
+to one process while its fragments are kept, and sends back only each page's digest and
+staged size and mtime. The build process renders beside them rather than waiting: each
+process copies the parts of the model it touches (reference counts are writes), so one
+process fewer is one copy of the model fewer, 0.8 GB at 100,000 papers.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from __future__ import annotations
 import gc
 import os
 import traceback
-from concurrent.futures import Executor, Future, ProcessPoolExecutor
+from concurrent.futures import Executor, Future
 from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
 from functools import partial
@@ -27,8 +27,9 @@ import jinja2
 
 from sitegen.config import Config
 from sitegen.content.model import Site
+from sitegen.engine import processes
 from sitegen.engine.cachedir import CacheDir
-from sitegen.engine.processes import default_jobs, die_with_parent, fork_context, return_free_memory
+from sitegen.engine.processes import die_with_parent, process_count, return_free_memory
 from sitegen.engine.segments import Segments
 from sitegen.engine.shared_fragments import SharedFragments, SharedPart
 from sitegen.engine.textstore import StoredTexts
@@ -75,10 +76,11 @@ class RenderJob:
 
 
 class RenderProcess:
-    """A process's part in rendering: its renderer and its view of the staging folder."""
+    """A process's part in rendering: its renderer and its view of the staging folder.
+    `apart`: a render process of its own, whose results go back to the build process."""
 
-    def __init__(self, job: RenderJob, segments: Segments, forked: bool):
-        self.job, self.segments, self.forked = job, segments, forked
+    def __init__(self, job: RenderJob, segments: Segments, apart: bool):
+        self.job, self.segments, self.apart = job, segments, apart
         self.renderer = Renderer(job.site, job.config, job.theme, Views(job.site, job.config, job.texts),
                                  job.bib_entries, job.api_records, job.paper_digests, job.fragments,
                                  api_spans=job.api_spans)
@@ -98,41 +100,46 @@ def render(job: RenderJob, jobs: int | None, records: dict[str, Record], changed
     and what the tasks that write many files (the search index) and the side jobs
     returned. `keep_fragments`: given the papers' fragments the render processes made
     (`sitegen serve` keeps them)."""
-    pool, workers = _pool(job, jobs)
-    with pool, _collector_for_rendering(job.collector) if workers > 1 else nullcontext():
-        runs = [pool.submit(_render_run, worker) for worker in range(1, workers)]
-        runs.append(_in_this_process(_render_run, 0))  # once the others have started
-        # Its caches go before the other processes' results come: at 100,000 papers
-        # the build's memory peaked as they did.
-        _release()
-        if workers > 1:
-            return_free_memory()
-        return _gathered(runs, job.order, records, changed, keep_fragments)
+    pool, segments = _pool(job, jobs)
+    workers = segments.workers
+    try:
+        with pool, _collector_for_rendering(job.collector) if workers > 1 else nullcontext():
+            runs = [pool.submit(_render_run, worker) for worker in range(1, workers)]
+            runs.append(_in_this_process(_render_run, 0))  # once the others have started
+            # Its caches go before the other processes' results come: at 100,000 papers
+            # the build's memory peaked as they did.
+            _release()
+            if workers > 1:
+                return_free_memory()
+            return _gathered(runs, job.order, records, changed, keep_fragments)
+    finally:
+        segments.close()
 
 
-def _pool(job: RenderJob, jobs: int | None) -> tuple[Executor, int]:
-    """A pool of render processes and how many processes share the rendering: the
-    pool's and this one."""
-    jobs = jobs or default_jobs()
+def _pool(job: RenderJob, jobs: int | None) -> tuple[Executor, Segments]:
+    """A pool of render processes, and the render order's runs for the processes that
+    share the rendering: the pool's and this one."""
+    jobs = process_count(jobs)
     work = len(job.order)
     if jobs <= 1 or work <= CHUNK:
-        _start(job, Segments(work, 1, CHUNK, shared=False))
-        return _InProcess(), 1
+        segments = Segments(work, 1, CHUNK, shared=False)
+        _start(job, segments)
+        return _InProcess(), segments
     segments = Segments(work, jobs, CHUNK)
     _start(job, segments)
-    return ProcessPoolExecutor(max_workers=jobs - 1, mp_context=fork_context(), initializer=_start,
-                               initargs=(job, segments, os.getpid())), jobs
+    return processes.pool(jobs - 1, _start, (job, segments, os.getpid())), segments
 
 
 def _start(job: RenderJob, segments: Segments, parent: int | None = None) -> None:
     global _process
     if parent is not None:
         die_with_parent(parent)
-        # The model came with the fork and lives as long as the process: frozen, the
-        # collector never walks it (each walk would also copy every page it touches).
+        # The model came with the process (forked, or unpickled) and lives as long as it:
+        # frozen, the collector never walks it (each walk would also copy every page a
+        # forked process shares with its parent).
         gc.freeze()
         gc.set_threshold(*job.collector)  # rendering makes short-lived cycles (Jinja's contexts)
-    _process = RenderProcess(job, segments, forked=parent is not None)
+    _process = RenderProcess(job, segments, apart=parent is not None)
 
 
 def _release() -> None:
@@ -167,8 +174,8 @@ def _render_run(worker: int) -> tuple[list, list, list]:
             renderer.share(None, None)
             shared.close_files()
     fragments = renderer.fragments
-    made = fragments.made if process.forked and isinstance(fragments, PaperFragments) else []
-    if process.forked:
+    made = fragments.made if process.apart and isinstance(fragments, PaperFragments) else []
+    if process.apart:
         renderer.clear()  # before the results are pickled
         return_free_memory()
     return side, out, made
@@ -248,7 +255,7 @@ def template_problem(task: Task, exc: Exception) -> TemplateProblem:
 @contextmanager
 def _collector_for_rendering(thresholds: tuple):
     """While this process renders beside a pool: the model frozen, so that the collector
-    does not walk it (nor, before the fork, copy it), and the default thresholds back,
+    does not walk it (nor, before a fork, copy it), and the default thresholds back,
     since rendering makes short-lived cycles (Jinja's contexts) that held 100 MB at
     10,000 papers under the build's thresholds. An edit's few pages keep the build's."""
     build = gc.get_threshold()
@@ -279,10 +286,13 @@ class _InProcess(Executor):
 
 # --- the warm-up of `sitegen serve` ------------------------------------------------------
 
-def start_warm_up(state, cache: CacheDir) -> tuple[Executor, Future]:
+def start_warm_up(state, cache: CacheDir) -> tuple[Executor, Future] | None:
     """A render process that renders (and drops) every page that shows papers' cards,
     feed items, BibTeX entries or API records (`cards` in the kind table) and hands
-    back what it made of each paper. `state`: the server's (state.Warm)."""
+    back what it made of each paper. `state`: the server's (state.Warm). None where no
+    process starts: an edit then makes the fragments it needs."""
+    if processes.start_method() == processes.SERIAL:
+        return None
     site, config, plan = state.site, state.config, state.plan
     # Oldest first: the newest papers' fragments, the likeliest to be edited, are the
     # most recently used, kept if there are more than the cache holds.
@@ -291,8 +301,7 @@ def start_warm_up(state, cache: CacheDir) -> tuple[Executor, Future]:
     job = RenderJob(site, config, state.theme, texts, cache.path, False, [], {}, cache.api_spans,
                     LRUCache(BIB_CACHE), LRUCache(API_CACHE), plan.paper_digests,
                     PaperFragments(LRUCache(state.fragments.limit), plan.paper_digests, plan.context))
-    pool = ProcessPoolExecutor(max_workers=1, mp_context=fork_context(), initializer=_start_warm_up,
-                               initargs=(job, os.getpid()))
+    pool = processes.pool(1, _start_warm_up, (job, os.getpid()))
     return pool, pool.submit(_warm_up_run, order)
 
 
@@ -300,7 +309,7 @@ def _start_warm_up(job: RenderJob, parent: int) -> None:
     global _process
     die_with_parent(parent)
     gc.freeze()
-    _process = RenderProcess(job, Segments(0, 1, CHUNK, shared=False), forked=True)
+    _process = RenderProcess(job, Segments(0, 1, CHUNK, shared=False), apart=True)
 
 
 def _warm_up_run(order: list[Task]) -> tuple[list, list, list]:

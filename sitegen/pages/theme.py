@@ -182,3 +182,8 @@ class Theme:
                     continue  # a symlink out of the static folder
                 files[path.relative_to(directory).as_posix()] = path
         return files
+
+    def __getstate__(self) -> dict:
+        """Pickled (for a spawned render process) without its Jinja environment, which
+        that process makes again."""
+        return {name: value for name, value in self.__dict__.items() if name != "environment"}
