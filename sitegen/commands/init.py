@@ -79,6 +79,28 @@ bibtex_abstracts: false
 # Base URL of the arXiv API, used by `sitegen import arxiv` and `sitegen new --arxiv`.
 # The environment variable SITEGEN_ARXIV_API overrides it.
 # arxiv_api: https://export.arxiv.org/api/query
+
+# The Hugging Face Daily Papers API, used by `sitegen import hf` and `hf` sources.
+# The environment variable SITEGEN_HF_API overrides it.
+# hf_api: https://huggingface.co/api/daily_papers
+
+# What `sitegen update` imports, in order: arXiv API search queries (papers submitted in
+# the last `since` days, or since a date; at most `max`, newest first) and the Daily
+# Papers of the day. `update: true` rewrites entries a source wrote before when it gives
+# them again (new upvotes, a new version). The scheduled workflow
+# (.github/workflows/update.yml) runs `sitegen update` every day.
+# sources:
+#   - arxiv: "cat:cs.LG AND abs:diffusion"
+#     since: 2
+#     max: 200
+#   - hf: daily
+
+# Papers in each week's digest (/weeks/feed.xml), its top papers by upvotes.
+digest_size: 10
+
+# Where readers subscribe (an RSS-to-email service such as Buttondown fed with
+# /weeks/feed.xml): shown as a Subscribe link in every page's header.
+# subscribe_url: https://buttondown.com/yourlist
 """
 
 SAMPLE_MD = """\
