@@ -91,10 +91,12 @@ bibtex_abstracts: false
 # Papers of the day. `update: true` rewrites entries a source wrote before when it gives
 # them again (new upvotes, a new version). The scheduled workflow
 # (.github/workflows/update.yml) runs `sitegen update` every day, commits what it wrote
-# and publishes the site.
+# and publishes the site. arXiv's API has a paper once arXiv has announced it (at 20:00
+# New York time, Sunday to Thursday), up to four days after its submission across a
+# weekend: with `since: 5`, a daily run misses none (the ones it has are skipped).
 # sources:
 #   - arxiv: "cat:cs.LG AND abs:diffusion"
-#     since: 2
+#     since: 5
 #     max: 200
 #   - hf: daily
 
@@ -255,7 +257,7 @@ name: Update the listing
 on:
   schedule:
     # Every day at __TIME__. By then arXiv has announced the day's new papers (it does
-    # at 20:00 New York time, 00:00 or 01:00 UTC, Sunday to Thursday), and the Daily
+    # at 20:00 New York time, Sunday to Thursday: 00:00 or 01:00 UTC), and the Daily
     # Papers of the day (a UTC date: `hf: daily` imports today's) have been listed, most
     # of them during the European and American working day. The run still ends well
     # before midnight UTC, when "today" becomes the next, still empty day, even if it
@@ -286,7 +288,7 @@ jobs:
       contents: write # to push the new entries
     outputs:
       changed: ${{ steps.commit.outputs.changed }}
-      branch: ${{ env.BRANCH }}
+      branch: ${{ steps.commit.outputs.branch }}
     env:
       # The same requirement as in pages.yml: where pip gets sitegen.
       SITEGEN_INSTALL: __INSTALL__
@@ -352,12 +354,12 @@ jobs:
             attempt=$(( attempt + 1 ))
             git pull --quiet --rebase origin "$BRANCH"
           done
-          echo "changed=true" >> "$GITHUB_OUTPUT"
+          { echo "changed=true"; echo "branch=$BRANCH"; } >> "$GITHUB_OUTPUT"
           echo "Pushed to $BRANCH: $subject"
       - name: Fail if a source failed
         if: steps.update.outcome == 'failure'
         run: |
-          echo "::error::sitegen update failed (its lines are in the step 'Update the entries'); what the other sources wrote was kept."
+          echo "::error::sitegen update failed (see the step 'Update the entries'); the others' entries were kept."
           exit 1
 
   # Publishing. A push made with the workflow's GITHUB_TOKEN starts no other workflow
@@ -513,6 +515,22 @@ def scaffold(target: Path, *, title: str, install_spec: str,
     return written, kept, failed
 
 
+def _reusable(workflow: Path) -> bool:
+    """Whether a workflow file says `on: workflow_call`, so that update.yml can call it."""
+    import yaml
+
+    try:
+        spec = yaml.safe_load(workflow.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, yaml.YAMLError):
+        return False
+    if not isinstance(spec, dict):
+        return False
+    triggers = spec.get(True, spec.get("on"))  # YAML 1.1 reads the key `on` as true
+    if isinstance(triggers, str):
+        triggers = [triggers]
+    return isinstance(triggers, (list, dict)) and "workflow_call" in triggers
+
+
 def _one_line(ctx, param, value: str | None) -> str | None:
     if value is None:
         return None
@@ -551,6 +569,11 @@ def init_command(directory: Path, title: str, install_spec: str | None, force: b
         where = " and ".join(str(directory / name) for name in workflows)
         click.echo(f"\nBefore you push: set SITEGEN_INSTALL in {where}\n"
                    "to where pip can get sitegen (it is not on PyPI), or run init again with --install-spec.",
+                   err=True)
+    if UPDATE in written and PAGES in kept and not _reusable(directory / PAGES):
+        click.echo(f"\nWarning: {directory / UPDATE} publishes the site by calling {PAGES},\n"
+                   f"which was kept as it was and cannot be called: add `workflow_call:` to its `on:`\n"
+                   "(as `sitegen init` writes it in a new folder), or the new entries are not published.",
                    err=True)
     if UPDATE in written:
         click.echo(f"\nOn GitHub, {UPDATE} runs `sitegen update` every day at {UPDATE_TIME} for the\n"

@@ -211,6 +211,21 @@ def test_force_adds_the_missing_files_and_never_overwrites(tmp_path, runner):
     assert again.exit_code == 0 and "wrote" not in again.output and again.output.count("skipped") == len(FILES)
 
 
+@pytest.mark.parametrize("on, warned", [
+    ("on:\n  push:\n    branches: [main]\n", True),  # written by an older sitegen init
+    ("on: [push, workflow_dispatch]\n", True),
+    ("on: [push, workflow_call]\n", False),
+    ("'on':\n  push:\n  workflow_call:\n    inputs:\n      ref: {type: string}\n", False),
+])
+def test_force_warns_when_the_kept_pages_workflow_cannot_be_called(tmp_path, runner, on, warned):
+    target = tmp_path / "busy"
+    (target / ".github/workflows").mkdir(parents=True)
+    (target / ".github/workflows/pages.yml").write_text(f"name: Pages\n{on}jobs: {{}}\n")
+    result = init(runner, target, "--force", "--install-spec", "sitegen==0.1.0")
+    assert result.exit_code == 0 and (target / ".github/workflows/update.yml").is_file()
+    assert ("cannot be called: add `workflow_call:`" in " ".join(result.stderr.split())) is warned
+
+
 def test_init_on_a_file_or_with_a_blocked_path_is_a_clear_error(tmp_path, runner):
     a_file = tmp_path / "file.txt"
     a_file.write_text("x")

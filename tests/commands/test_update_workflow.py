@@ -301,7 +301,8 @@ def test_the_steps_in_order_and_the_publishing_through_the_pages_workflow(origin
     assert run_update["run"].startswith("sitegen update")
     assert commit["id"] == "commit" and "git diff --cached --quiet" in commit["run"]
     assert fail["if"] == "steps.update.outcome == 'failure'" and fail["run"].rstrip().endswith("exit 1")
-    assert update["outputs"] == {"changed": "${{ steps.commit.outputs.changed }}", "branch": "${{ env.BRANCH }}"}
+    assert update["outputs"] == {"changed": "${{ steps.commit.outputs.changed }}",
+                                 "branch": "${{ steps.commit.outputs.branch }}"}
     publish = spec["jobs"]["publish"]
     assert publish["needs"] == "update"
     assert publish["uses"] == "./.github/workflows/pages.yml"
