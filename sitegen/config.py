@@ -13,9 +13,32 @@ from sitegen.yamlfile import LinedDict, parse_yaml, read_text, type_name
 
 CONFIG_FILE = "sitegen.yaml"
 DEFAULT_ARXIV_API = "https://export.arxiv.org/api/query"
+DEFAULT_HF_API = "https://huggingface.co/api/daily_papers"
+DEFAULT_SOURCE_MAX = 200  # papers an arXiv query source writes at most
+DEFAULT_DIGEST_SIZE = 10  # papers in a week's digest
 # What a build never removes from output/ (Jekyll's keep_files): a checkout of the
 # published branch, and the files GitHub Pages reads.
 DEFAULT_KEEP_FILES = (".git", ".nojekyll", "CNAME")
+
+
+@dataclass(frozen=True)
+class Source:
+    """One entry of `sources:`, what `sitegen update` imports: an arXiv API search query
+    (`arxiv`), with how far back (`since`: days, or a date) and at most how many papers
+    (`max`); or the Hugging Face Daily Papers of a day (`hf: daily`: today's). `update`:
+    rewrite entries this source wrote before when it gives them again (upvotes, a new
+    version); without it, an entry already in content/ is left as it is. `line`: where
+    the entry is in sitegen.yaml."""
+
+    kind: str  # "arxiv" or "hf"
+    query: str = ""  # the arXiv search_query, or the Daily Papers' period ("daily")
+    since: int | str = 1  # days back, or an ISO date (YYYY-MM-DD)
+    max: int = DEFAULT_SOURCE_MAX
+    update: bool = False
+    line: int | None = field(default=None, compare=False)
+
+    def describe(self) -> str:
+        return f"arXiv {self.query!r}" if self.kind == "arxiv" else f"Daily Papers ({self.query})"
 
 
 @dataclass(frozen=True)
@@ -32,6 +55,10 @@ class Config:
     feed_items: int = 50
     index_days: int = 1
     arxiv_api: str = DEFAULT_ARXIV_API
+    hf_api: str = DEFAULT_HF_API
+    sources: tuple[Source, ...] = ()
+    digest_size: int = DEFAULT_DIGEST_SIZE
+    subscribe_url: str | None = None
     cname: str | None = None
     search: bool = True
     bibtex_abstracts: bool = False
@@ -82,15 +109,17 @@ class Config:
             "index_days": self.index_days,
             "search": self.search,
             "bibtex_abstracts": self.bibtex_abstracts,
+            "subscribe_url": self.subscribe_url,  # every page's header links it
         }
 
 
 _STRINGS = ("title", "description", "base_url", "theme", "content", "output", "language",
-            "arxiv_api", "cname")
-_POSITIVE_INTS = ("per_page", "feed_items", "index_days")
+            "arxiv_api", "hf_api", "cname")
+_URLS = ("subscribe_url",)
+_POSITIVE_INTS = ("per_page", "feed_items", "index_days", "digest_size")
 _FLAGS = ("search", "bibtex_abstracts")
-_LISTS = ("keep_files",)
-KNOWN_KEYS = _STRINGS + _POSITIVE_INTS + _FLAGS + _LISTS
+_LISTS = ("keep_files", "sources")
+KNOWN_KEYS = _STRINGS + _URLS + _POSITIVE_INTS + _FLAGS + _LISTS
 
 
 def load_config(root: Path, **overrides) -> tuple[Config, list[Problem]]:
@@ -101,9 +130,9 @@ def load_config(root: Path, **overrides) -> tuple[Config, list[Problem]]:
     path = root / CONFIG_FILE
     if path.is_file():
         values, problems = _read_file(path)
-    env_api = os.environ.get("SITEGEN_ARXIV_API")
-    if env_api:
-        values["arxiv_api"] = env_api
+    for key, variable in (("arxiv_api", "SITEGEN_ARXIV_API"), ("hf_api", "SITEGEN_HF_API")):
+        if os.environ.get(variable):
+            values[key] = os.environ[variable]
     given = {k: v for k, v in overrides.items() if v is not None}
     values.update(given)
     if "base_url" in values:
@@ -144,6 +173,20 @@ def _read_file(path: Path) -> tuple[dict, list[Problem]]:
             problems += bad
             if not bad:
                 values[key] = kept
+        elif key == "sources":
+            sources, bad = _sources(value, line)
+            problems += bad
+            if not bad:
+                values[key] = sources
+        elif key in _URLS:
+            if value is None:
+                continue
+            if not isinstance(value, str) or urlsplit(value.strip()).scheme not in ("http", "https") \
+                    or not urlsplit(value.strip()).netloc or any(c.isspace() for c in value.strip()):
+                problems.append(Problem(shown, line, key, f"expected an http(s) URL, got {value!r}",
+                                        "write e.g. subscribe_url: https://buttondown.com/yourlist"))
+            else:
+                values[key] = value.strip()
         elif value is None:
             continue
         elif isinstance(value, (dict, list)):
@@ -179,6 +222,84 @@ def _keep_files(value, line: int | None) -> tuple[tuple[str, ...], list[Problem]
             continue
         kept.append(path.as_posix())
     return tuple(dict.fromkeys(kept)), problems
+
+
+_SOURCE_KEYS = ("arxiv", "hf", "since", "max", "update")
+_SOURCE_HINT = 'write e.g. `- arxiv: "cat:cs.LG AND abs:diffusion"` with `since: 2` and `max: 200`, or `- hf: daily`'
+
+
+def _sources(value, line: int | None) -> tuple[tuple[Source, ...], list[Problem]]:
+    """sources: a list of arXiv queries and Daily Papers, each checked with its line and
+    field, every problem reported (`sitegen update` runs none of them if one is wrong)."""
+    if value is None:
+        return (), []
+    if not isinstance(value, list):
+        return (), [Problem(CONFIG_FILE, line, "sources", f"expected a list of sources, got {type_name(value)}",
+                            _SOURCE_HINT)]
+    lines = getattr(value, "lines", [])
+    sources, problems = [], []
+    for index, item in enumerate(value):
+        where = lines[index] if index < len(lines) else line
+        name = f"sources[{index + 1}]"
+        if not isinstance(item, LinedDict):
+            problems.append(Problem(CONFIG_FILE, where, name, f"expected a mapping, got {type_name(item)}", _SOURCE_HINT))
+            continue
+        source, bad = _source(item, name)
+        problems += bad
+        if source is not None:
+            sources.append(source)
+    return tuple(sources), problems
+
+
+def _source(item: LinedDict, name: str) -> tuple[Source | None, list[Problem]]:
+    problems = []
+
+    def report(key: str | None, message: str, hint: str | None = _SOURCE_HINT) -> None:
+        problems.append(Problem(CONFIG_FILE, item.lines.get(key, item.line) if key else item.line,
+                                f"{name}.{key}" if key else name, message, hint))
+
+    for key in item:
+        if key not in _SOURCE_KEYS:
+            report(key, "unknown field of a source", did_you_mean(str(key), _SOURCE_KEYS) or _SOURCE_HINT)
+    kinds = [key for key in ("arxiv", "hf") if key in item]
+    if len(kinds) != 1:
+        report(None, "a source is either `arxiv: QUERY` or `hf: daily`" if kinds else "names no `arxiv` or `hf`")
+        return None, problems
+    kind = kinds[0]
+    query = item[kind]
+    if kind == "arxiv":
+        if not isinstance(query, str) or not query.strip():
+            report(kind, f"expected an arXiv search query such as 'cat:cs.LG AND abs:diffusion', got {query!r}")
+    elif query != "daily":
+        report(kind, f"expected 'daily' (the Daily Papers of the day), got {query!r}", "write `- hf: daily`")
+    since = item.get("since", 1)
+    if kind == "hf" and "since" in item:
+        report("since", "a Daily Papers source takes the day's papers; `since` is for arXiv queries")
+    elif isinstance(since, bool) or not (isinstance(since, int) and since >= 1 or isinstance(since, str)
+                                         and _is_date(since)):
+        report("since", f"expected a number of days (1 or more) or a date YYYY-MM-DD, got {since!r}")
+    most = item.get("max", DEFAULT_SOURCE_MAX)
+    if kind == "hf" and "max" in item:
+        report("max", "a Daily Papers source takes all the day's papers; `max` is for arXiv queries")
+    elif isinstance(most, bool) or not isinstance(most, int) or most < 1:
+        report("max", f"expected a whole number of at least 1, got {most!r}")
+    update = item.get("update", False)
+    if not isinstance(update, bool):
+        report("update", f"expected true or false, got {update!r}")
+    if problems:
+        return None, problems
+    since = since.strip() if isinstance(since, str) else since
+    return Source(kind, query.strip() if isinstance(query, str) else query, since, most, update, item.line), []
+
+
+def _is_date(text: str) -> bool:
+    from datetime import date
+
+    try:
+        date.fromisoformat(text.strip())
+    except ValueError:
+        return False
+    return len(text.strip()) == 10
 
 
 def _normalise_base_url(url: str) -> str:

@@ -17,6 +17,7 @@ DAYS = "days/"
 TAGS = "tags/"
 SEARCH = "search/"
 FEED = "feed.xml"
+WEEKS_FEED = "weeks/feed.xml"  # the weekly digest
 SITEMAP = "sitemap.xml"
 ROBOTS = "robots.txt"
 NOT_FOUND = "404.html"

@@ -11,7 +11,7 @@ import feedparser
 import pytest
 
 from sitekit import PAPER, build_dir, generated_listing, output_tree, write_files
-from feedfields import read_feed
+from feedfields import read_as_html, read_feed
 from invariants import check_site
 from sitegen.config import load_config
 from sitegen.problems import ContentError, TemplateProblem
@@ -24,7 +24,8 @@ SPEC_URLS = [
     "index.html", "papers/2203.00555/index.html", "papers/2203.00555/cite.bib", "authors/index.html",
     "authors/michael-poli/index.html", "days/index.html", "days/2024-03-13/index.html", "tags/index.html",
     "tags/efficient-training/index.html", "feed.xml", "authors/michael-poli/feed.xml",
-    "tags/efficient-training/feed.xml", "sitemap.xml", "robots.txt", "404.html",
+    "tags/efficient-training/feed.xml", "weeks/2024-W11/index.html", "weeks/feed.xml", "sitemap.xml", "robots.txt",
+    "404.html",
 ]
 
 
@@ -40,7 +41,7 @@ def test_every_spec_url_exists_under_a_sub_path(site):
     for name in SPEC_URLS:
         assert (output / name).is_file(), name
     counts = check_site(output, "/repo/", "https://user.github.io/repo/")
-    assert counts["feeds"] == 1 + 5 + 3  # site, each author, each tag
+    assert counts["feeds"] == 1 + 5 + 3 + 1  # site, each author, each tag, the weekly digest
     assert report.written == report.pages
     index = (output / "index.html").read_text()
     assert 'href="/repo/papers/2002.08071/"' in index  # the newest day
@@ -162,7 +163,14 @@ def test_hostile_content_never_becomes_markup(make_site):
     feeds = sorted((site / "output").rglob("*.xml"))
     names = set()
     for path in feeds:
-        if path.name == "feed.xml":
+        if path.relative_to(site / "output").as_posix() == "weeks/feed.xml":  # the weekly digest: a week an item
+            (week,) = read_feed(path.read_bytes(), "weeks/feed.xml").items
+            assert week.title == "Top papers of week 1 of 2024 (from Jan 1)"
+            assert "<script>alert(1)</script> <img src=x onerror=alert(2)>" in week.description
+            shown = "".join(read_as_html(week.content).text)
+            assert "<script>alert(1)</script> <img src=x onerror=alert(2)>" in shown
+            assert "<b onmouseover=alert(3)>Mallory</b>, javascript:alert(4)" in shown
+        elif path.name == "feed.xml":
             feed = read_feed(path.read_bytes(), path.name)
             names.add(feed.title)
             for item in feed.items:
@@ -267,7 +275,7 @@ def test_editing_one_abstract_renders_only_what_shows_it(site):
     assert rendered == pages == sorted([
         "papers/2002.08071/index.html",
         "index.html", "days/2024-03-14/index.html", "weeks/2024-W11/index.html", "months/2024-03/index.html",
-        "feed.xml", "api/papers.json",
+        "feed.xml", "weeks/feed.xml", "api/papers.json",  # the weekly digest shows its week's top ten
         "authors/michael-poli/index.html", "authors/michael-poli/feed.xml",
         "authors/stefano-massaroli/index.html", "authors/stefano-massaroli/feed.xml",
         "tags/efficient-training/index.html", "tags/efficient-training/feed.xml",

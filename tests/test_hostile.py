@@ -15,7 +15,7 @@ import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from feedfields import read_feed
+from feedfields import read_as_html, read_feed
 from invariants import check_scripts, check_site, parse_html, unsafe_url
 from sitegen.problems import ContentError
 from sitegen.content.sources import read_source, split_front_matter
@@ -184,9 +184,13 @@ def check_feeds_as_readers_read_them(output) -> None:
     site_title = {meta["og:site_name"][0] for meta in papers.values()}.pop()
     feeds = sorted(output.rglob("feed.xml"))
     assert feeds
+    assert output / "weeks" / "feed.xml" in feeds
     for path in feeds:
         where = path.relative_to(output).as_posix()
         data = path.read_bytes()
+        if where == "weeks/feed.xml":
+            check_digest_as_readers_read_it(data, papers, where)
+            continue
         feed = read_feed(data, where)
         assert feed.description == feed.title, where  # the site sets no description
         links = [item.findtext("link") for item in ET.fromstring(data).iter("item")]
@@ -200,6 +204,27 @@ def check_feeds_as_readers_read_them(output) -> None:
             shown.update(f"{name} — {site_title}" for name in item.creators + item.categories)
         if path.parent != output:
             assert feed.title in shown, f"{where}: channel title {feed.title!r} names no author or topic of its items"
+
+
+def check_digest_as_readers_read_it(data: bytes, papers: dict, where: str) -> None:
+    """The weekly digest: an item per week, its title and description plain text, its
+    content:encoded email-safe HTML (only elements the sanitiser allows, no handler, links
+    and images absolute, images with alt) whose text names each paper it links with the
+    title and first author its page gives."""
+    feed = read_feed(data, where)
+    assert feed.description == feed.title, where
+    assert feed.items, where
+    for item in feed.items:
+        read = read_as_html(item.content)
+        shown = "".join(read.text)
+        links = [attrs.get("href") or "" for tag, attrs in read.elements if tag == "a"]
+        assert all(link.startswith(("https://", "http://")) for link in links), f"{where}: {links}"
+        assert all(attrs.get("alt") for tag, attrs in read.elements if tag == "img"), where
+        listed = [papers[link] for link in links if link in papers]
+        assert listed, f"{where}: {item.title!r} links no paper"
+        for meta in listed:
+            assert meta["og:title"][0] in shown and meta["og:title"][0] in item.description, where
+            assert meta["citation_author"][0] in shown, where
 
 
 @pytest.mark.parametrize("attribute", ['href=" java\tscript:alert(1)"', "src=&#106;avascript:alert(1)",

@@ -1,6 +1,7 @@
 """Every command of the CLI, run once from the `sitegen` of the wheel installed without
 extras in a fresh virtual environment (installkit.py), as a new user runs them:
-init, new, each importer, build, check, check --links, serve, deploy, and --help of each.
+init, new, each importer, update, build, check, check --links, serve, deploy, and --help
+of each.
 
 A module the product imports at run time but that only the test extras install fails
 here, whatever the editable install of the checkout makes importable.
@@ -77,8 +78,9 @@ class Session:
 
 
 def test_every_command_runs_from_the_installed_wheel(env, tmp_path):
-    with ArxivReplay() as api:
-        sitegen = Session(env, {**GIT_ENV, "SITEGEN_ARXIV_API": api.url, "SITEGEN_ARXIV_DELAY": "0"})
+    with ArxivReplay() as api, DailyPapersReplay() as daily:
+        sitegen = Session(env, {**GIT_ENV, "SITEGEN_ARXIV_API": api.url, "SITEGEN_ARXIV_DELAY": "0",
+                                "SITEGEN_HF_API": daily.url})
 
         sitegen("init", "lab", "--title", "Lab papers", cwd=tmp_path)
         site = tmp_path / "lab"
@@ -99,9 +101,23 @@ def test_every_command_runs_from_the_installed_wheel(env, tmp_path):
         sitegen("import", "json", str(readable_daily_papers(tmp_path)), cwd=site)
         assert "- Igor Mezić" in (site / "content/daily/2403.02524.md").read_text()
 
+        hf = sitegen("import", "hf", "--week", "2024-W11", cwd=site)
+        assert "2 written" in hf.stdout and "note: request 1 to the Daily Papers API" in hf.stderr
+        assert "code: https://github.com/apple/ml-mm1" in (site / "content/daily/2403.09611.md").read_text()
+        assert daily.asked == ["week=2024-W11&limit=100&p=0"]
+
+        with open(site / "sitegen.yaml", "a", encoding="utf-8") as settings:
+            settings.write('\nsources:\n  - arxiv: "cat:cs.LG"\n    since: 2020-01-01\n  - hf: daily\n')
+        updated = sitegen("update", cwd=site)
+        assert updated.stdout.splitlines() == ["arXiv 'cat:cs.LG': 0 written, 0 updated, 3 skipped",
+                                               "Daily Papers (daily): 1 written, 0 updated, 2 skipped"]
+        assert (site / "content/daily/2403.08763.md").is_file()
+        again = sitegen("update", "--quiet", cwd=site)
+        assert again.stderr == "" and "Daily Papers (daily): 0 written, 0 updated, 3 skipped" in again.stdout
+
         built = sitegen("build", cwd=site)
         assert "Built" in built.stdout
-        for paper in ("2203.00555", "hand-1", "holder1889", "2403.02524"):
+        for paper in ("2203.00555", "hand-1", "holder1889", "2403.02524", "2403.09611", "2403.08763"):
             assert "<html" in (site / "output/papers" / paper / "index.html").read_text(), paper
         assert (site / "output/style.css").is_file() and (site / "output/feed.xml").is_file()
 
@@ -119,7 +135,7 @@ def test_every_command_runs_from_the_installed_wheel(env, tmp_path):
         assert {"index.html", ".nojekyll", "papers/hand-1/index.html", "papers/holder1889/index.html"} <= set(published)
 
     assert set(sitegen.ran) == leaf_commands(), "a command of the CLI is not run here"
-    assert len(sitegen.ran) == 10
+    assert len(sitegen.ran) == 13
 
 
 @pytest.mark.parametrize("words", command_paths(), ids=lambda words: " ".join(words) or "sitegen")
@@ -138,8 +154,9 @@ def test_the_installed_program_says_its_version(env, tmp_path):
 
 def test_the_commands_cover_the_whole_cli():
     assert leaf_commands() == {("build",), ("check",), ("new",), ("serve",), ("init",), ("deploy",),
-                               ("import", "arxiv"), ("import", "bibtex"), ("import", "json")}
-    assert len(command_paths()) == 11  # the leaves, `sitegen` and `sitegen import`
+                               ("import", "arxiv"), ("import", "bibtex"), ("import", "json"), ("import", "hf"),
+                               ("update",)}
+    assert len(command_paths()) == 13  # the leaves, `sitegen` and `sitegen import`
 
 
 def readable_bibtex(folder: Path) -> Path:
@@ -191,6 +208,43 @@ class ArxivReplay:
     @property
     def url(self) -> str:
         return f"http://127.0.0.1:{self.server.server_port}/api/query"
+
+    def __exit__(self, *exc) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+class DailyPapersReplay:
+    """A local stand-in for the Daily Papers API answering with the recorded page: its
+    first two papers for a week, all three for a day."""
+
+    def __init__(self):
+        items, replay = json.loads((FIXTURES / "daily_papers_api.json").read_text(encoding="utf-8")), self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self):
+                query = self.path.partition("?")[2]
+                replay.asked.append(query)
+                body = json.dumps(items[:2] if query.startswith("week=") else items).encode("utf-8")
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, *args):
+                pass
+
+        self.asked: list[str] = []
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+
+    def __enter__(self) -> "DailyPapersReplay":
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        return self
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.server.server_port}/api/daily_papers"
 
     def __exit__(self, *exc) -> None:
         self.server.shutdown()

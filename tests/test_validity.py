@@ -87,8 +87,9 @@ class Figures:
 
 
 # The bundled sample listing with the two papers below: 19 papers, 56 authors, 30
-# topics, 2 listing days in one week and one month.
-SAMPLE = Figures(pages=115, feeds=87, items=158, sitemap_urls=113, bib_files=75, bib_entries=114)
+# topics, 2 listing days in one week and one month; 88 feeds: the site's, 56 authors',
+# 30 topics' and the weekly digest, whose one item is the week.
+SAMPLE = Figures(pages=115, feeds=88, items=159, sitemap_urls=113, bib_files=75, bib_entries=114)
 
 # Abstracts the sanitiser must repair, shown on every kind of page: Michael Poli's page
 # and the neural ODEs topic page show them as cards (their first 40 words), the day's
@@ -166,8 +167,9 @@ def listing_figures(papers: list[dict], config: Config) -> Figures:
     """The figures a listing's papers imply, by the SPEC's URLs: a page per paper, a
     paginated page per author, topic, listing day, ISO week and month, the front page,
     the author, topic and day indexes, search and 404; a feed for the site, each author
-    and each topic, each with its newest `feed_items` papers; a cite.bib per paper and a
-    works.bib per author. Authors are told apart by NFC name, topics by case-folded name."""
+    and each topic, each with its newest `feed_items` papers, and the weekly digest with
+    its newest `feed_items` weeks; a cite.bib per paper and a works.bib per author.
+    Authors are told apart by NFC name, topics by case-folded name."""
     def pages(groups: Counter) -> int:
         return sum(max(1, math.ceil(n / config.per_page)) for n in groups.values())
 
@@ -182,8 +184,9 @@ def listing_figures(papers: list[dict], config: Config) -> Figures:
     by_month = Counter((day.year, day.month) for day in days)
     listed = len(papers) + pages(by_author) + pages(by_topic) + pages(by_day) + pages(by_week) + pages(by_month) \
         + 4  # the front page and the author, topic and day indexes
-    return Figures(pages=listed + 2, feeds=1 + len(by_author) + len(by_topic),
-                   items=min(len(papers), config.feed_items) + items(by_author) + items(by_topic),
+    return Figures(pages=listed + 2, feeds=1 + len(by_author) + len(by_topic) + 1,
+                   items=min(len(papers), config.feed_items) + items(by_author) + items(by_topic)
+                   + min(len(by_week), config.feed_items),
                    sitemap_urls=listed, bib_files=len(papers) + len(by_author),
                    bib_entries=len(papers) + sum(by_author.values()))
 
@@ -325,7 +328,7 @@ def check_feed(site: Site, feed: Path) -> int:
 
 def test_every_feed_is_valid_rss_with_the_recommended_elements(site):
     feeds = sorted(p for p in site.output.rglob("*.xml") if p.name != "sitemap.xml")
-    assert site.output / "feed.xml" in feeds
+    assert site.output / "feed.xml" in feeds and site.output / "weeks" / "feed.xml" in feeds
     for kind in ("authors", "tags"):
         for page in (site.output / kind).glob("*/index.html"):
             assert page.parent / "feed.xml" in feeds, f"{site.name}: {_relative(site, page.parent)} has no feed"

@@ -14,6 +14,7 @@ from sitegen.engine import uptodate
 from sitegen.config import Config, find_theme, load_config
 from sitegen.commands.deploy import deploy_command
 from sitegen.commands.imports import import_group
+from sitegen.commands.update import update_command
 from sitegen.commands.check import check_links
 from sitegen.write.commit import OutputLocationError
 from sitegen.problems import ContentError, Problem, TemplateProblem, WriteProblem
@@ -301,6 +302,7 @@ def serve(site_dir, host, port, drafts, base_url) -> None:
 main.add_command(init_command)
 main.add_command(deploy_command)
 main.add_command(import_group)
+main.add_command(update_command)
 
 
 def _str(path: Path | None) -> str | None:

@@ -42,7 +42,9 @@ base_url: /
 # (favicon, images, CNAME) are copied into the site as they are.
 theme: default
 
-# The folder of paper entries (.md and .yaml files, in any sub-folders) ...
+# The folder of paper entries (.md and .yaml files, in any sub-folders). The scheduled
+# workflow commits what `sitegen update` writes into it: change its CONTENT_DIR too if
+# you change it here ...
 content: content
 # ... and the folder the site is built into. The workflow uploads this folder: change
 # its `path: output` too if you change it here.
@@ -79,6 +81,31 @@ bibtex_abstracts: false
 # Base URL of the arXiv API, used by `sitegen import arxiv` and `sitegen new --arxiv`.
 # The environment variable SITEGEN_ARXIV_API overrides it.
 # arxiv_api: https://export.arxiv.org/api/query
+
+# The Hugging Face Daily Papers API, used by `sitegen import hf` and `hf` sources.
+# The environment variable SITEGEN_HF_API overrides it.
+# hf_api: https://huggingface.co/api/daily_papers
+
+# What `sitegen update` imports, in order: arXiv API search queries (papers submitted in
+# the last `since` days, or since a date; at most `max`, newest first) and the Daily
+# Papers of the day. `update: true` rewrites entries a source wrote before when it gives
+# them again (new upvotes, a new version). The scheduled workflow
+# (.github/workflows/update.yml) runs `sitegen update` every day, commits what it wrote
+# and publishes the site. arXiv's API has a paper once arXiv has announced it (at 20:00
+# New York time, Sunday to Thursday), up to four days after its submission across a
+# weekend: with `since: 5`, a daily run misses none (the ones it has are skipped).
+# sources:
+#   - arxiv: "cat:cs.LG AND abs:diffusion"
+#     since: 5
+#     max: 200
+#   - hf: daily
+
+# Papers in each week's digest (/weeks/feed.xml), its top papers by upvotes.
+digest_size: 10
+
+# Where readers subscribe (an RSS-to-email service such as Buttondown fed with
+# /weeks/feed.xml): shown as a Subscribe link in every page's header.
+# subscribe_url: https://buttondown.com/yourlist
 """
 
 SAMPLE_MD = """\
@@ -143,7 +170,9 @@ __pycache__/
 # GitHub's own Pages actions (see actions/starter-workflows, pages/): configure-pages
 # reports the site's URL, upload-pages-artifact packs output/, deploy-pages publishes it.
 WORKFLOW = """\
-# Builds the site and publishes it on GitHub Pages on every push to main.
+# Builds the site and publishes it on GitHub Pages on every push to main, and when the
+# scheduled update (update.yml) has committed new entries: a push made by a workflow
+# starts no other workflow, so update.yml calls this one itself.
 # Once, on GitHub: Settings → Pages → Build and deployment → Source: "GitHub Actions".
 name: Publish to GitHub Pages
 
@@ -151,14 +180,21 @@ on:
   push:
     branches: [main]
   workflow_dispatch: # adds a "Run workflow" button to the Actions tab
+  workflow_call: # lets update.yml run this workflow after its commit
+    inputs:
+      ref:
+        description: The branch to build; by default, the commit that started the run.
+        type: string
+        required: false
+        default: ""
 
 permissions:
   contents: read
   pages: write # to publish to Pages
   id-token: write # to prove the upload comes from this workflow
 
-# One deployment at a time: a run that waits is replaced by a newer one, and a
-# running deployment is allowed to finish.
+# One deployment at a time, also when update.yml calls this workflow: a run that waits
+# is replaced by a newer one, and a running deployment is allowed to finish.
 concurrency:
   group: pages
   cancel-in-progress: false
@@ -173,7 +209,11 @@ jobs:
       # URL, or a version on your own package index.
       SITEGEN_INSTALL: __INSTALL__
     steps:
+      # Called from update.yml, the commit that started the run is the one before the new
+      # entries: build the branch it names instead, which holds them.
       - uses: actions/checkout@v4
+        with:
+          ref: ${{ inputs.ref }}
       - uses: actions/setup-python@v5
         with:
           python-version: "3.12"
@@ -205,6 +245,143 @@ jobs:
         uses: actions/deploy-pages@v4
 """
 
+# The scheduled workflow: `sitegen update` every day, a commit when it wrote anything,
+# and the site published by calling the Pages workflow (see the comments inside).
+UPDATE_WORKFLOW = """\
+# Keeps the listing current with nobody at the keyboard: every day it runs `sitegen
+# update` (the `sources:` of sitegen.yaml), commits the new and changed entries to the
+# default branch when there are any, and publishes the site with pages.yml.
+# The Actions tab has a "Run workflow" button to run it at once.
+name: Update the listing
+
+on:
+  schedule:
+    # Every day at __TIME__. By then arXiv has announced the day's new papers (it does
+    # at 20:00 New York time, Sunday to Thursday: 00:00 or 01:00 UTC), and the Daily
+    # Papers of the day (a UTC date: `hf: daily` imports today's) have been listed, most
+    # of them during the European and American working day. The run still ends well
+    # before midnight UTC, when "today" becomes the next, still empty day, even if it
+    # starts late, as scheduled runs do when GitHub is busy (busiest on the hour, hence
+    # the odd minute). The time is UTC; change it here.
+    - cron: "__CRON__"
+  workflow_dispatch: # adds a "Run workflow" button to the Actions tab
+
+permissions:
+  contents: read # each job asks below for what more it needs
+
+# One update at a time: a manual run waits for a running scheduled one. Publishing is
+# kept from running over pages.yml's own runs by the `pages` group, which pages.yml
+# holds also when called from here. Not `pages` here: a run whose caller and called
+# workflow hold the same group would wait for itself, and GitHub cancels it.
+concurrency:
+  group: update
+  cancel-in-progress: false
+
+defaults:
+  run:
+    shell: bash # run with -e and -o pipefail: a failing command fails its step
+
+jobs:
+  update:
+    runs-on: ubuntu-latest
+    permissions:
+      contents: write # to push the new entries
+    outputs:
+      changed: ${{ steps.commit.outputs.changed }}
+      branch: ${{ steps.commit.outputs.branch }}
+    env:
+      # The same requirement as in pages.yml: where pip gets sitegen.
+      SITEGEN_INSTALL: __INSTALL__
+      # The default branch: a scheduled run's own (its event says no more), or the one
+      # a manual run's event names, whatever branch the button was pressed on.
+      BRANCH: ${{ github.event.repository.default_branch || github.ref_name }}
+      CONTENT_DIR: content # the `content` setting of sitegen.yaml
+    steps:
+      - uses: actions/checkout@v4
+        with:
+          ref: ${{ env.BRANCH }}
+      - uses: actions/setup-python@v5
+        with:
+          python-version: "3.12"
+      - name: Install sitegen
+        run: python -m pip install "$SITEGEN_INSTALL"
+      # A source that fails writes nothing, the others still write theirs, and sitegen
+      # exits 1. What the others wrote is worth publishing, so the job goes on to commit
+      # it (continue-on-error) and fails at its last step, where the failure shows.
+      - name: Update the entries
+        id: update
+        continue-on-error: true
+        timeout-minutes: 30
+        run: sitegen update 2>&1 | tee "$RUNNER_TEMP/sitegen-update.log"
+      - name: Commit the new entries
+        id: commit
+        run: |
+          # What sitegen wrote into the content folder, and only whole entries: a file a
+          # write left behind when it was stopped (.NAME.XXXX.tmp) is never committed.
+          git add --all -- "$CONTENT_DIR" ':(exclude)*.tmp'
+          if git diff --cached --quiet; then
+            echo "No new or changed entries: nothing to commit."
+            echo "changed=false" >> "$GITHUB_OUTPUT"
+            exit 0
+          fi
+          # One file per paper: an added file is a new paper, any other an updated one.
+          all=$(( $(git diff --cached --no-renames --name-only | wc -l) ))
+          new=$(( $(git diff --cached --no-renames --name-only --diff-filter=A | wc -l) ))
+          updated=$(( all - new ))
+          papers() { if [ "$1" -eq 1 ]; then echo "1 paper"; else echo "$1 papers"; fi; }
+          if [ "$new" -gt 0 ] && [ "$updated" -gt 0 ]; then
+            subject="Add $(papers "$new"), update $updated"
+          elif [ "$new" -gt 0 ]; then
+            subject="Add $(papers "$new")"
+          else
+            subject="Update $(papers "$updated")"
+          fi
+          {
+            echo "$subject (sitegen update)"
+            echo
+            grep -v '^note: ' "$RUNNER_TEMP/sitegen-update.log" || true # a line per source
+          } > "$RUNNER_TEMP/commit-message"
+          git config user.name "github-actions[bot]"
+          git config user.email "41898282+github-actions[bot]@users.noreply.github.com"
+          git commit --quiet --file="$RUNNER_TEMP/commit-message"
+          # A push made meanwhile (by a person, say) is kept: the commit goes on top of it.
+          attempt=1
+          until git push --quiet origin "HEAD:refs/heads/$BRANCH"; do
+            if [ "$attempt" -ge 3 ]; then
+              echo "::error::The new entries could not be pushed to $BRANCH."
+              exit 1
+            fi
+            attempt=$(( attempt + 1 ))
+            git pull --quiet --rebase origin "$BRANCH"
+          done
+          { echo "changed=true"; echo "branch=$BRANCH"; } >> "$GITHUB_OUTPUT"
+          echo "Pushed to $BRANCH: $subject"
+      - name: Fail if a source failed
+        if: steps.update.outcome == 'failure'
+        run: |
+          echo "::error::sitegen update failed (see the step 'Update the entries'); the others' entries were kept."
+          exit 1
+
+  # Publishing. A push made with the workflow's GITHUB_TOKEN starts no other workflow
+  # (GitHub's rule against endless loops), so the commit above does not start pages.yml
+  # by its `push` trigger. This job calls pages.yml itself (a reusable workflow: its
+  # `on: workflow_call`) rather than repeating its steps here or starting it through
+  # GitHub's API: one file says how the site is built and published, whatever started
+  # the run; the publication is part of this run, so a failed build shows here; and the
+  # token needs no `actions: write` permission. It runs whenever the update job pushed,
+  # also when a source failed and the others' entries were committed.
+  publish:
+    needs: update
+    if: ${{ !cancelled() && needs.update.outputs.changed == 'true' }}
+    permissions: # what pages.yml asks for
+      contents: read
+      pages: write
+      id-token: write
+    uses: ./.github/workflows/pages.yml
+    with:
+      ref: ${{ needs.update.outputs.branch }} # the branch, with the commit just pushed
+"""
+
 README = """\
 # __HEADING__
 
@@ -226,17 +403,41 @@ A listing of papers, built with sitegen.
 
 ## Publishing on GitHub Pages
 
-1. In `.github/workflows/pages.yml`, set `SITEGEN_INSTALL` to where pip gets sitegen.
+1. In `.github/workflows/pages.yml` and `.github/workflows/update.yml`, set
+   `SITEGEN_INSTALL` to where pip gets sitegen.
 2. Push this folder to a GitHub repository, with `main` as its branch.
 3. On GitHub: Settings → Pages → Build and deployment → Source: **GitHub Actions**.
 
 Every push to `main` then checks, builds and publishes the site; the workflow sets
 `base_url` to the site's address, so links work under `https://user.github.io/repo/`.
 
+## Keeping it current
+
+List what to import under `sources:` in `sitegen.yaml` (arXiv queries, `hf: daily`);
+`sitegen update` imports it. `.github/workflows/update.yml` runs it every day at
+__TIME__ (the time is in the file), and from the **Run workflow** button of the
+Actions tab: when it wrote new or changed entries, it commits them to `main` as
+github-actions[bot] ("Add 12 papers (sitegen update)") and publishes the site. A day
+with nothing new makes no commit. When a source fails, what the others wrote is still
+committed and published, and the run is marked failed so that GitHub tells you.
+The workflow pushes to `main` itself: a branch protection rule that requires pull
+requests stops it.
+
 Without Actions, `sitegen deploy` builds the site and pushes it to the `gh-pages`
 branch (Source: **Deploy from a branch**, `gh-pages`). Set `base_url` in
 `sitegen.yaml` to the site's full address first.
 """
+
+
+# When the scheduled update runs, in UTC: see the comment above the cron line of
+# UPDATE_WORKFLOW for why.
+UPDATE_HOUR, UPDATE_MINUTE = 22, 17
+UPDATE_CRON = f"{UPDATE_MINUTE} {UPDATE_HOUR} * * *"
+UPDATE_TIME = f"{UPDATE_HOUR:02d}:{UPDATE_MINUTE:02d} UTC"
+
+PAGES = ".github/workflows/pages.yml"
+UPDATE = ".github/workflows/update.yml"
+WORKFLOWS = (PAGES, UPDATE)
 
 
 def detected_install_spec() -> str | None:
@@ -283,8 +484,10 @@ def scaffold_files(title: str, install_spec: str) -> dict[str, str]:
         "content/papers/hippo.yaml": SAMPLE_YAML.replace("__TODAY__", today),
         "content/authors.yaml": AUTHORS,
         ".gitignore": GITIGNORE,
-        "README.md": README.replace("__HEADING__", heading),
-        ".github/workflows/pages.yml": WORKFLOW.replace("__INSTALL__", _yaml_string(install_spec)),
+        "README.md": README.replace("__HEADING__", heading).replace("__TIME__", UPDATE_TIME),
+        PAGES: WORKFLOW.replace("__INSTALL__", _yaml_string(install_spec)),
+        UPDATE: (UPDATE_WORKFLOW.replace("__INSTALL__", _yaml_string(install_spec))
+                 .replace("__CRON__", UPDATE_CRON).replace("__TIME__", UPDATE_TIME)),
     }
 
 
@@ -312,6 +515,22 @@ def scaffold(target: Path, *, title: str, install_spec: str,
     return written, kept, failed
 
 
+def _reusable(workflow: Path) -> bool:
+    """Whether a workflow file says `on: workflow_call`, so that update.yml can call it."""
+    import yaml
+
+    try:
+        spec = yaml.safe_load(workflow.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, yaml.YAMLError):
+        return False
+    if not isinstance(spec, dict):
+        return False
+    triggers = spec.get(True, spec.get("on"))  # YAML 1.1 reads the key `on` as true
+    if isinstance(triggers, str):
+        triggers = [triggers]
+    return isinstance(triggers, (list, dict)) and "workflow_call" in triggers
+
+
 def _one_line(ctx, param, value: str | None) -> str | None:
     if value is None:
         return None
@@ -324,12 +543,13 @@ def _one_line(ctx, param, value: str | None) -> str | None:
 @click.argument("directory", type=click.Path(file_okay=False, path_type=Path))
 @click.option("--title", default="Papers", show_default=True, callback=_one_line, help="The site's name.")
 @click.option("--install-spec", callback=_one_line,
-              help="The pip requirement the Pages workflow installs, e.g. "
+              help="The pip requirement the workflows install, e.g. "
                    "'sitegen @ git+https://github.com/OWNER/sitegen@v0.1.0'. "
                    "[default: where this sitegen was installed from, if pip recorded a URL]")
 @click.option("--force", is_flag=True, help="Add the missing files to a non-empty folder; existing files are kept.")
 def init_command(directory: Path, title: str, install_spec: str | None, force: bool) -> None:
-    """Create a new site in DIRECTORY: settings, sample entries and a GitHub Pages workflow.
+    """Create a new site in DIRECTORY: settings, sample entries, and GitHub workflows that
+    publish it on GitHub Pages and keep it current with `sitegen update` every day.
 
     DIRECTORY is created if missing and must be empty unless --force is given; no
     existing file is ever overwritten.
@@ -344,8 +564,18 @@ def init_command(directory: Path, title: str, install_spec: str | None, force: b
         click.echo(f"  failed  {directory / name}: {reason}", err=True)
     if failed:
         raise click.ClickException(f"{len(failed)} file(s) could not be written")
-    if spec == PLACEHOLDER_INSTALL and ".github/workflows/pages.yml" in written:
-        click.echo(f"\nBefore you push: set SITEGEN_INSTALL in {directory / '.github/workflows/pages.yml'}\n"
+    workflows = [name for name in WORKFLOWS if name in written]
+    if spec == PLACEHOLDER_INSTALL and workflows:
+        where = " and ".join(str(directory / name) for name in workflows)
+        click.echo(f"\nBefore you push: set SITEGEN_INSTALL in {where}\n"
                    "to where pip can get sitegen (it is not on PyPI), or run init again with --install-spec.",
                    err=True)
+    if UPDATE in written and PAGES in kept and not _reusable(directory / PAGES):
+        click.echo(f"\nWarning: {directory / UPDATE} publishes the site by calling {PAGES},\n"
+                   f"which was kept as it was and cannot be called: add `workflow_call:` to its `on:`\n"
+                   "(as `sitegen init` writes it in a new folder), or the new entries are not published.",
+                   err=True)
+    if UPDATE in written:
+        click.echo(f"\nOn GitHub, {UPDATE} runs `sitegen update` every day at {UPDATE_TIME} for the\n"
+                   "`sources:` of sitegen.yaml, commits the new entries and publishes the site.")
     click.echo(f"\nNext: cd {shlex.quote(str(directory))} && sitegen serve")

@@ -70,8 +70,8 @@ _ATTRIBUTE_ESCAPES = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;", '"':
 #   so (feedparser neither sniffs nor sanitises them), so they are XML-escaped only:
 #   escaping them for HTML would show "&lt;" to every reader.
 # - content:encoded: the abstract's sanitised HTML, links made absolute.
-# Every feed writes its fields through these (a feed added later, such as a weekly
-# digest, as well).
+# Every feed writes its channel and items through `channel` and `item`, which put each
+# field through these (the weekly digest, digest.py, as well).
 _READS_AS_MARKUP = re.compile(r"<[A-Za-z/!?]")  # where an HTML parser starts a tag, comment or declaration
 
 
@@ -104,11 +104,24 @@ def _encode(text: str) -> bytes:
 
 def rss(config: Config, *, title: str, description: str, page_path: str, feed_path: str,
         papers: Sequence[ShownPaper], items: Memo | None = None) -> bytes:
-    """An RSS 2.0 channel; item dates come from listing days, so output is reproducible.
+    """An RSS 2.0 channel of papers; item dates come from listing days, so output is
+    reproducible.
 
     A paper's item is the same in every feed that carries it, so `items` (a process's
     cache) makes each once.
     """
+    if items is None:
+        items = LRUCache()
+    return channel(config, title=title, description=description, page_path=page_path, feed_path=feed_path,
+                   last=max(p.day for p in papers) if papers else None,
+                   items=[items.get_or_make(("rss-item", paper.id), lambda: _item(config, paper)) for paper in papers])
+
+
+def channel(config: Config, *, title: str, description: str, page_path: str, feed_path: str,
+            last: date | None, items: Iterable[bytes]) -> bytes:
+    """An RSS 2.0 channel: the feed of the page at `page_path`, written to `feed_path`,
+    with `items` (made by `item`) as they come. `title` and `description` are plain text;
+    `last`: the newest item's date (lastBuildDate), None for a channel without items."""
     head = [
         DECLARATION,
         f'<rss xmlns:atom="{ATOM}" xmlns:content="{CONTENT}" xmlns:dc="{DC}" version="2.0">{LEVEL1}<channel>',
@@ -119,28 +132,36 @@ def rss(config: Config, *, title: str, description: str, page_path: str, feed_pa
         _leaf(LEVEL2, "generator", "sitegen"),
         _leaf(LEVEL2, "atom:link", href=config.absolute(feed_path), rel="self", type="application/rss+xml"),
     ]
-    if papers:
-        head.append(_leaf(LEVEL2, "lastBuildDate", rfc822(max(p.day for p in papers))))
-    if items is None:
-        items = LRUCache()
-    body = b"".join(b"\n    " + items.get_or_make(("rss-item", paper.id), lambda: _item(config, paper))
-                    for paper in papers)
+    if last is not None:
+        head.append(_leaf(LEVEL2, "lastBuildDate", rfc822(last)))
+    body = b"".join(b"\n    " + made for made in items)
     return _encode("".join(head)) + body + b"\n  </channel>\n</rss>\n"
 
 
-def _item(config: Config, paper: ShownPaper) -> bytes:
-    url = config.absolute(paper.url[len(config.base_path):])
-    parts = ["<item>", _leaf(LEVEL3, "title", title_field(paper.title_text)), _leaf(LEVEL3, "link", url),
-             _leaf(LEVEL3, "guid", url, isPermaLink="true"), _leaf(LEVEL3, "pubDate", rfc822(paper.day))]
-    parts += [_leaf(LEVEL3, "dc:creator", author.name) for author in paper.authors[:FEED_AUTHOR_LIMIT]]
-    parts += [_leaf(LEVEL3, "category", tag.name) for tag in paper.tags]
-    # The synopsis (a search result's snippet) and the whole abstract, as RSS and the
-    # content module mean them: a reader shows content:encoded, and the abstract in
-    # both made half of every feed's bytes.
-    parts.append(_leaf(LEVEL3, "description", html_field(snippet(paper.abstract_text))))
-    parts.append(_leaf(LEVEL3, "content:encoded", _absolute_urls(str(paper.abstract), config)))
+def item(*, title: str, link: str, published: date, description: str, content: str,
+         creators: Iterable[str] = (), categories: Iterable[str] = ()) -> bytes:
+    """One item of a channel, each field as readers read it (see above): `title`,
+    `description`, `creators` and `categories` plain text, `content` HTML with absolute
+    links. Its guid is its permalink, `link`; its date `published`, a listing day (so the
+    output is reproducible)."""
+    parts = ["<item>", _leaf(LEVEL3, "title", title_field(title)), _leaf(LEVEL3, "link", link),
+             _leaf(LEVEL3, "guid", link, isPermaLink="true"), _leaf(LEVEL3, "pubDate", rfc822(published))]
+    parts += [_leaf(LEVEL3, "dc:creator", name) for name in creators]
+    parts += [_leaf(LEVEL3, "category", name) for name in categories]
+    parts.append(_leaf(LEVEL3, "description", html_field(description)))
+    parts.append(_leaf(LEVEL3, "content:encoded", content))
     parts.append(f"{LEVEL2}</item>")
     return _encode("".join(parts))
+
+
+def _item(config: Config, paper: ShownPaper) -> bytes:
+    """A paper's item. The synopsis (a search result's snippet) and the whole abstract,
+    as RSS and the content module mean them: a reader shows content:encoded, and the
+    abstract in both made half of every feed's bytes."""
+    return item(title=paper.title_text, link=config.absolute(paper.url[len(config.base_path):]), published=paper.day,
+                creators=[author.name for author in paper.authors[:FEED_AUTHOR_LIMIT]],
+                categories=[tag.name for tag in paper.tags], description=snippet(paper.abstract_text),
+                content=_absolute_urls(str(paper.abstract), config))
 
 
 # A tag of sanitised HTML (its attribute values have '<' and '>' escaped), and a

@@ -1,5 +1,6 @@
-"""Bring papers in: entries written into content/ from arXiv, BibTeX or a Daily Papers
-JSON export. Importers write content; they never touch output/."""
+"""Bring papers in: entries written into content/ from arXiv (by id, or an API search
+query), BibTeX, a Daily Papers JSON export or the Daily Papers API; `sources.py` runs
+them as `sitegen update` does. Importers write content; they never touch output/."""
 
 from __future__ import annotations
 

@@ -7,21 +7,21 @@ answer that is not the API's Atom feed, or is its error feed, fails the whole im
 
 from __future__ import annotations
 
+import math
 import os
-import re
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime, timezone
 from typing import Callable
 
 from sitegen.importers import ImportFailure
-from sitegen.importers.common import Imported, safe_id
+from sitegen.importers.common import Imported
 from sitegen.importers.fetch import HttpSource, Pacer, describe_body
+from sitegen.importers.ids import normalise_id, safe_id
 
 ATOM = "{http://www.w3.org/2005/Atom}"
 ARXIV = "{http://arxiv.org/schemas/atom}"
-NEW_STYLE = re.compile(r"^(\d{4}\.\d{4,5})(v\d+)?$")
-OLD_STYLE = re.compile(r"^([a-z-]+(?:\.[A-Z]{2})?/\d{7})(v\d+)?$")
+OPENSEARCH = "{http://a9.com/-/spec/opensearch/1.1/}"
 BATCH = 50
 ArxivError = ImportFailure  # the name callers knew
 
@@ -31,18 +31,6 @@ class Fetched:
     papers: list[Imported] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
     requests: int = 0
-
-
-def normalise_id(raw: str) -> str | None:
-    """'arXiv:2203.00555v2', 'https://arxiv.org/abs/2203.00555' → '2203.00555'; None if not an arXiv id."""
-    text = raw.strip()
-    text = re.sub(r"^(?:https?://(?:export\.)?arxiv\.org/(?:abs|pdf)/|arxiv:)", "", text, flags=re.I)
-    text = text.removesuffix(".pdf")
-    for pattern in (NEW_STYLE, OLD_STYLE):
-        match = pattern.match(text)
-        if match:
-            return match.group(1)
-    return None
 
 
 def delay_seconds() -> float:
@@ -61,18 +49,35 @@ class Client(HttpSource):
                  pacer: Pacer | None = None, notify: Callable[[str], None] | None = None):
         super().__init__(base_url, name="arXiv API", interval=delay_seconds() if delay is None else delay,
                          attempts=retries + 1, timeout=timeout, pacer=pacer, notify=notify,
-                         accept="application/atom+xml")
+                         accept="application/atom+xml", reason="as arXiv asks")
 
 
 def _text(element: ET.Element | None) -> str:
     return " ".join((element.text or "").split()) if element is not None else ""
 
 
-def parse_feed(data: bytes, where: str = "arXiv API") -> list[tuple[str, Imported | None, str | None]]:
-    """(arXiv id, paper or None, problem or None) for each entry of an API answer.
-    An answer that is not an Atom feed, or is arXiv's error feed, is an ImportFailure."""
+@dataclass
+class FeedEntry:
+    """One entry of an API answer: its arXiv id, when its first version was submitted
+    (None when the answer does not say), and the paper or why there is none."""
+
+    arxiv_id: str
+    submitted: datetime | None
+    paper: Imported | None
+    problem: str | None
+
+
+@dataclass
+class Feed:
+    entries: list[FeedEntry]
+    total: int | None  # opensearch:totalResults: how many papers the query matches in all
+
+
+def read_feed(data: bytes, where: str = "arXiv API") -> Feed:
+    """The entries of an API answer and the number of results it counts. An answer
+    that is not an Atom feed, or is arXiv's error feed, is an ImportFailure."""
     root = _feed_root(data, where)
-    out = []
+    entries = []
     for entry in root.findall(f"{ATOM}entry"):
         entry_id = _text(entry.find(f"{ATOM}id"))
         title = _text(entry.find(f"{ATOM}title"))
@@ -80,15 +85,36 @@ def parse_feed(data: bytes, where: str = "arXiv API") -> list[tuple[str, Importe
             message = _text(entry.find(f"{ATOM}summary")) or entry_id
             raise ImportFailure(where, f"arXiv refused the query: {message}")
         arxiv_id = normalise_id(entry_id.rsplit("/abs/", 1)[-1]) or entry_id
-        out.append((arxiv_id, *_paper(entry, arxiv_id, title)))
-    return out
+        entries.append(FeedEntry(arxiv_id, _moment(_text(entry.find(f"{ATOM}published"))),
+                                 *_paper(entry, arxiv_id, title)))
+    return Feed(entries, _count(root.find(f"{OPENSEARCH}totalResults")))
+
+
+def parse_feed(data: bytes, where: str = "arXiv API") -> list[tuple[str, Imported | None, str | None]]:
+    """(arXiv id, paper or None, problem or None) for each entry of an API answer."""
+    return [(e.arxiv_id, e.paper, e.problem) for e in read_feed(data, where).entries]
+
+
+def _moment(text: str) -> datetime | None:
+    """An Atom date-time ('2024-03-13T17:59:01Z'), in UTC; None if it is not one."""
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        return None
+    return moment.replace(tzinfo=timezone.utc) if moment.tzinfo is None else moment.astimezone(timezone.utc)
+
+
+def _count(element: ET.Element | None) -> int | None:
+    text = _text(element)
+    return int(text) if text.isdigit() else None
 
 
 def _feed_root(data: bytes, where: str) -> ET.Element:
     try:
         root = ET.fromstring(data)
     except ET.ParseError as error:
-        if describe_body(data).startswith(("an HTML page", "an empty body")):
+        if describe_body(data).startswith(("an HTML page", "an empty body")) or \
+                not data.lstrip(b"\xef\xbb\xbf \t\r\n").startswith(b"<"):  # not XML at all: JSON, text
             raise ImportFailure(where, f"answered with {describe_body(data)}, not an Atom feed") from None
         raise ImportFailure(where, f"answered with an Atom feed that breaks off or is malformed ({error}); "
                                    "try again later") from None
@@ -131,7 +157,8 @@ def asked_for(ids: list[str]) -> str:
 def fetch(ids: list[str], client: Client) -> Fetched:
     """Every id, in batches; each id either becomes a paper or is named in a problem.
     A batch the API does not answer properly raises ImportFailure: nothing of the
-    import is kept, so nothing is written."""
+    import is kept, so nothing is written. Where it takes more than one request, each
+    is told to the client's `notify` as it is made."""
     result = Fetched()
     wanted = []
     for raw in ids:
@@ -140,10 +167,13 @@ def fetch(ids: list[str], client: Client) -> Fetched:
             result.problems.append(f"{raw}: not an arXiv id (like 2203.00555 or math/0601001)")
         elif arxiv_id not in wanted:
             wanted.append(arxiv_id)
+    requests = math.ceil(len(wanted) / BATCH)
     for start in range(0, len(wanted), BATCH):
         batch = wanted[start:start + BATCH]
         asked = asked_for(batch)
-        data = client.get({"id_list": ",".join(batch), "max_results": len(batch)}, asked=asked)
+        said = (f"request {result.requests + 1} of {requests} to the arXiv API, {len(result.papers)} papers so far"
+                if requests > 1 else None)
+        data = client.get({"id_list": ",".join(batch), "max_results": len(batch)}, asked=asked, said=said)
         result.requests += 1
         entries = parse_feed(data, client.where(asked))
         if not entries:

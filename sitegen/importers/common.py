@@ -5,18 +5,19 @@ from __future__ import annotations
 
 import codecs
 import os
-import re
 import tempfile
 from contextlib import suppress
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
+from typing import NamedTuple
 
 from sitegen.config import Config
 from sitegen.content.entry import check_entry_text, entry_fields, render_entry
 from sitegen.importers import ImportFailure
+from sitegen.importers.ids import normalise_id, paper_key, safe_id
 
-_NOT_ID = re.compile(r"[^A-Za-z0-9._-]+")
+__all__ = ["Catalogue", "Found", "Imported", "Outcome", "safe_id", "write_imported"]
 
 
 @dataclass
@@ -31,25 +32,74 @@ class Imported:
     links: dict[str, str] = field(default_factory=dict)
     venue: str | None = None
     upvotes: int | None = None
+    thumbnail: str | None = None
+
+
+@dataclass
+class Found:
+    """What a source gave: its papers; `problems`, entries that cannot become papers (a
+    failure each); `skipped`, entries left out for a reason that is no failure (a
+    withdrawn paper); the requests it took; and `nothing`, what it means that no paper
+    was found ("arXiv has no paper matching ..."), said when that is so."""
+
+    papers: list[Imported] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)
+    requests: int = 0
+    nothing: str = "no paper found"
 
 
 @dataclass
 class Outcome:
-    written: list[str] = field(default_factory=list)
+    written: list[str] = field(default_factory=list)  # new entries
+    updated: list[str] = field(default_factory=list)  # entries the importer wrote before, rewritten
     skipped: list[str] = field(default_factory=list)
     failed: list[str] = field(default_factory=list)
 
 
-def safe_id(text: str) -> str:
-    """An entry id from anything: 'math/0601001' → 'math-0601001'."""
-    return _NOT_ID.sub("-", text).strip("-._") or "paper"
+class Known(NamedTuple):
+    """A paper in content/: the file that holds it (as a build names it) and its listing day."""
+
+    source: str
+    day: date
 
 
-def existing_ids(config: Config) -> set[str]:
+class Catalogue:
+    """The papers in content/, by `paper_key` of their id and of their arXiv link (an
+    arXiv paper is known whatever its version and whatever id its entry gives it), each
+    with where it is and its day. Read once, when first asked, and kept up to date with
+    what the importers write: `sitegen update` runs many sources over one reading."""
+
+    def __init__(self, config: Config):
+        self.config = config
+        self._known: dict[str, list[Known]] | None = None
+
+    def get(self, key: str) -> list[Known]:
+        return self._read().get(key, [])
+
+    def add(self, key: str, known: Known) -> None:
+        self._read().setdefault(key, []).append(known)
+
+    def _read(self) -> dict[str, list[Known]]:
+        if self._known is None:
+            self._known = _existing_papers(self.config) if self.config.content_dir.is_dir() else {}
+        return self._known
+
+
+def _existing_papers(config: Config) -> dict[str, list[Known]]:
     from sitegen.content.load import load_papers  # the loader and model, imported by the command that needs them
 
     papers, _, _ = load_papers(config)
-    return {p.id for p in papers}
+    known: dict[str, list[Known]] = {}
+    for paper in papers:
+        seen = Known(paper.source, paper.day)
+        keys = {paper_key(paper.id)}
+        arxiv_link = dict(paper.links).get("arxiv")
+        if arxiv_link and normalise_id(arxiv_link):
+            keys.add(paper_key(arxiv_link))
+        for key in keys:
+            known.setdefault(key, []).append(seen)
+    return known
 
 
 def read_text(path: Path, encoding: str | None = None, *, encoding_option: str | None = None) -> str:
@@ -109,31 +159,48 @@ def _encoding_fix(name: str, encoding_option: str | None, chosen: bool) -> str:
 
 
 def write_imported(config: Config, items: list[Imported], *, folder: str, update: bool, fmt: str = "md",
-                   day: date | None = None) -> Outcome:
-    """Write one file per paper under content/<folder>/. An id that exists anywhere in
-    content/ is skipped, unless --update and the file is the one this importer wrote;
-    a file is never overwritten without --update.
+                   day: date | None = None, new_day: date | None = None,
+                   catalogue: Catalogue | None = None) -> Outcome:
+    """Write one file per paper, content/<folder>/<id>.md (or .yaml): where an importer
+    writes is how it knows its own entries. A paper already in content/ (by `paper_key`:
+    an arXiv id whatever its version) is skipped and its file left as it is, unless
+    `update` and its file is the one this importer wrote: that file is rewritten when
+    the paper changed. A file is never overwritten without `update`.
+
+    The listing day: `day` when given (--day); else the item's own (a Daily Papers
+    date); else, for a rewritten entry, the day it had; else `new_day` (an arXiv query's
+    import day); else none, so the entry is listed on the day it was published.
 
     Every file is rendered and checked first, then all are written at once: each into
     a temporary file beside its target, renamed over it only when all were written,
-    so a failure leaves content/ as it was and no reader sees half a file."""
+    so a failure leaves content/ as it was and no reader sees half a file. `catalogue`
+    (read from content/ when not given) learns of the papers written."""
     outcome = Outcome()
-    known = existing_ids(config) if config.content_dir.is_dir() else set()
+    catalogue = catalogue or Catalogue(config)
     planned: list[tuple[Path, str]] = []
+    added: list[tuple[str, Known]] = []
     suffix = ".md" if fmt == "md" else ".yaml"
+    taken: set[str] = set()
     for item in items:
+        key = paper_key(item.id)
         target = config.content_dir / folder / f"{item.id}{suffix}"
-        if item.id in known and not (update and target.exists()):
-            outcome.skipped.append(f"{item.id}: already in content/ (use --update to refresh {folder}/ files)")
-            continue
         shown = _shown(config, target)
+        there = catalogue.get(key)
+        own = next((k for k in there if k.source == shown.as_posix()), None)
+        rewrite = update and target.exists()
+        if key in taken:
+            outcome.skipped.append(f"{item.id}: given twice; imported once")
+            continue
+        if there and not rewrite:
+            hint = " (--update rewrites it)" if own is not None and not update else ""
+            outcome.skipped.append(f"{item.id}: already in content/ as {there[0].source}{hint}")
+            continue
         if target.exists() and not update:
             outcome.skipped.append(f"{item.id}: {shown} already exists; not overwritten")
             continue
-        text = render_entry(entry_fields(
-            paper_id=item.id, title=item.title, authors=item.authors, published=item.published,
-            day=day or item.day, tags=item.tags, links=item.links, venue=item.venue, upvotes=item.upvotes,
-        ), item.abstract, fmt)
+        taken.add(key)
+        listing_day = day or item.day or (own.day if own is not None else None) or new_day
+        text = _render(item, listing_day, fmt)
         problems = check_entry_text(text, fmt, str(target))
         if problems:
             outcome.failed.append(f"{item.id}: " + "; ".join(problems))
@@ -142,10 +209,21 @@ def write_imported(config: Config, items: list[Imported], *, folder: str, update
             outcome.skipped.append(f"{item.id}: unchanged")
             continue
         planned.append((target, text))
-        outcome.written.append(f"{item.id}: {shown}")
-        known.add(item.id)
+        if own is None:
+            added.append((key, Known(shown.as_posix(), listing_day or item.published)))
+        (outcome.updated if target.exists() else outcome.written).append(f"{item.id}: {shown}")
     _write_all(config, planned)
+    for key, known in added:
+        catalogue.add(key, known)
     return outcome
+
+
+def _render(item: Imported, day: date | None, fmt: str) -> str:
+    fields = entry_fields(paper_id=item.id, title=item.title, authors=item.authors, published=item.published,
+                          day=day, tags=item.tags, links=item.links, venue=item.venue, upvotes=item.upvotes)
+    if item.thumbnail:
+        fields["thumbnail"] = item.thumbnail
+    return render_entry(fields, item.abstract, fmt)
 
 
 def _shown(config: Config, target: Path) -> Path:

@@ -52,9 +52,13 @@ class Pacer:
     wall: Callable[[], float] = time.time
     next_allowed: dict[str, float] = field(default_factory=dict)
 
+    def pause(self, host: str) -> float:
+        """Seconds until `host` may be asked (0 when it may be asked now)."""
+        return max(0.0, self.next_allowed.get(host, -math.inf) - self.now())
+
     def wait_turn(self, host: str, interval: float) -> None:
         """Sleep until `host` may be asked, then book the next turn `interval` from now."""
-        pause = self.next_allowed.get(host, -math.inf) - self.now()
+        pause = self.pause(host)
         if pause > 0:
             self.sleep(pause)
         self.hold(host, interval)
@@ -80,12 +84,14 @@ class HttpSource:
     """One web API: `get(params, asked=...)` returns the body of a 200 answer.
 
     `name` and `asked` make the error line: "arXiv API https://..., asked for id
-    2203.00555: answered 404 Not Found". `notify` receives a line before each retry.
+    2203.00555: answered 404 Not Found". `notify` receives a line before each retry,
+    and before a request that waits its turn ("waiting 3 s before the next request"
+    and `reason`, why the API is asked no faster).
     """
 
     def __init__(self, url: str, *, name: str, interval: float = 3.0, attempts: int | None = None,
                  timeout: float | None = None, longest_wait: float | None = None, pacer: Pacer | None = None,
-                 notify: Callable[[str], None] | None = None, accept: str = "*/*"):
+                 notify: Callable[[str], None] | None = None, accept: str = "*/*", reason: str = ""):
         self.url = url
         self.name = name
         self.interval = interval
@@ -95,6 +101,7 @@ class HttpSource:
         self.pacer = PACER if pacer is None else pacer
         self.notify = notify or (lambda line: None)
         self.accept = accept
+        self.reason = reason
         parts = urllib.parse.urlsplit(url)
         self.host = f"{parts.scheme}://{parts.netloc}"
 
@@ -102,13 +109,21 @@ class HttpSource:
         """The source as the user reads it: the API, its URL and what was asked."""
         return f"{self.name} {self.url}" + (f", asked for {asked}" if asked else "")
 
-    def get(self, params: dict | None = None, *, asked: str | None = None) -> bytes:
+    def get(self, params: dict | None = None, *, asked: str | None = None, said: str | None = None) -> bytes:
+        """The body of a 200 answer to the URL with `params`. `said` is a line of
+        progress for `notify`, said when the request is made (after its wait)."""
         url = self._url(params)
         where = self.where(asked)
         if urllib.parse.urlsplit(url).scheme.lower() not in ("http", "https"):
             raise ImportFailure(where, NOT_A_WEB_ADDRESS)
         for attempt in range(1, self.attempts + 1):
+            pause = self.pacer.pause(self.host)
+            if attempt == 1 and pause > 0:  # a retry has said its wait already
+                why = f", {self.reason}" if self.reason else ""
+                self.notify(f"waiting {_seconds(pause)} before the next request{why}")
             self.pacer.wait_turn(self.host, self.interval)
+            if attempt == 1 and said:
+                self.notify(said)
             try:
                 return self._once(url, where)
             except _Retry as retry:
@@ -124,12 +139,18 @@ class HttpSource:
                             f"(attempt {attempt + 1} of {self.attempts})")
         raise AssertionError("the loop returns or raises")
 
-    def get_json(self, params: dict | None = None, *, asked: str | None = None):
+    def get_json(self, params: dict | None = None, *, asked: str | None = None, said: str | None = None):
         """The parsed JSON body; an answer that is not JSON is an ImportFailure."""
-        data = self.get(params, asked=asked)
+        data = self.get(params, asked=asked, said=said)
         try:
             return json.loads(data)
-        except (ValueError, UnicodeDecodeError):
+        except RecursionError:
+            raise ImportFailure(self.where(asked), "answered with JSON nested too deeply to read") from None
+        except (ValueError, UnicodeDecodeError) as error:
+            if data.lstrip()[:1] in (b"[", b"{") and isinstance(error, json.JSONDecodeError):
+                raise ImportFailure(self.where(asked), f"answered with JSON that breaks off or is malformed "
+                                                       f"({error.msg}: line {error.lineno}, column {error.colno}); "
+                                                       "try again later") from None
             raise ImportFailure(self.where(asked), f"answered with {describe_body(data)}, not JSON") from None
 
     def _url(self, params: dict | None) -> str:
@@ -149,8 +170,9 @@ class HttpSource:
             with urllib.request.urlopen(request, timeout=self.timeout) as response:
                 return response.read()
         except urllib.error.HTTPError as error:
+            detail = _error_detail(error)
             error.close()
-            problem = f"answered {error.code} {error.reason}".rstrip()
+            problem = f"answered {error.code} {error.reason}".rstrip() + (f" ({detail})" if detail else "")
             if error.code in RETRIED_STATUSES:
                 raise _Retry(problem, retry_after(error.headers, self.pacer.wall)) from None
             raise ImportFailure(where, problem + _status_hint(error.code)) from None
@@ -179,6 +201,26 @@ class HttpSource:
             return ImportFailure(where, f"the secure connection to {netloc} failed: {reason}")
         text = reason.strerror if isinstance(reason, OSError) and reason.strerror else str(reason)
         return ImportFailure(where, f"cannot connect to {netloc}: {text}")
+
+
+def _seconds(pause: float) -> str:
+    return f"{pause:.0f} s" if pause >= 1 else f"{pause:.1f} s"
+
+
+def _error_detail(error: urllib.error.HTTPError) -> str:
+    """What a JSON API says in the body of its error answer ({"error": "Invalid date"}),
+    in a few words; '' when it says nothing readable."""
+    if "json" not in (error.headers.get("Content-Type") or "").lower():
+        return ""
+    try:
+        said = json.loads(error.read(2048))
+    except (ValueError, OSError, http.client.HTTPException):
+        return ""
+    message = said.get("error") or said.get("message") if isinstance(said, dict) else None
+    if not isinstance(message, str):
+        return ""
+    message = " ".join(message.split())
+    return message if len(message) <= 200 else message[:199] + "…"
 
 
 def _status_hint(code: int) -> str:

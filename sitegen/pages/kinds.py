@@ -226,6 +226,15 @@ def _feed(p: Planner, _) -> list[Task]:
     return [Task(urls.FEED, "feed", (), p.d.page("feed", p.d.papers(p.site.newest[: p.config.feed_items])))]
 
 
+def _weeks_feed(p: Planner, _) -> list[Task]:
+    """The weekly digest: each shown week's key, span and size and its top papers. The
+    number of papers a week shows (digest_size) is no public setting, so it is here."""
+    size = p.config.digest_size
+    shown = [(week.key, week.start, week.end, len(week.papers), p.d.papers(week.papers[:size]))
+             for week in p.site.weeks[: p.config.feed_items]]
+    return [Task(urls.WEEKS_FEED, "weeks_feed", (), p.d.page("weeks_feed", size, shown))]
+
+
 def _search(p: Planner, _) -> list[Task]:
     return [Task(urls.SEARCH, "search", (), p.d.page("search"))] if p.config.search else []
 
@@ -297,6 +306,10 @@ def _tag_feed_shows(site: Site, config: Config, key: tuple) -> Sequence[str]:
     return site.tags[key[0]].papers[: config.feed_items]
 
 
+def _weeks_feed_shows(site: Site, config: Config, key: tuple) -> Sequence[str]:
+    return [i for week in site.weeks[: config.feed_items] for i in week.papers[: config.digest_size]]
+
+
 GROUPS = {group.name: group for group in (
     Group("paper", lambda site: site.newest, lambda p: p.changes.papers),
     Group("author", lambda site: site.author_order, lambda p: p.changes.authors),
@@ -327,6 +340,7 @@ KINDS = {kind.name: kind for kind in (
     PageKind("api_authors", None, None, _api_authors, render.api_authors,
              same=lambda p: p.same_authors(None) and p.same_people()),
     PageKind("feed", None, None, _feed, render.feed, cards=True),
+    PageKind("weeks_feed", None, None, _weeks_feed, render.weeks_feed, _weeks_feed_shows, cards=True),
     PageKind("search", "search.html", None, _search, render.search),
     PageKind("search_index", None, None, _search_index, render.search_index, folder=search.FOLDER + "/"),
     PageKind("404", "404.html", None, _not_found, render.not_found),

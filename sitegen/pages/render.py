@@ -16,7 +16,7 @@ from typing import Callable, Mapping
 from sitegen import __version__, urls
 from sitegen.config import Config
 from sitegen.content.model import Site, month_key, week_key
-from sitegen.formats import api, bibtex, feeds, scholarly
+from sitegen.formats import api, bibtex, digest, feeds, scholarly
 from sitegen.lru import LRUCache, SharedStore
 from sitegen.pages.fragments import PaperFragments
 from sitegen.pages.task import Task
@@ -96,6 +96,8 @@ class Renderer:
             "authors_url": link(urls.AUTHORS),
             "tags_url": link(urls.TAGS),
             "feed_url": link(urls.FEED),
+            "weeks_feed_url": link(urls.WEEKS_FEED),
+            "subscribe_url": self.config.subscribe_url,
             "search_url": link(urls.SEARCH) if self.config.search else None,
             "static_url": link(""),
             "generator": f"sitegen {__version__}",
@@ -211,10 +213,13 @@ def period(r: Renderer, task: Task, template: str) -> bytes:
     start = (number - 1) * r.config.per_page
     papers = r.views.papers(page_slice(record.papers, number, r.config.per_page))
     link = r.views.period_link(task.kind, record.key)
+    # Every week's page links the weekly digest, its item in it.
+    digest_feed = {"feed_url": r.config.link(urls.WEEKS_FEED), "feed_title": f"Weekly digest — {r.config.title}"} \
+        if task.kind == "week" else {}
     return r.page(task, template, f"Top papers of {link.name}", period=record, period_link=link, papers=papers,
                   rank_start=start, count=len(record.papers), pagination=pagination,
                   older=older and r.views.period_link(task.kind, older.key),
-                  newer=newer and r.views.period_link(task.kind, newer.key))
+                  newer=newer and r.views.period_link(task.kind, newer.key), page=digest_feed)
 
 
 def tags(r: Renderer, task: Task, template: str) -> bytes:
@@ -241,6 +246,18 @@ def tag_feed(r: Renderer, task: Task, template: None) -> bytes:
 
 def feed(r: Renderer, task: Task, template: None) -> bytes:
     return r.feed(task, r.config.title, "", r.site.newest[: r.config.feed_items])
+
+
+def weeks_feed(r: Renderer, task: Task, template: None) -> bytes:
+    """The weekly digest: the newest `feed_items` weeks, each with its top `digest_size`
+    papers in the order of its page."""
+    size = r.config.digest_size
+    weeks = [digest.Week(week.key, r.views.period_link("week", week.key).name, urls.week(week.key), week.start,
+                         week.end, len(week.papers), r.views.papers(week.papers[:size]))
+             for week in r.site.weeks[: r.config.feed_items]]
+    title = f"Weekly digest — {r.config.title}"
+    return digest.feed(r.config, title=title, description=r.config.description or title, page_path=urls.INDEX,
+                       feed_path=task.path, weeks=weeks, blocks=r.fragments)
 
 
 def api_papers(r: Renderer, task: Task, template: None) -> bytes:

@@ -71,9 +71,22 @@ def serve_folder(output: Path, base_path: str, state: ServerState | None = None)
 @pytest.fixture(scope="session")
 def sample_site(tmp_path_factory):
     """The bundled sample listing, built for publication under /repo/."""
-    site = tmp_path_factory.mktemp("browser-site")
+    yield from _served_sample(tmp_path_factory.mktemp("browser-site"))
+
+
+@pytest.fixture(scope="session")
+def subscribe_site(tmp_path_factory):
+    """The sample listing with `subscribe_url` set: every header links it."""
+    yield from _served_sample(tmp_path_factory.mktemp("browser-subscribe"),
+                              "subscribe_url: https://buttondown.com/example\n")
+
+
+def _served_sample(site: Path, settings: str = ""):
     shutil.copytree(REPO / "content", site / "content")
     shutil.copy(REPO / "sitegen.yaml", site / "sitegen.yaml")
+    if settings:
+        with open(site / "sitegen.yaml", "a", encoding="utf-8") as handle:
+            handle.write(settings)
     config, _ = load_config(site, base_url="https://example.github.io/repo/")
     build(config, jobs=1)
     server, url = serve_folder(site / "output", BASE_PATH)

@@ -1,6 +1,7 @@
 """Accessibility: axe-core, injected into Debian's Chromium, finds no serious or critical
 violation on the index, a paper, an author, a day and the search page, in the light and
-the dark colour scheme.
+the dark colour scheme; and on the front page and a week page of a site with
+`subscribe_url` set, whose header and front page link it.
 
 axe-core comes from the npm package `axe-core`, which .ci/run installs into .ci/npm/;
 SITEGEN_AXE_JS names another axe.min.js. Without it these tests skip, unless
@@ -84,15 +85,31 @@ def _describe(violations: list[dict]) -> str:
 
 @pytest.mark.parametrize("kind", list(PAGES))
 def test_no_serious_or_critical_axe_violations(scheme_context, sample_site, kind):
+    check_page(scheme_context, sample_site, kind, PAGES[kind])
+
+
+# Pages as `subscribe_url` shows them: every header's Subscribe link, the front page's
+# call to subscribe, a week page's link to the weekly digest.
+SUBSCRIBE_PAGES = {"index": "", "week": "weeks/2024-W11/"}
+
+
+@pytest.mark.parametrize("kind", list(SUBSCRIBE_PAGES))
+def test_subscribe_links_have_no_serious_or_critical_axe_violations(scheme_context, subscribe_site, kind):
+    check_page(scheme_context, subscribe_site, f"{kind} with subscribe_url", SUBSCRIBE_PAGES[kind])
+
+
+def check_page(scheme_context, site: str, kind: str, path: str) -> None:
     scheme, context = scheme_context
     page = context.new_page()
     try:
-        response = page.goto(sample_site + PAGES[kind])
-        assert response.status == 200, f"{PAGES[kind]}: {response.status}"  # the page itself, not the 404 page
+        response = page.goto(site + path)
+        assert response.status == 200, f"{path}: {response.status}"  # the page itself, not the 404 page
         page.wait_for_load_state("load")
         if kind == "search":
             page.locator("#search-results .card-title a").first.wait_for()
         assert page.evaluate("matchMedia('(prefers-color-scheme: dark)').matches") == (scheme == "dark")
+        if "subscribe_url" in kind:
+            assert page.locator("a.subscribe").count() == 1, "no Subscribe link in the header"
         results = page.evaluate("async () => await axe.run(document, {resultTypes: ['violations']})")
     finally:
         page.close()

@@ -1,4 +1,5 @@
-"""`sitegen init DIR`: the scaffolded site builds, and its Pages workflow has the expected shape."""
+"""`sitegen init DIR`: the scaffolded site builds, and its Pages workflow has the expected shape
+(the scheduled update.yml is run step by step in test_update_workflow.py)."""
 
 import json
 
@@ -8,10 +9,10 @@ import yaml
 from sitegen.commands import init as scaffold
 from sitegen.engine.build import build, check
 from sitegen.config import KNOWN_KEYS, load_config
-from sitegen.commands.init import PLACEHOLDER_INSTALL, init_command
+from sitegen.commands.init import PLACEHOLDER_INSTALL, UPDATE_TIME, init_command
 
 FILES = ("sitegen.yaml", "content/papers/monarch.md", "content/papers/hippo.yaml", "content/authors.yaml",
-         ".gitignore", "README.md", ".github/workflows/pages.yml")
+         ".gitignore", "README.md", ".github/workflows/pages.yml", ".github/workflows/update.yml")
 
 
 def init(runner, *args):
@@ -26,8 +27,8 @@ def site(tmp_path, runner):
     return target, result
 
 
-def workflow_of(target):
-    return yaml.safe_load((target / ".github/workflows/pages.yml").read_text(encoding="utf-8"))
+def workflow_of(target, name="pages.yml"):
+    return yaml.safe_load((target / ".github/workflows" / name).read_text(encoding="utf-8"))
 
 
 def test_init_writes_every_file_and_the_next_steps(site):
@@ -39,6 +40,22 @@ def test_init_writes_every_file_and_the_next_steps(site):
     ignored = (target / ".gitignore").read_text().splitlines()
     assert "/output/" in ignored and "/.sitegen/" in ignored
     assert (target / "README.md").read_text().startswith("# Lab papers: daily # 1\n")
+
+
+def test_init_tells_of_the_scheduled_update_in_its_next_steps_and_the_readme(site):
+    target, result = site
+    said = " ".join(result.output.split())
+    assert (f"On GitHub, .github/workflows/update.yml runs `sitegen update` every day at {UPDATE_TIME} for the "
+            "`sources:` of sitegen.yaml, commits the new entries and publishes the site.") in said
+    assert said.index("update.yml runs") < said.index("Next: cd")
+    readme = " ".join((target / "README.md").read_text(encoding="utf-8").split())
+    assert "## Keeping it current" in readme
+    assert f"`.github/workflows/update.yml` runs it every day at {UPDATE_TIME}" in readme
+    assert "In `.github/workflows/pages.yml` and `.github/workflows/update.yml`, set `SITEGEN_INSTALL`" in readme
+    settings = (target / "sitegen.yaml").read_text(encoding="utf-8")
+    assert "(.github/workflows/update.yml) runs `sitegen update` every day" in settings
+    assert "change its CONTENT_DIR too" in settings
+    assert workflow_of(target, "update.yml")["jobs"]["update"]["env"]["CONTENT_DIR"] == "content"
 
 
 def test_settings_explain_every_key_and_keep_the_defaults(site):
@@ -98,7 +115,10 @@ def test_the_workflows_base_url_gives_the_right_paths(site, pages_base_url, path
 def test_workflow_builds_and_publishes_with_githubs_pages_actions(site):
     target, _ = site
     workflow = workflow_of(target)
-    assert workflow[True] == {"push": {"branches": ["main"]}, "workflow_dispatch": None}  # YAML 1.1: on → True
+    # YAML 1.1: on → True; workflow_call: update.yml calls it after pushing new entries
+    assert workflow[True] == {"push": {"branches": ["main"]}, "workflow_dispatch": None, "workflow_call": {
+        "inputs": {"ref": {"description": "The branch to build; by default, the commit that started the run.",
+                           "type": "string", "required": False, "default": ""}}}}
     assert workflow["permissions"] == {"contents": "read", "pages": "write", "id-token": "write"}
     assert workflow["concurrency"] == {"group": "pages", "cancel-in-progress": False}
     build_job = workflow["jobs"]["build"]
@@ -129,6 +149,7 @@ def test_an_install_spec_with_spaces_and_quotes_stays_one_yaml_string(tmp_path, 
     spec = 'sitegen @ git+https://github.com/me/sitegen@v0.1.0 ; python_version >= "3.10"  # pinned'
     assert init(runner, tmp_path / "s", "--install-spec", spec).exit_code == 0
     assert workflow_of(tmp_path / "s")["jobs"]["build"]["env"]["SITEGEN_INSTALL"] == spec
+    assert workflow_of(tmp_path / "s", "update.yml")["jobs"]["update"]["env"]["SITEGEN_INSTALL"] == spec
 
 
 def test_without_an_install_spec_the_workflow_names_a_placeholder_and_init_says_so(tmp_path, runner, monkeypatch):
@@ -136,7 +157,10 @@ def test_without_an_install_spec_the_workflow_names_a_placeholder_and_init_says_
     result = init(runner, tmp_path / "s")
     assert result.exit_code == 0
     assert workflow_of(tmp_path / "s")["jobs"]["build"]["env"]["SITEGEN_INSTALL"] == PLACEHOLDER_INSTALL
+    assert workflow_of(tmp_path / "s", "update.yml")["jobs"]["update"]["env"]["SITEGEN_INSTALL"] == PLACEHOLDER_INSTALL
     assert "set SITEGEN_INSTALL" in result.stderr
+    said = " ".join(result.stderr.split())
+    assert f"{tmp_path / 's/.github/workflows/pages.yml'} and {tmp_path / 's/.github/workflows/update.yml'}" in said
 
 
 class FakeDistribution:
@@ -185,6 +209,21 @@ def test_force_adds_the_missing_files_and_never_overwrites(tmp_path, runner):
     assert (target / "content/papers/monarch.md").is_file() and (target / ".github/workflows/pages.yml").is_file()
     again = init(runner, target, "--force")  # nothing left to write
     assert again.exit_code == 0 and "wrote" not in again.output and again.output.count("skipped") == len(FILES)
+
+
+@pytest.mark.parametrize("on, warned", [
+    ("on:\n  push:\n    branches: [main]\n", True),  # written by an older sitegen init
+    ("on: [push, workflow_dispatch]\n", True),
+    ("on: [push, workflow_call]\n", False),
+    ("'on':\n  push:\n  workflow_call:\n    inputs:\n      ref: {type: string}\n", False),
+])
+def test_force_warns_when_the_kept_pages_workflow_cannot_be_called(tmp_path, runner, on, warned):
+    target = tmp_path / "busy"
+    (target / ".github/workflows").mkdir(parents=True)
+    (target / ".github/workflows/pages.yml").write_text(f"name: Pages\n{on}jobs: {{}}\n")
+    result = init(runner, target, "--force", "--install-spec", "sitegen==0.1.0")
+    assert result.exit_code == 0 and (target / ".github/workflows/update.yml").is_file()
+    assert ("cannot be called: add `workflow_call:`" in " ".join(result.stderr.split())) is warned
 
 
 def test_init_on_a_file_or_with_a_blocked_path_is_a_clear_error(tmp_path, runner):

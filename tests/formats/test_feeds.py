@@ -220,13 +220,20 @@ def test_plain_text_in_every_feed_reaches_readers_as_text(make_site):
     build_dir(site)
     output = site / "output"
     feeds_built = sorted(output.rglob("feed.xml"))
-    assert len(feeds_built) == 1 + 2 + 1  # the site's, each author's, the topic's
+    assert len(feeds_built) == 1 + 2 + 1 + 1  # the site's, each author's, the topic's, the weekly digest
     for path in feeds_built:
         parsed = feedparser.parse(path.read_bytes())
         assert parsed.bozo == 0, path
         _shown(parsed.feed.title_detail, parsed.feed.title)  # as text, whatever it says
         _shown(parsed.feed.subtitle_detail, parsed.feed.subtitle)
         entry = parsed.entries[0]
+        if path == output / "weeks/feed.xml":  # an item per week, naming its papers
+            assert _shown(entry.title_detail, entry.title) == "Top papers of week 1 of 2024 (from Jan 1)"
+            assert _shown(entry.summary_detail, entry.summary).endswith(" 1. Details <b>bold</b>")
+            content = read_as_html(entry.content[0].value)
+            assert "Details <b>bold</b>" in "".join(content.text)
+            assert "b" not in [tag for tag, attrs in content.elements]
+            continue
         assert _shown(entry.summary_detail, entry.summary) == \
             "The element <details open ontoggle=alert(1)> runs script when shown."
         assert _shown(entry.title_detail, entry.title) == "Details <b>bold</b>"
