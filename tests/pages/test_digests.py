@@ -420,11 +420,18 @@ CHANGES = [
     setting("cname", "another custom domain", "read.example.org"),
     setting("keep_files", "other kept files", [".git"]),
     setting("arxiv_api", "another arXiv API", "http://127.0.0.1:9/api/query"),
+    setting("hf_api", "another Daily Papers API", "http://127.0.0.1:9/api/daily_papers"),
+    setting("sources", "sources to import from", [{"arxiv": "cat:cs.LG AND abs:diffusion", "since": 3},
+                                                  {"hf": "daily", "update": True}]),
+    setting("subscribe_url", "a Subscribe link", "https://buttondown.com/papers-we-read"),
+    setting("digest_size", "weekly digests of one paper", 1),
     # a file of the site's static/ folder
     Change("static", "a static file's bytes", edit_static),
 ]
 # Settings that choose where inputs and outputs are rather than what a page shows.
 LOCATION_SETTINGS = {"theme", "content", "output"}
+# Settings outside Config.public_settings that one kind shows: in that kind's digests only.
+SHOWN_BY_ONE_KIND = {"digest_size": "weeks_feed"}
 
 
 # --- building and comparing ----------------------------------------------------------------
@@ -685,6 +692,12 @@ OVER_APPROXIMATIONS = (
         ("paper.id", "paper.authors", "paper.day", "paper.draft", "paper.tags", "paper.published", *CREDITS,
          "profile", *(f"profile.{name}" for name in PROFILE_FIELDS)), ("author", "author_feed", "api_authors")),
     OverApproximation(
+        "The same paper digest for a paper's block in the weekly digest (formats/digest.py): a block "
+        "shows no venue, topics, published date or listing day, credit's affiliation, ORCID or URL, and "
+        "only the abstract's opening.",
+        ("paper.abstract", "paper.authors.name", "paper.day", "paper.tags", "paper.venue", "paper.published",
+         *CREDITS), ("weeks_feed",)),
+    OverApproximation(
         "The search index is one task whose digest has every paper's fingerprint (all its fields) and "
         "its authors' and topics' names (search.paper_digests); a record shows no links, thumbnail, "
         "published date, credit's affiliation, ORCID or URL, only the abstract's opening, and topics by "
@@ -814,10 +827,21 @@ def test_an_abstract_is_in_bibtex_digests_where_bibtex_shows_it(abstracts_in_bib
 
 def test_settings_no_page_shows_change_no_digest(matrix):
     sites, outcomes = matrix
-    hidden = {f"settings.{key}" for key in set(KNOWN_KEYS) - set(PUBLIC_SETTINGS) - LOCATION_SETTINGS}
+    hidden = {f"settings.{key}" for key in set(KNOWN_KEYS) - set(PUBLIC_SETTINGS) - LOCATION_SETTINGS
+              - SHOWN_BY_ONE_KIND.keys()}
     ran = [o for o in outcomes if o.change.field in hidden]
     assert {o.change.field for o in ran} == hidden
     assert {o.change.name: o.redigested for o in ran if o.redigested} == {}
+
+
+def test_a_setting_one_kind_shows_changes_that_kind_s_digests_alone(matrix):
+    sites, outcomes = matrix
+    for key, kind in SHOWN_BY_ONE_KIND.items():
+        ran = [o for o in outcomes if o.change.field == f"settings.{key}"]
+        assert ran, key
+        for outcome in ran:
+            assert {sites.kinds[name] for name in outcome.redigested} == {kind}, outcome.change.name
+            assert outcome.counts[kind]["changed"] >= 1, outcome.change.name
 
 
 def test_changes_that_show_nothing_new_change_nothing(matrix):
