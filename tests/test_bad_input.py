@@ -76,7 +76,7 @@ CASES = {
     "author profile without a name": ({"content/authors.yaml": "- aliases: [X Y]\n  affiliation: Somewhere\n"},
                                       ["content/authors.yaml:1: name: missing required field"]),
 }
-# README, "What the tests prove": the broken sites and the odd-but-valid ones it counts.
+# docs/testing.md, "What the tests prove": the broken sites and the odd-but-valid ones it counts.
 BROKEN_CASES, ODD_CASES = 26, 3
 
 # Unusual but valid: each builds, and its pages land where they should.
@@ -217,7 +217,7 @@ def test_a_failure_while_moving_files_in_says_output_may_be_partial(make_site, r
                         result.stderr), result.stderr
 
 
-# README, "What the tests prove": the write failures it counts, one for each place a build
+# docs/testing.md, "What the tests prove": the write failures it counts, one for each place a build
 # writes (staged files, the text cache, the move into output/). A new case joins them here.
 WRITE_FAILURES = (test_a_full_disk_is_one_line_and_output_is_kept, test_a_cache_that_cannot_be_written_is_one_line,
                   test_a_failure_while_moving_files_in_says_output_may_be_partial)

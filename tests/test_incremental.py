@@ -48,7 +48,7 @@ def write_step(site, step, offset=0):
         write_files(site, {f"content/{name}": text})
 
 
-SEQUENCES = 10  # per test; README, "What the tests prove": 20 sequences, in fresh and warm builds
+SEQUENCES = 10  # per test; docs/testing.md, "What the tests prove": 20 sequences, in fresh and warm builds
 
 
 def _each_sequence(check) -> int:

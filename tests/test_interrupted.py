@@ -51,7 +51,7 @@ entry()
 
 KILLS = [("rendering", signal.SIGKILL), ("rendering", signal.SIGINT),
          ("committing", signal.SIGKILL), ("committing", signal.SIGINT)]
-README_KILLS = 4  # README, "What the tests prove": the kills it counts
+README_KILLS = 4  # docs/testing.md, "What the tests prove": the kills it counts
 
 
 def _papers(count: int, variant: str) -> str:

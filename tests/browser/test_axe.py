@@ -38,7 +38,7 @@ PAGES = {
     "not found": "404.html",
 }
 SCHEMES = ["light", "dark"]
-PAGE_RUNS = 22  # README, "What the tests prove": every page above in each scheme
+PAGE_RUNS = 22  # docs/testing.md, "What the tests prove": every page above in each scheme
 FAILING_IMPACTS = ("serious", "critical")
 
 

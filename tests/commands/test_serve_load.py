@@ -31,7 +31,7 @@ def _get(url: str) -> int:
         return error.code
 
 
-REQUESTS = 200  # README, "What the tests prove": all of them connected at once
+REQUESTS = 200  # docs/testing.md, "What the tests prove": all of them connected at once
 PAGES = ["", "papers/2203.00555/", "authors/michael-poli/", "feed.xml", "style.css"]
 # Outside the output folder: each must be a 404.
 ESCAPES = ["../sitegen.yaml", "%2e%2e/sitegen.yaml", "..%2f..%2fetc%2fpasswd", "papers/../../sitegen.yaml",
