@@ -79,7 +79,7 @@ def _timed(command: list[str], cwd: Path) -> tuple[float, str]:
 _BUILT = re.compile(r"Built .*: (\d+) files: (\d+) rendered, (\d+) written, (\d+) removed in ([\d.]+) s")
 
 
-def sitegen_build(site: Path, jobs: int, tree: bool = True) -> dict:
+def sitegen_build(site: Path, jobs: int, tree: bool = True, env: dict[str, str] | None = None) -> dict:
     """`sitegen build` as a user runs it: its wall time, what it reports, the CPU time
     of its process tree in user space and in the kernel and the peak RSS of its largest
     process (both from wait4: the build waits for every process it starts), and, if
@@ -91,7 +91,7 @@ def sitegen_build(site: Path, jobs: int, tree: bool = True) -> dict:
     command = [sys.executable, "-m", "sitegen", "build", "--site", str(site)] + (["--jobs", str(jobs)] if jobs else [])
     with tempfile.TemporaryFile("w+") as out:
         started = time.perf_counter()
-        process = subprocess.Popen(command, cwd=site, stdout=out, stderr=subprocess.STDOUT, text=True)
+        process = subprocess.Popen(command, cwd=site, stdout=out, stderr=subprocess.STDOUT, text=True, env=env)
         with PeakSampler(process.pid) if tree else nullcontext() as sampler:
             _, status, usage = os.wait4(process.pid, 0)
         seconds = time.perf_counter() - started

@@ -160,3 +160,29 @@ def test_random_edits_of_a_listing_emptied_by_earlier_edits_say_so(tmp_path):
     said = {kind: edit(content) for kind, edit in random_edits.EDITS.items()}
     assert all(line.startswith(("nothing to", "no ")) for line in said.values()), said
     assert list((tmp_path / "content").rglob("*.yaml")) == [tmp_path / "content/authors.yaml"]
+
+
+def test_the_comparison_builds_each_variant_by_turns_with_its_own_code_and_environment(tmp_path):
+    """benchmarks/compare.py: each variant runs the sitegen of its checkout with its
+    environment (plain Jinja here, with the same pages as the fast templates)."""
+    import json
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    repo = Path(__file__).resolve().parent.parent
+    done = subprocess.run(
+        [sys.executable, "-m", "benchmarks.compare", "--papers", "40", "--rounds", "2", "--jobs", "1",
+         "--variant", f"fast={repo}", "--variant", f"plain={repo}:SITEGEN_FAST_JINJA=0",
+         "--json", str(tmp_path / "rounds.json")],
+        cwd=repo, capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr[-3000:]
+    rounds = json.loads((tmp_path / "rounds.json").read_text())
+    assert len(rounds) == 2 and all(list(r) == ["fast", "plain"] for r in rounds)
+    for row in rounds:
+        assert row["fast"]["full"]["files"] == row["plain"]["full"]["files"] > 40
+        assert 0 < row["plain"]["edit abstract"]["rendered"] < row["plain"]["full"]["files"] / 2
+    assert "full           plain" in done.stdout and "ratio to fast" in done.stdout
+    bad = subprocess.run([sys.executable, "-m", "benchmarks.compare", "--variant", f"x={tmp_path}"],
+                         cwd=repo, capture_output=True, text=True)
+    assert bad.returncode == 2 and "no sitegen package there" in bad.stderr
