@@ -41,7 +41,9 @@ class ProgressDisplay:
 
     def __call__(self, stage: str, done: int, total: int) -> None:
         now = self.clock()
-        if now < self.next_at and stage == self.stage or now < self.shows_from:
+        if now < self.shows_from:
+            return
+        if stage == self.stage and now < self.next_at and not self._completes(done, total):
             return
         try:
             if self.tty:
@@ -54,6 +56,10 @@ class ProgressDisplay:
             self.bar = None
             self.next_at = self.shows_from = float("inf")
         self.stage = stage
+
+    def _completes(self, done: int, total: int) -> bool:
+        """The bar reaches its end: drawn whatever the time, not left short of it."""
+        return self.tty and total > 0 and done >= total and self.bar is not None and self.bar.pos < total
 
     def close(self) -> None:
         """Clear the bar, if one is drawn, so that what is printed next starts a clean line."""

@@ -132,6 +132,8 @@ def test_on_a_terminal_a_bar_with_the_stage_and_count_is_drawn_after_the_delay_a
     clock.now = 102.2
     show(stages.RENDERING, 320, 1000)
     assert "320/1000" in stream.getvalue()[len(drawn):]
+    show(stages.RENDERING, 1000, 1000)  # the end of the count is drawn at once
+    assert "1000/1000" in stream.getvalue()
     show(stages.WRITING, 0, 0)  # a new stage is drawn at once
     assert stream.getvalue().rstrip().endswith("writing")
     before_close = len(stream.getvalue())
@@ -196,7 +198,7 @@ def _on_a_terminal(site) -> str:
     """`sitegen build` run under a pseudo-terminal, the delay 0: all it wrote."""
     import pty
 
-    code = ("import sys, sitegen.commands.progress as p; p.DELAY = 0\n"
+    code = ("import sys, sitegen.commands.progress as p; p.DELAY = p.BAR_INTERVAL = 0\n"
             "from sitegen.commands.cli import entry\n"
             f"sys.argv = ['sitegen', 'build', '--site', {str(site)!r}, '--jobs', '2']; entry()")
     leader, follower = pty.openpty()
