@@ -16,6 +16,7 @@ from sitegen.commands.deploy import deploy_command
 from sitegen.commands.imports import import_group
 from sitegen.commands.update import update_command
 from sitegen.commands.check import check_links
+from sitegen.commands.progress import ProgressDisplay
 from sitegen.write.commit import OutputLocationError
 from sitegen.problems import ContentError, Problem, TemplateProblem, WriteProblem
 from sitegen.commands.init import init_command
@@ -90,7 +91,8 @@ def build(site_dir, content, output, theme, base_url, drafts, jobs, explain, qui
         return
     global _leave_heap
     _leave_heap = True
-    report = run_build_or_exit(config, jobs=jobs, explain=explain, verdict=uptodate.check(config))
+    report = run_build_or_exit(config, jobs=jobs, explain=explain, verdict=uptodate.check(config),
+                               progress=None if quiet else ProgressDisplay())
     for name, reason in report.reasons:
         click.echo(f"{name}: {reason}")
     if explain:
@@ -143,16 +145,22 @@ def _main_exiting_130_on_interrupt() -> None:
     sys.exit(0)
 
 
-def run_build_or_exit(config: Config, verdict: uptodate.Verdict | None = None, **options):
+def run_build_or_exit(config: Config, verdict: uptodate.Verdict | None = None,
+                      progress: ProgressDisplay | None = None, **options):
     """Build, print warnings; on any error print every problem and exit 1. With a
-    `verdict` saying there is nothing to do, the build is not even imported."""
+    `verdict` saying there is nothing to do, the build is not even imported. `progress`
+    is shown while the build runs and cleared before anything else is printed."""
     if verdict is not None and verdict.report is not None:
         report = verdict.report
     else:
         from sitegen.engine.build import build as run_build
 
         try:
-            report = run_build(config, verdict=verdict, **options)
+            try:
+                report = run_build(config, verdict=verdict, progress=progress, **options)
+            finally:
+                if progress is not None:
+                    progress.close()
         except (ContentError, TemplateProblem, OutputLocationError, UnsafePath, WriteProblem) as error:
             _fail(error)
     _print_problems(report.warnings)
@@ -277,10 +285,17 @@ def serve(site_dir, host, port, drafts, base_url) -> None:
     theme_dir, _ = find_theme(config)
     shown: set[str] = set()
     warm = Warm()  # the same engine as `sitegen build`, kept warm between rebuilds
+    first_build = True  # shows its progress, as `sitegen build` does; a rebuild takes a moment
 
     def rebuild() -> str | None:
+        nonlocal first_build
+        progress, first_build = ProgressDisplay() if first_build else None, False
         try:
-            report = run_build(config, warm=warm)
+            try:
+                report = run_build(config, warm=warm, progress=progress)
+            finally:
+                if progress is not None:
+                    progress.close()
         except ContentError as error:
             click.echo(error.report(), err=True)
             return error.report()

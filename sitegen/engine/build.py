@@ -32,6 +32,7 @@ from sitegen.engine.cachedir import CacheDir
 from sitegen.engine.lock import BuildLock
 from sitegen.engine.parsecache import ParseCache
 from sitegen.engine.processes import default_jobs, parse_map
+from sitegen.engine.progress import COMPARING, LOADING, PLANNING, RENDERING, TEXTS, WRITING, Progress
 from sitegen.engine.report import BuildReport
 from sitegen.engine.shared_fragments import SharedFragments
 from sitegen.engine.state import Fresh, Warm
@@ -52,15 +53,16 @@ FRAGMENTS_PER_PAPER = 4  # expected in one process's shared index: cards of a fe
 
 
 def build(config: Config, *, jobs: int | None = None, explain: bool = False, warm: Warm | None = None,
-          verdict: uptodate.Verdict | None = None) -> BuildReport:
+          verdict: uptodate.Verdict | None = None, progress: Progress | None = None) -> BuildReport:
     """Build the site. `warm`: what `sitegen serve` keeps between its builds. `verdict`:
-    what uptodate.check found just before, if the caller asked it. A file that cannot be
-    read or written (a full disk, a folder without permission) stops the build with a
-    WriteProblem naming it."""
+    what uptodate.check found just before, if the caller asked it. `progress`: told of
+    each stage as it begins and of the pages handed out to render (engine/progress.py).
+    A file that cannot be read or written (a full disk, a folder without permission)
+    stops the build with a WriteProblem naming it."""
     state = warm if warm is not None else Fresh()
     with _collector_for_builds() as rendering_collector:
         try:
-            return _Build(config, state, jobs, explain, rendering_collector).run(verdict)
+            return _Build(config, state, jobs, explain, rendering_collector, progress).run(verdict)
         except (OSError, sqlite3.Error) as error:
             raise WriteProblem.of(error) from error
 
@@ -68,9 +70,10 @@ def build(config: Config, *, jobs: int | None = None, explain: bool = False, war
 class _Build:
     """One build: `run` calls the stages in order; each stage leaves what the next needs."""
 
-    def __init__(self, config: Config, state: Fresh, jobs: int | None, explain: bool, rendering_collector: tuple):
+    def __init__(self, config: Config, state: Fresh, jobs: int | None, explain: bool, rendering_collector: tuple,
+                 progress: Progress | None = None):
         self.config, self.state, self.jobs, self.explain = config, state, jobs, explain
-        self.rendering_collector = rendering_collector
+        self.rendering_collector, self.progress = rendering_collector, progress
         self.cache = CacheDir(config.root)
         self.started, self.clock = time.perf_counter(), _Clock()
         self.warnings: list[Problem] = []
@@ -87,10 +90,15 @@ class _Build:
         self.open_caches()
         with BuildLock(self.cache.lock), Texts(self.cache, state, self.jobs) as texts:
             self.cache.remove_leftovers()
+            self.stage(LOADING)
             site, theme = self.load(texts)
             try:
+                self.stage(PLANNING)
                 tasks = self.plan(site, theme, texts)
+                self.stage(COMPARING)
                 stale, order = self.compare(site, tasks)
+                if texts.missing:
+                    self.stage(TEXTS)
                 texts.finish()
                 self.clock.lap("texts")
                 written, removed = self.render_and_commit(site, theme, tasks, order, texts)
@@ -104,6 +112,10 @@ class _Build:
             parsed=self.parsed, texts=len(texts.missing), seconds=time.perf_counter() - self.started,
             warnings=self.warnings, reasons=self.reasons, rendered_files=[t.file for t in stale],
             timings=self.clock.laps, output_dir=self.config.output_dir)
+
+    def stage(self, name: str, done: int = 0, total: int = 0) -> None:
+        if self.progress is not None:
+            self.progress(name, done, total)
 
     def open_caches(self) -> None:
         """The manifest, checked against output/ in the background while content loads;
@@ -212,8 +224,10 @@ class _Build:
             partial(search_job.run, index_job) if index_job is not None else None, self.rendering_collector)
         changed: dict[str, Record] = {}  # the new records of the files this build renders
         try:
+            self.stage(RENDERING, 0, len(order))
             written, files = render(job, self.jobs, manifest.records, changed,
-                                    state.take_fragments if job.fragments is not None else None)
+                                    state.take_fragments if job.fragments is not None else None, self.progress)
+            self.stage(RENDERING, len(order), len(order))
             self.clock.lap("render")
             index = next((result for result in files if isinstance(result, search_job.SearchResult)), None)
             if index is not None:
@@ -221,6 +235,7 @@ class _Build:
                 changed.update(index.records)
                 if self.explain:
                     self.reasons += [(name, "search index changed") for name in index.written]
+            self.stage(WRITING)
             removed = commit(staging, written, self._removed(tasks, index), manifest, changed)
             state.committed = (manifest, manifest.stamp)
             if index is not None and index.state is not None:  # after the commit: it describes the index in output/

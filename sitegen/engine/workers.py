@@ -30,6 +30,7 @@ from sitegen.content.model import Site
 from sitegen.engine import processes
 from sitegen.engine.cachedir import CacheDir
 from sitegen.engine.processes import die_with_parent, process_count, return_free_memory
+from sitegen.engine.progress import RENDERING, Progress
 from sitegen.engine.segments import Segments
 from sitegen.engine.shared_fragments import SharedFragments, SharedPart
 from sitegen.engine.textstore import StoredTexts
@@ -93,19 +94,22 @@ _process: RenderProcess | None = None  # this process's, while it renders
 
 
 def render(job: RenderJob, jobs: int | None, records: dict[str, Record], changed: dict[str, Record],
-           keep_fragments: Callable[[list], None] | None = None) -> tuple[list[str], list]:
+           keep_fragments: Callable[[list], None] | None = None,
+           progress: Progress | None = None) -> tuple[list[str], list]:
     """Render every task of `job.order`, in worker processes and in this one, and stage
     the files whose bytes changed. Puts the new record of every rendered file in
     `changed` (`records`: the last build's). Returns the names staged, in render order,
     and what the tasks that write many files (the search index) and the side jobs
     returned. `keep_fragments`: given the papers' fragments the render processes made
-    (`sitegen serve` keeps them)."""
+    (`sitegen serve` keeps them). `progress`: told by this process, after each chunk it
+    renders, how many pages all processes have taken; it goes to no other process (a
+    spawned one would be given it pickled)."""
     pool, segments = _pool(job, jobs)
     workers = segments.workers
     try:
         with pool, _collector_for_rendering(job.collector) if workers > 1 else nullcontext():
             runs = [pool.submit(_render_run, worker) for worker in range(1, workers)]
-            runs.append(_in_this_process(_render_run, 0))  # once the others have started
+            runs.append(_in_this_process(_render_run, 0, progress))  # once the others have started
             # Its caches go before the other processes' results come: at 100,000 papers
             # the build's memory peaked as they did.
             _release()
@@ -149,15 +153,16 @@ def _release() -> None:
     _process = None
 
 
-def _render_run(worker: int) -> tuple[list, list, list]:
+def _render_run(worker: int, progress: Progress | None = None) -> tuple[list, list, list]:
     """A worker's side jobs, then its pages, as (start in the render order, [(digest,
     staged size and mtime or None)] from there): the build process knows each page's
     name and inputs, so they are not sent back. And, from a render process of `sitegen
     serve`, the papers' fragments it made, which the server keeps for the rebuilds that
-    follow (about 0.1 s at 10,000 papers)."""
+    follow (about 0.1 s at 10,000 papers). `progress` (the build process's own run
+    only): told after each chunk how many pages are handed out."""
     process = _process
     job, segments, renderer = process.job, process.segments, process.renderer
-    shared = job.shared
+    shared, total = job.shared, len(job.order)
     if shared is not None:
         shared.attach(worker)
         renderer.share(SharedPart(shared, "page"), SharedPart(shared, "bib"))
@@ -166,6 +171,8 @@ def _render_run(worker: int) -> tuple[list, list, list]:
         side = [work(process) for work in job.side[worker::segments.workers]]
         while (piece := segments.take(worker)) is not None:
             out.append((piece[0], _render_chunk(process, job.order[piece[0]:piece[1]])))
+            if progress is not None:
+                progress(RENDERING, total - segments.left(), total)
     except BaseException:
         segments.cancel()
         raise
