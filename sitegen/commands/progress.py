@@ -19,9 +19,12 @@ from typing import Callable, TextIO
 
 import click
 
+from sitegen.engine.progress import LOADING
+
 DELAY = 2.0  # seconds of a build before anything is shown
 BAR_INTERVAL = 0.1  # seconds between redraws of the bar
 LINE_INTERVAL = 5.0  # seconds between plain lines of the same stage
+UNITS = {LOADING: "files"}  # what a stage counts, where it is not pages
 _SHOW_CURSOR = "\033[?25h"  # click hides the cursor while its bar is drawn
 
 
@@ -92,7 +95,7 @@ class ProgressDisplay:
                                      width=width)
 
     def _line(self, stage: str, done: int, total: int) -> None:
-        text = f"{stage}: {done:,} of {total:,} pages" if total else stage
+        text = f"{stage}: {done:,} of {total:,} {UNITS.get(stage, 'pages')}" if total else stage
         click.echo(text, file=self.stream)
 
 

@@ -20,7 +20,7 @@ import time
 from contextlib import contextmanager
 from functools import partial
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Iterator
 
 from sitegen.atomic import atomic_write
 from sitegen.config import Config, find_theme
@@ -134,7 +134,7 @@ class _Build:
         processes as soon as the papers are read, while this process makes the model."""
         state, config = self.state, self.config
         site, theme, self.warnings = prepare(config, state.parse_cache, previous=state.site, jobs=self.jobs,
-                                             cache_dir=self.cache, papers_read=texts.start)
+                                             cache_dir=self.cache, papers_read=texts.start, progress=self.progress)
         if theme == state.theme:
             theme = state.theme
             theme.reload_changed()
@@ -278,13 +278,18 @@ class _Build:
 
 def prepare(config: Config, cache: ParsedFiles | None = None, *, check_templates: bool = False,
             previous: Site | None = None, jobs: int | None = None, cache_dir: CacheDir | None = None,
-            papers_read: Callable[[list[Paper]], None] | None = None) -> tuple[Site, Theme, list[Problem]]:
+            papers_read: Callable[[list[Paper]], None] | None = None,
+            progress: Progress | None = None) -> tuple[Site, Theme, list[Problem]]:
     """Load and check everything a build needs; raise ContentError listing every problem.
 
     A build finds template errors when it renders with them (with file and line);
-    `check` parses every template up front. `papers_read`: see load_content.
+    `check` parses every template up front. `papers_read`: see load_content. `progress`:
+    told how many of the content files to parse are parsed.
     """
-    content = load_content(config, cache, previous, parse_map(jobs), papers_read)
+    mapped = parse_map(jobs)
+    if progress is not None:
+        mapped = _counted(mapped, progress)
+    content = load_content(config, cache, previous, mapped, papers_read)
     problems = list(content.problems)
     theme_dir, theme_problems = find_theme(config)
     problems += theme_problems
@@ -297,6 +302,17 @@ def prepare(config: Config, cache: ParsedFiles | None = None, *, check_templates
     if any(p.is_error for p in problems):
         raise ContentError(problems)
     return content.site, theme, problems
+
+
+def _counted(mapped: Callable[[Callable, list], Iterator], progress: Progress) -> Callable[[Callable, list], Iterator]:
+    """The parse map, telling `progress` of each file parsed (the display throttles)."""
+    def counted(function: Callable, items: list) -> Iterator:
+        total = len(items)
+        for done, result in enumerate(mapped(function, items), 1):
+            progress(LOADING, done, total)
+            yield result
+
+    return counted
 
 
 def check(config: Config) -> list[Problem]:

@@ -1,7 +1,8 @@
 """What a build says of its progress, to whoever shows it (commands/progress.py).
 
-The engine calls a `Progress` given by its caller, if any, at the start of each stage and,
-while pages render, once per chunk of pages the build process takes: never per page,
+The engine calls a `Progress` given by its caller, if any, at the start of each stage,
+while content loads, once per content file parsed, and, while pages render, once per
+chunk of pages the build process takes: never per page,
 and from no thread of its own (processes.py starts processes by fork only while this
 process has no other thread). It knows nothing of terminals: the caller decides what to
 show, and when.
@@ -22,5 +23,5 @@ WRITING = "writing"
 
 class Progress(Protocol):
     def __call__(self, stage: str, done: int, total: int) -> None:
-        """`stage` has begun, or goes on: `done` of `total` pages handed out to render
-        (total 0: a stage without a count)."""
+        """`stage` has begun, or goes on: `done` of `total` content files parsed, or
+        pages handed out to render (total 0: a stage without a count)."""

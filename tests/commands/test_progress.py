@@ -57,14 +57,18 @@ def test_the_build_reports_each_stage_in_order_and_pages_up_to_the_total(listing
 
     order = [stage for k, (stage, _, _) in enumerate(calls) if k == 0 or calls[k - 1][0] != stage]
     assert order == STAGES
-    assert all((done, total) == (0, 0) for stage, done, total in calls if stage != stages.RENDERING)
+    assert all((done, total) == (0, 0) for stage, done, total in calls
+               if stage not in (stages.RENDERING, stages.LOADING))
+    files = len([path for path in (site / "content").rglob("*.yaml") if path.name != "authors.yaml"])
+    assert [(done, total) for stage, done, total in calls if stage == stages.LOADING] \
+        == [(0, 0)] + [(k, files) for k in range(1, files + 1)]  # each content file parsed
     rendering = [(done, total) for stage, done, total in calls if stage == stages.RENDERING]
     assert {total for _, total in rendering} == {report.rendered}
     assert report.rendered > 8 * CHUNK
     counts = [done for done, _ in rendering]
     assert counts == sorted(counts) and counts[0] == 0 and counts[-1] == report.rendered
     assert len(set(counts)) >= 3  # reported as chunks are taken, not only at both ends
-    assert len(calls) < 2 * report.rendered // CHUNK + len(STAGES) + 2  # once per chunk at most, not per page
+    assert len(calls) < 2 * report.rendered // CHUNK + len(STAGES) + 2 + files  # once per chunk at most, not per page
 
 
 def test_a_rebuild_reports_the_pages_it_renders_of_those_it_renders(listing, tmp_path):
@@ -238,3 +242,12 @@ def test_on_a_terminal_build_draws_a_bar_and_clears_it_before_the_summary(listin
     drawn, _, report = out.rpartition("\x1b[?25h")
     assert stages.LOADING in drawn
     assert report.lstrip("\r").startswith("content/a.yaml:")  # on a line of its own, not after the bar
+
+
+def test_loading_counts_content_files_and_rendering_pages():
+    clock, stream = Clock(), io.StringIO()
+    show = ProgressDisplay(stream, clock=clock, delay=0.0)
+    show(stages.LOADING, 1_200, 3_000)
+    show(stages.RENDERING, 640, 48_000)
+    assert stream.getvalue().splitlines() == ["loading content: 1,200 of 3,000 files",
+                                              "rendering: 640 of 48,000 pages"]
