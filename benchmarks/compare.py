@@ -76,11 +76,15 @@ def main() -> None:
         compileall.compile_dir(variant.checkout / "sitegen", quiet=1)
     listing = make_listing(args.papers)
     rounds = []
-    with tempfile.TemporaryDirectory(prefix="sitegen-compare-") as tmp:
+    with tempfile.TemporaryDirectory(prefix="sitegen-compare-") as tmp:  # its removal takes a while: report first
         for number in range(args.rounds):
             rounds.append(one_round(listing, args.variants, args.jobs, Path(tmp), number))
             print(f"round {number + 1}: " + ", ".join(
                 f"{name} {row['full']['seconds']:.2f} s" for name, row in rounds[-1].items()), flush=True)
+        report(rounds, args)
+
+
+def report(rounds: list[dict], args: argparse.Namespace) -> None:
     first = args.variants[0].name
     print(f"\n{args.papers} papers, {args.rounds} rounds; medians (CPU-s user + kernel), ratio to {first}:")
     for build in ("full", "edit abstract"):
@@ -91,7 +95,7 @@ def main() -> None:
             cpu = statistics.median(row["user_s"] + row["sys_s"] for row in rows)
             each = ", ".join(f"{row['seconds']:.2f}" for row in rows)
             print(f"  {build:14} {variant.name:14} {seconds:7.2f} s  ({cpu:6.2f} CPU-s)  "
-                  f"{seconds / base:5.3f}  [{each}]")
+                  f"{seconds / base:5.3f}  [{each}]", flush=True)
     if args.json:
         args.json.write_text(json.dumps(rounds, indent=1))
 
