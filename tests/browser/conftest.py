@@ -68,13 +68,13 @@ def serve_folder(output: Path, base_path: str, state: ServerState | None = None)
     return server, f"http://127.0.0.1:{server.server_port}{base_path}"
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")  # every browser test of this folder shares it
 def sample_site(tmp_path_factory):
     """The bundled sample listing, built for publication under /repo/."""
     yield from _served_sample(tmp_path_factory.mktemp("browser-site"))
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")  # every browser test of this folder shares it
 def subscribe_site(tmp_path_factory):
     """The sample listing with `subscribe_url` set: every header links it."""
     yield from _served_sample(tmp_path_factory.mktemp("browser-subscribe"),
@@ -94,7 +94,7 @@ def _served_sample(site: Path, settings: str = ""):
     server.shutdown()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")  # every browser test of this folder shares it
 def browser():
     try:
         from playwright.sync_api import sync_playwright
