@@ -291,3 +291,14 @@ def tree(folder) -> dict:
 def error_lines(result) -> list[str]:
     """stderr without its progress notes."""
     return [line for line in result.stderr.splitlines() if not line.startswith("note: ")]
+
+
+def assert_failed_in_one_line(result, site, before: dict, line: str) -> None:
+    """Exit 1 from a handled failure (not an exception), stderr's one error line is
+    `line` (progress notes aside), nothing on stdout, content/ as `before` found it."""
+    assert result.exit_code == 1, result.stdout + result.stderr
+    assert result.exception is None or isinstance(result.exception, SystemExit), result.exc_info
+    assert "Traceback" not in result.stdout + result.stderr
+    assert error_lines(result) == [f"Error: {line}"], result.stderr
+    assert result.stdout == ""
+    assert tree(site / "content") == before

@@ -13,6 +13,7 @@ from types import SimpleNamespace
 
 import pytest
 
+from fakeapis import assert_failed_in_one_line, tree
 from sitegen.commands.cli import main
 from sitegen.importers import ImportFailure, common, fetch
 from sitegen.importers.fetch import HttpSource, Pacer, retry_after
@@ -120,30 +121,11 @@ def site(make_site):
     return make_site({"content/mine.yaml": MINE, "sitegen.yaml": "title: Failures\n"})
 
 
-def tree(folder: Path) -> dict[str, bytes | None]:
-    """Every file (with its bytes) and folder under `folder`, hidden ones included."""
-    return {p.relative_to(folder).as_posix(): (p.read_bytes() if p.is_file() else None)
-            for p in sorted(folder.rglob("*"))}
-
-
 def run(runner, site: Path, *args: str):
     """The command, with content/'s tree before and after."""
     before = tree(site / "content")
     result = runner.invoke(main, [*args, "--site", str(site)])
     return result, before
-
-
-def assert_failed_in_one_line(result, site: Path, before: dict, line: str) -> None:
-    """Exit 1 from a handled failure (not an exception), stderr's one error line is
-    `line` (retry notes aside), nothing on stdout, content/ unchanged."""
-    assert result.exit_code == 1, result.output
-    assert result.exception is None or isinstance(result.exception, SystemExit), result.exc_info
-    output = result.stdout + result.stderr
-    assert "Traceback" not in output
-    errors = [text for text in result.stderr.splitlines() if not text.startswith("note: ")]
-    assert errors == [f"Error: {line}"], result.stderr
-    assert result.stdout == ""
-    assert tree(site / "content") == before
 
 
 # ---------------------------------------------------------------- arXiv answers that fail

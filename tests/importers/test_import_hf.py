@@ -8,7 +8,7 @@ import json
 
 import pytest
 
-from fakeapis import LOGIN_PAGE, answer, broken_off, daily_item, error_lines, silent_for, tree
+from fakeapis import LOGIN_PAGE, answer, assert_failed_in_one_line, broken_off, daily_item, silent_for, tree
 from sitegen.commands.cli import main
 from sitegen.importers import fetch
 from sitekit import REPO, build_dir
@@ -233,15 +233,6 @@ FAILURES = {
                               f"the connection broke off after {len(PAGE) // 2} bytes of the answer (4 attempts); "
                               "try again later", [1, 2, 4]),
 }
-
-
-def assert_failed_in_one_line(result, site, before, line: str) -> None:
-    assert result.exit_code == 1, result.stdout + result.stderr
-    assert result.exception is None or isinstance(result.exception, SystemExit), result.exc_info
-    assert "Traceback" not in result.stdout + result.stderr
-    assert error_lines(result) == [f"Error: {line}"], result.stderr
-    assert result.stdout == ""
-    assert tree(site / "content") == before
 
 
 @pytest.mark.parametrize("name", FAILURES)

@@ -9,8 +9,8 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from fakeapis import (LOGIN_PAGE, NOW, ArxivPaper, answer, atom_feed, broken_off, error_lines, hourly_papers,
-                      silent_for, tree)
+from fakeapis import (LOGIN_PAGE, NOW, ArxivPaper, answer, assert_failed_in_one_line, atom_feed, broken_off,
+                      hourly_papers, silent_for, tree)
 from sitegen.commands.cli import main
 from sitegen.importers import fetch
 from sitekit import REPO
@@ -296,15 +296,6 @@ FAILURES = {
                               "try again later", [3, 6, 12]),
     "500": ([answer(500)], "answered 500 Internal Server Error", []),
 }
-
-
-def assert_failed_in_one_line(result, site, before, line: str) -> None:
-    assert result.exit_code == 1, result.stdout + result.stderr
-    assert result.exception is None or isinstance(result.exception, SystemExit), result.exc_info
-    assert "Traceback" not in result.stdout + result.stderr
-    assert error_lines(result) == [f"Error: {line}"], result.stderr
-    assert result.stdout == ""
-    assert tree(site / "content") == before
 
 
 @pytest.mark.parametrize("name", FAILURES)
