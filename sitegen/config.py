@@ -6,6 +6,7 @@ import os
 from dataclasses import dataclass, field, replace
 from functools import cached_property
 from pathlib import Path, PurePosixPath
+from typing import Iterator
 from urllib.parse import urlsplit
 
 from sitegen.problems import WARNING, Problem, did_you_mean
@@ -196,6 +197,14 @@ def _read_file(path: Path) -> tuple[dict, list[Problem]]:
     return values, problems
 
 
+def _items(value: list, key: str, line: int | None) -> Iterator[tuple[object, int | None, str]]:
+    """Each item of a list setting, with its line (the setting's, if the loader kept
+    none) and its field name as problems give it ('sources[2]')."""
+    lines = getattr(value, "lines", [])
+    for index, item in enumerate(value):
+        yield item, lines[index] if index < len(lines) else line, f"{key}[{index + 1}]"
+
+
 def _keep_files(value, line: int | None) -> tuple[tuple[str, ...], list[Problem]]:
     """keep_files: a list of names or paths inside output/ ('.git', 'CNAME',
     'assets/vendor'), each keeping that file or that whole folder. As in Jekyll, the
@@ -206,11 +215,8 @@ def _keep_files(value, line: int | None) -> tuple[tuple[str, ...], list[Problem]
     if not isinstance(value, list):
         return (), [Problem(CONFIG_FILE, line, "keep_files", f"expected a list of names, got {type_name(value)}",
                             hint)]
-    lines = getattr(value, "lines", [])
     kept, problems = [], []
-    for index, item in enumerate(value):
-        where = lines[index] if index < len(lines) else line
-        field_name = f"keep_files[{index + 1}]"
+    for item, where, field_name in _items(value, "keep_files", line):
         if not isinstance(item, str):
             problems.append(Problem(CONFIG_FILE, where, field_name, f"expected a name, got {type_name(item)}", hint))
             continue
@@ -236,11 +242,8 @@ def _sources(value, line: int | None) -> tuple[tuple[Source, ...], list[Problem]
     if not isinstance(value, list):
         return (), [Problem(CONFIG_FILE, line, "sources", f"expected a list of sources, got {type_name(value)}",
                             _SOURCE_HINT)]
-    lines = getattr(value, "lines", [])
     sources, problems = [], []
-    for index, item in enumerate(value):
-        where = lines[index] if index < len(lines) else line
-        name = f"sources[{index + 1}]"
+    for item, where, name in _items(value, "sources", line):
         if not isinstance(item, LinedDict):
             problems.append(Problem(CONFIG_FILE, where, name, f"expected a mapping, got {type_name(item)}", _SOURCE_HINT))
             continue
